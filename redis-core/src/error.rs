@@ -1,0 +1,321 @@
+//! The one error type every crate of the workspace returns.
+//!
+//! Server errors are parsed once, here, into a [`ServerErrorKind`] so that callers match on
+//! data (`ServerErrorKind::Moved { .. }`) instead of grepping strings. Cluster and Sentinel add
+//! kinds to these enums rather than types of their own, so one `?` works everywhere.
+
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+/// Shorthand for `std::result::Result<T, redis_core::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong talking to Redis.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The socket failed (connect refused, reset, closed by the peer, ...).
+    #[error("I/O error: {0}")]
+    Io(#[from] io::Error),
+    /// The peer sent bytes that are not valid RESP, or broke a configured limit.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// The server answered with an error reply.
+    #[error("{0}")]
+    Server(ServerError),
+    /// A wait ran out: connect, response or pool checkout.
+    #[error("timed out after {after:?} waiting for {what}")]
+    Timeout {
+        /// What was being waited for.
+        what: &'static str,
+        /// The limit that ran out.
+        after: Duration,
+    },
+    /// A reply could not be converted to the requested Rust type.
+    #[error("cannot convert reply: expected {expected}, got {got}")]
+    Conversion {
+        /// The Rust-side shape that was asked for.
+        expected: String,
+        /// A short description of what the server sent.
+        got: String,
+    },
+    /// TLS could not be set up or the handshake failed (certificate, host name, ...).
+    #[error("TLS error: {0}")]
+    Tls(String),
+    /// The connection URL or configuration is invalid.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+    /// The connection pool failed to give out a connection.
+    #[error("pool error: {0}")]
+    Pool(String),
+    /// The connection is out of step with the server (an earlier reply was cut by a timeout
+    /// or an I/O error) and refuses further use. Open a new one.
+    #[error("connection is broken and was not reused: {0}")]
+    Broken(String),
+    /// The connection failed after the command was written: it may or may not have run on
+    /// the server, so it was not retried automatically.
+    #[error("command may have executed before the connection failed: {0}")]
+    MayHaveExecuted(Box<Error>),
+    /// A client-side misuse: a command or argument the client refuses to send.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// A lock could not be acquired, released or extended as asked.
+    #[error("lock: {0}")]
+    Lock(LockErrorKind),
+}
+
+/// Why a lock operation failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LockErrorKind {
+    /// Somebody else holds the lock and the wait ran out (or `try_acquire` gave up at once).
+    NotAcquired,
+    /// The lock had expired and is now absent or owned by another holder; nothing was changed.
+    NotOwned,
+}
+
+impl fmt::Display for LockErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LockErrorKind::NotAcquired => f.write_str("held by another owner"),
+            LockErrorKind::NotOwned => {
+                f.write_str("no longer owned by this holder (expired, maybe taken by another)")
+            }
+        }
+    }
+}
+
+/// An error reply from the server, with its code parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerError {
+    kind: ServerErrorKind,
+    code: String,
+    message: String,
+}
+
+/// The error codes a client acts on. Anything else is [`ServerErrorKind::Other`] and keeps
+/// its code in [`ServerError::code`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerErrorKind {
+    /// Generic `ERR`.
+    Err,
+    /// Operation against a key holding the wrong kind of value.
+    WrongType,
+    /// Cluster: the slot lives on another node for good.
+    Moved {
+        /// The hash slot.
+        slot: u16,
+        /// `host:port` of the node that owns it.
+        addr: String,
+    },
+    /// Cluster: the slot is being migrated; ask this node once.
+    Ask {
+        /// The hash slot.
+        slot: u16,
+        /// `host:port` of the importing node.
+        addr: String,
+    },
+    /// EVALSHA with a script the server does not know.
+    NoScript,
+    /// Write sent to a read-only replica.
+    ReadOnly,
+    /// The server is loading its dataset.
+    Loading,
+    /// A script or function is running.
+    Busy,
+    /// Cluster: multi-key command during resharding; try again.
+    TryAgain,
+    /// Cluster: the cluster is down.
+    ClusterDown,
+    /// Authentication required.
+    NoAuth,
+    /// Wrong password or unknown user.
+    WrongPass,
+    /// The ACL user lacks a permission.
+    NoPerm,
+    /// EXEC discarded the transaction because a queued command had an error.
+    ExecAbort,
+    /// Out of memory (`maxmemory` reached).
+    Oom,
+    /// Replica is disconnected from the primary and configured not to serve stale data.
+    MasterDown,
+    /// Any other code.
+    Other,
+}
+
+impl ServerError {
+    /// Parses an error line such as `MOVED 3999 127.0.0.1:6381` or `ERR unknown command`.
+    pub fn parse(line: &str) -> ServerError {
+        let (code, rest) = match line.split_once(' ') {
+            Some((c, r)) => (c, r),
+            None => (line, ""),
+        };
+        let kind = match code {
+            "ERR" => ServerErrorKind::Err,
+            "WRONGTYPE" => ServerErrorKind::WrongType,
+            "MOVED" | "ASK" => match parse_redirect(rest) {
+                Some((slot, addr)) if code == "MOVED" => ServerErrorKind::Moved { slot, addr },
+                Some((slot, addr)) => ServerErrorKind::Ask { slot, addr },
+                None => ServerErrorKind::Other,
+            },
+            "NOSCRIPT" => ServerErrorKind::NoScript,
+            "READONLY" => ServerErrorKind::ReadOnly,
+            "LOADING" => ServerErrorKind::Loading,
+            "BUSY" => ServerErrorKind::Busy,
+            "TRYAGAIN" => ServerErrorKind::TryAgain,
+            "CLUSTERDOWN" => ServerErrorKind::ClusterDown,
+            "NOAUTH" => ServerErrorKind::NoAuth,
+            "WRONGPASS" => ServerErrorKind::WrongPass,
+            "NOPERM" => ServerErrorKind::NoPerm,
+            "EXECABORT" => ServerErrorKind::ExecAbort,
+            "OOM" => ServerErrorKind::Oom,
+            "MASTERDOWN" => ServerErrorKind::MasterDown,
+            _ => ServerErrorKind::Other,
+        };
+        ServerError {
+            kind,
+            code: code.to_string(),
+            message: rest.to_string(),
+        }
+    }
+
+    /// The parsed kind.
+    pub fn kind(&self) -> &ServerErrorKind {
+        &self.kind
+    }
+
+    /// The code as the server sent it (`ERR`, `WRONGTYPE`, `MYMODULEERR`, ...).
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// The text after the code.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+fn parse_redirect(rest: &str) -> Option<(u16, String)> {
+    let mut parts = rest.split(' ');
+    let slot = parts.next()?.parse::<u16>().ok()?;
+    let addr = parts.next()?;
+    if addr.is_empty() || parts.next().is_some() {
+        return None;
+    }
+    Some((slot, addr.to_string()))
+}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.message.is_empty() {
+            write!(f, "server error {}", self.code)
+        } else {
+            write!(f, "server error {}: {}", self.code, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ServerError {}
+
+impl From<ServerError> for Error {
+    fn from(e: ServerError) -> Self {
+        Error::Server(e)
+    }
+}
+
+impl Error {
+    /// The server error kind, when this is a server error reply.
+    pub fn server_kind(&self) -> Option<&ServerErrorKind> {
+        match self {
+            Error::Server(e) => Some(e.kind()),
+            _ => None,
+        }
+    }
+
+    /// True when the connection this error came from can no longer be used: the socket
+    /// failed, the peer broke the protocol, or a reply was cut by a timeout.
+    pub fn is_connection_dropped(&self) -> bool {
+        match self {
+            Error::Io(_) | Error::Protocol(_) | Error::Broken(_) | Error::Tls(_) => true,
+            Error::Timeout { what, .. } => *what != "pool checkout",
+            Error::MayHaveExecuted(inner) => inner.is_connection_dropped(),
+            _ => false,
+        }
+    }
+
+    /// True when a retry of the same request may succeed: a transient server state
+    /// (LOADING, TRYAGAIN, CLUSTERDOWN, BUSY, MASTERDOWN) or a dropped connection.
+    /// Whether a retry is *safe* also depends on the command; see `command_table`.
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            Error::Server(e) => matches!(
+                e.kind(),
+                ServerErrorKind::Loading
+                    | ServerErrorKind::TryAgain
+                    | ServerErrorKind::ClusterDown
+                    | ServerErrorKind::Busy
+                    | ServerErrorKind::MasterDown
+            ),
+            Error::Io(_) | Error::Timeout { .. } | Error::Broken(_) => true,
+            _ => false,
+        }
+    }
+
+    /// True for cluster redirects (MOVED or ASK).
+    pub fn is_redirect(&self) -> bool {
+        matches!(
+            self.server_kind(),
+            Some(ServerErrorKind::Moved { .. } | ServerErrorKind::Ask { .. })
+        )
+    }
+
+    /// Shorthand for a protocol error.
+    pub fn protocol(msg: impl Into<String>) -> Error {
+        Error::Protocol(msg.into())
+    }
+
+    /// Shorthand for a conversion error.
+    pub fn conversion(expected: impl Into<String>, got: impl Into<String>) -> Error {
+        Error::Conversion {
+            expected: expected.into(),
+            got: got.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_redirects_and_codes() {
+        let e = ServerError::parse("MOVED 3999 127.0.0.1:6381");
+        assert_eq!(
+            e.kind(),
+            &ServerErrorKind::Moved {
+                slot: 3999,
+                addr: "127.0.0.1:6381".into()
+            }
+        );
+        let e = ServerError::parse("ASK 1 [::1]:7000");
+        assert_eq!(
+            e.kind(),
+            &ServerErrorKind::Ask {
+                slot: 1,
+                addr: "[::1]:7000".into()
+            }
+        );
+        let e = ServerError::parse("MOVED notaslot x");
+        assert_eq!(e.kind(), &ServerErrorKind::Other);
+        let e = ServerError::parse("WRONGTYPE Operation against a key");
+        assert_eq!(e.kind(), &ServerErrorKind::WrongType);
+        assert_eq!(e.message(), "Operation against a key");
+        let e = ServerError::parse("MYERR");
+        assert_eq!(e.code(), "MYERR");
+        assert_eq!(e.kind(), &ServerErrorKind::Other);
+        assert!(Error::from(ServerError::parse("LOADING x")).is_retriable());
+        assert!(!Error::from(ServerError::parse("ERR x")).is_retriable());
+    }
+}

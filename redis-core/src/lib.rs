@@ -1,0 +1,27 @@
+//! The protocol core shared by every client crate: no sockets, no runtime.
+//!
+//! Everything that is logic rather than I/O lives here once, so the blocking and async
+//! clients (and cluster and sentinel routing on top of them) agree on every byte and every
+//! decision: the RESP codec, values and conversions, command building, errors, config and
+//! URLs, the command table, backoff, and the multi-step flows written as templates that
+//! each client expands in its own I/O style.
+
+pub mod backoff;
+pub mod cmd;
+pub mod config;
+pub mod credentials;
+pub mod error;
+pub mod pipeline;
+pub mod resp;
+pub mod types;
+pub mod value;
+
+pub use backoff::Backoff;
+pub use bytes::Bytes;
+pub use cmd::{cmd, Cmd};
+pub use config::{Addr, Config, IntoConfig, Protocol, TlsConfig};
+pub use credentials::{Credentials, CredentialsProvider, Secret, StaticCredentials};
+pub use error::{Error, LockErrorKind, Result, ServerError, ServerErrorKind};
+pub use pipeline::{pipe, Pipeline};
+pub use types::{ArgSink, FromValue, ToArgs};
+pub use value::Value;
