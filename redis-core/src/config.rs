@@ -252,7 +252,7 @@ impl Config {
                 if !path.is_empty() {
                     db = path.parse().map_err(|_| bad("bad database number"))?;
                 }
-                let addr = if matches!(scheme, "rediss" | "valkeys") {
+                let addr = if matches!(scheme.as_str(), "rediss" | "valkeys") {
                     Addr::Tls { host, port }
                 } else {
                     Addr::Tcp { host, port }
