@@ -8,11 +8,16 @@
 
 pub mod backoff;
 pub mod cmd;
+pub mod commands;
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod handshake;
 pub mod pipeline;
+pub mod pubsub;
+mod query;
 pub mod resp;
+pub mod script;
 pub mod types;
 pub mod value;
 
@@ -23,5 +28,7 @@ pub use config::{Addr, Config, IntoConfig, Protocol, TlsConfig};
 pub use credentials::{Credentials, CredentialsProvider, Secret, StaticCredentials};
 pub use error::{Error, LockErrorKind, Result, ServerError, ServerErrorKind};
 pub use pipeline::{pipe, Pipeline};
+pub use pubsub::{Msg, MsgKind};
+pub use script::{Script, ScriptInvocation};
 pub use types::{ArgSink, FromValue, ToArgs};
 pub use value::Value;
