@@ -8,26 +8,26 @@
 macro_rules! query_template {
     ($attr:meta) => {
         /// Sends a built request and converts its reply:
-        /// `cmd("GET").arg("k").query::<Option<String>, _>(&mut con)`.
+        /// `cmd("GET").arg("k").query::<Option<String>>(&mut con)`.
         #[$attr]
         pub trait Query {
             /// Sends the request and converts its reply into `RV`.
-            async fn query<RV: $crate::FromValue, C: ConnectionLike>(
+            async fn query<RV: $crate::FromValue>(
                 &self,
-                con: &mut C,
+                con: &mut impl ConnectionLike,
             ) -> $crate::Result<RV>;
 
             /// Sends the request and discards its reply; error replies are still errors.
-            async fn execute<C: ConnectionLike>(&self, con: &mut C) -> $crate::Result<()> {
-                self.query::<(), C>(con).await
+            async fn execute(&self, con: &mut impl ConnectionLike) -> $crate::Result<()> {
+                self.query::<()>(con).await
             }
         }
 
         #[$attr]
         impl Query for $crate::Cmd {
-            async fn query<RV: $crate::FromValue, C: ConnectionLike>(
+            async fn query<RV: $crate::FromValue>(
                 &self,
-                con: &mut C,
+                con: &mut impl ConnectionLike,
             ) -> $crate::Result<RV> {
                 RV::from_value(con.req(self).await?)
             }
@@ -37,9 +37,9 @@ macro_rules! query_template {
         /// `Option` reply type to see it); any error reply in the batch is an error.
         #[$attr]
         impl Query for $crate::Pipeline {
-            async fn query<RV: $crate::FromValue, C: ConnectionLike>(
+            async fn query<RV: $crate::FromValue>(
                 &self,
-                con: &mut C,
+                con: &mut impl ConnectionLike,
             ) -> $crate::Result<RV> {
                 let replies = con.req_pipeline(self).await?;
                 RV::from_value(self.collect_replies(replies)?.unwrap_or($crate::Value::Nil))
@@ -49,9 +49,9 @@ macro_rules! query_template {
         /// EVALSHA first; on NOSCRIPT, EVAL with the source (which also caches it).
         #[$attr]
         impl Query for $crate::script::ScriptInvocation<'_> {
-            async fn query<RV: $crate::FromValue, C: ConnectionLike>(
+            async fn query<RV: $crate::FromValue>(
                 &self,
-                con: &mut C,
+                con: &mut impl ConnectionLike,
             ) -> $crate::Result<RV> {
                 match con.req(&self.evalsha_cmd()).await {
                     Err(e) if e.server_kind() == Some(&$crate::ServerErrorKind::NoScript) => {
@@ -65,11 +65,11 @@ macro_rules! query_template {
         /// Invokes the script with no keys and no arguments.
         #[$attr]
         impl Query for $crate::script::Script {
-            async fn query<RV: $crate::FromValue, C: ConnectionLike>(
+            async fn query<RV: $crate::FromValue>(
                 &self,
-                con: &mut C,
+                con: &mut impl ConnectionLike,
             ) -> $crate::Result<RV> {
-                self.prepare().query::<RV, C>(con).await
+                self.prepare().query::<RV>(con).await
             }
         }
     };

@@ -77,7 +77,18 @@ macro_rules! __commands_trait {
 #[macro_export]
 macro_rules! commands_template {
     ($attr:meta) => {
-        $crate::command_list!($crate::__commands_trait; $attr);
+        /// The expansion of the shared command list (see `redis_core::commands`).
+        mod typed_commands {
+            #[allow(unused_imports)]
+            use $crate::commands::*;
+            #[allow(unused_imports)]
+            use $crate::ToArgs;
+            use super::ConnectionLike;
+
+            $crate::command_list!($crate::__commands_trait; $attr);
+        }
+
+        pub use typed_commands::Commands;
     };
 }
 

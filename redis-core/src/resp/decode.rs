@@ -98,6 +98,12 @@ impl Decoder {
         &self.limits
     }
 
+    /// How many bytes the buffer must hold before decoding can make progress (0 when
+    /// unknown). Lets a reader size its next read to a large bulk string in one go.
+    pub fn needed(&self) -> usize {
+        self.need
+    }
+
     /// True when a reply has been started but not finished.
     pub fn in_progress(&self) -> bool {
         !self.stack.is_empty() || self.need > 0 || self.scanned > 0

@@ -95,6 +95,11 @@ macro_rules! float_args {
 }
 float_args!(f32, f64);
 
+/// No arguments at all.
+impl ToArgs for () {
+    fn write_args(&self, _out: &mut dyn ArgSink) {}
+}
+
 impl ToArgs for bool {
     fn write_args(&self, out: &mut dyn ArgSink) {
         out.push_arg(if *self { b"1" } else { b"0" });

@@ -1,0 +1,74 @@
+//! The entry point: a cheap, cloneable handle holding the configuration.
+
+use std::sync::Arc;
+
+use redis_core::{Config, Error, IntoConfig, Result};
+
+use crate::connection::Connection;
+use crate::pubsub::PubSub;
+
+/// Opens connections to one server. Clone it freely; it holds no socket.
+#[derive(Clone, Debug)]
+pub struct Client {
+    config: Arc<Config>,
+}
+
+impl Client {
+    /// Validates a URL (`redis://...`, `rediss://...`, `unix:///...`) or takes a
+    /// [`Config`]. Nothing is connected yet.
+    pub fn open<T: IntoConfig>(config: T) -> Result<Client> {
+        Ok(Client {
+            config: Arc::new(config.into_config()?),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Opens a connection and runs the handshake.
+    ///
+    /// Connection-level failures (refused, reset, timed out) are retried following
+    /// `config.connect_backoff` (exponential, full jitter); authentication, TLS and
+    /// configuration errors are returned at once, since retrying cannot fix them.
+    pub fn get_connection(&self) -> Result<Connection> {
+        let mut delays = self.config.connect_backoff.delays();
+        loop {
+            match Connection::open(&self.config) {
+                Ok(c) => return Ok(c),
+                Err(e) if is_transient(&e) => match delays.next() {
+                    Some(d) => std::thread::sleep(d),
+                    None => return Err(e),
+                },
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Opens a dedicated connection for pub/sub.
+    pub fn get_pubsub(&self) -> Result<PubSub> {
+        Ok(PubSub::new(self.get_connection()?))
+    }
+
+    /// A pool builder with this crate's defaults (8 connections, 5 s checkout timeout);
+    /// finish it with `.build(client.clone())`.
+    pub fn pool_builder(&self) -> r2d2::Builder<Client> {
+        r2d2::Pool::builder()
+            .max_size(8)
+            .connection_timeout(self.config.connect_timeout)
+    }
+
+    /// A pool of at most `max_size` connections.
+    pub fn pool(&self, max_size: u32) -> Result<crate::Pool> {
+        self.pool_builder()
+            .max_size(max_size)
+            .build(self.clone())
+            .map_err(|e| Error::Pool(e.to_string()))
+    }
+}
+
+fn is_transient(e: &Error) -> bool {
+    matches!(e, Error::Io(_) | Error::Timeout { .. })
+        || e.is_retriable() && matches!(e, Error::Server(_))
+}

@@ -1,0 +1,300 @@
+//! One blocking connection: write a request, read its reply, never lose step.
+//!
+//! The rule this file keeps: a connection never hands a caller someone else's reply. If a
+//! write fails, or a read fails or times out before a whole reply has arrived, the server
+//! may still send that reply later, so the connection is marked broken and every later
+//! request fails with [`Error::Broken`] instead of reading a stale reply. Pools drop broken
+//! connections. An error *reply* (e.g. WRONGTYPE) is a complete reply and leaves the
+//! connection usable.
+//!
+//! # Implementation
+//!
+//! Requests are written straight from the `Cmd`'s encoded buffer (pipelines from one
+//! reused buffer), in one `write_all`. Replies are read into a `BytesMut` and decoded by
+//! the sans-IO decoder in redis-core; bulk payloads come out as slices of that buffer.
+//! The socket read timeout is set per request only when it changes: the response timeout,
+//! or for blocking commands (BLPOP, XREAD BLOCK, WAIT, ...) the command's own block time
+//! plus the response timeout, or no limit for "block forever".
+
+use std::io::{self, Read, Write};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use redis_core::command_table::{self, BlockTime};
+use redis_core::resp::Decoder;
+use redis_core::{Cmd, Config, Error, Pipeline, Protocol, Result, Value};
+
+use crate::stream::Stream;
+
+/// Something that sends requests and returns replies: a [`Connection`], a pooled one, or
+/// (later) a cluster or sentinel-backed handle. The typed [`crate::Commands`] and the
+/// [`crate::Query`] helpers work on anything that implements it.
+pub trait ConnectionLike {
+    /// Sends one command and reads its reply. An error reply becomes `Err(Error::Server)`.
+    fn req(&mut self, cmd: &Cmd) -> Result<Value>;
+
+    /// Sends a pipeline in one write and returns its raw replies in order (error replies
+    /// stay in the list as [`Value::ServerError`]).
+    fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>>;
+}
+
+const READ_CHUNK: usize = 16 * 1024;
+
+/// A blocking connection to one server.
+pub struct Connection {
+    stream: Stream,
+    rbuf: BytesMut,
+    decoder: Decoder,
+    wbuf: Vec<u8>,
+    broken: Option<String>,
+    response_timeout: Duration,
+    read_timeout: Option<Duration>,
+    protocol: Protocol,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("protocol", &self.protocol)
+            .field("broken", &self.broken)
+            .finish()
+    }
+}
+
+redis_core::handshake_template!(maybe_async::must_be_sync);
+
+impl Connection {
+    /// Opens the socket and runs the handshake (one attempt; [`crate::Client`] retries).
+    pub(crate) fn open(config: &Config) -> Result<Connection> {
+        let stream = Stream::connect(config)?;
+        stream.set_write_timeout(Some(config.write_timeout))?;
+        stream.set_read_timeout(Some(config.connect_timeout))?;
+        let mut con = Connection {
+            stream,
+            rbuf: BytesMut::with_capacity(READ_CHUNK),
+            decoder: Decoder::new(config.decoder_limits),
+            wbuf: Vec::new(),
+            broken: None,
+            response_timeout: config.response_timeout,
+            read_timeout: Some(config.connect_timeout),
+            protocol: config.protocol,
+        };
+        handshake(&mut con, config)?;
+        Ok(con)
+    }
+
+    /// True when an earlier failure left the connection out of step; it refuses all use.
+    pub fn is_broken(&self) -> bool {
+        self.broken.is_some()
+    }
+
+    /// The protocol the handshake settled on.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// The default limit on waiting for a reply.
+    pub fn response_timeout(&self) -> Duration {
+        self.response_timeout
+    }
+
+    /// Changes the default limit on waiting for a reply.
+    pub fn set_response_timeout(&mut self, t: Duration) {
+        self.response_timeout = t;
+    }
+
+    fn check(&self) -> Result<()> {
+        match &self.broken {
+            Some(why) => Err(Error::Broken(why.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Marks the connection broken and closes the socket, so the server drops any reply
+    /// still on its way.
+    fn fail(&mut self, e: Error, when: &str) -> Error {
+        if self.broken.is_none() {
+            self.broken = Some(format!("{when}: {e}"));
+            self.stream.shutdown();
+        }
+        e
+    }
+
+    fn set_read_timeout(&mut self, t: Option<Duration>) -> Result<()> {
+        if self.read_timeout != t {
+            if let Err(e) = self.stream.set_read_timeout(t) {
+                return Err(self.fail(e.into(), "setting the read timeout"));
+            }
+            self.read_timeout = t;
+        }
+        Ok(())
+    }
+
+    fn timeout_for(&self, block: BlockTime) -> Option<Duration> {
+        match block {
+            BlockTime::NotBlocking => Some(self.response_timeout),
+            BlockTime::For(d) => Some(self.response_timeout.saturating_add(d)),
+            BlockTime::Forever => None,
+        }
+    }
+
+    pub(crate) fn write_raw(&mut self, bytes: &[u8]) -> Result<()> {
+        self.check()?;
+        if let Err(e) = self.stream.write_all(bytes) {
+            return Err(self.fail(io_error(e, "write", None), "write failed"));
+        }
+        Ok(())
+    }
+
+    /// Reads more bytes; sized to finish a large bulk string in one buffer fill.
+    fn fill(&mut self) -> io::Result<()> {
+        let start = self.rbuf.len();
+        let needed = self.decoder.needed();
+        if needed > start + READ_CHUNK {
+            // A large bulk string: zero its room once and read straight into it.
+            self.rbuf.resize(needed, 0);
+            let mut filled = start;
+            while filled < needed {
+                match self.stream.read(&mut self.rbuf[filled..needed]) {
+                    Ok(0) => {
+                        self.rbuf.truncate(filled);
+                        return Err(closed());
+                    }
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        self.rbuf.truncate(filled);
+                        return Err(e);
+                    }
+                }
+            }
+            return Ok(());
+        }
+        self.rbuf.resize(start + READ_CHUNK, 0);
+        loop {
+            match self.stream.read(&mut self.rbuf[start..]) {
+                Ok(0) => {
+                    self.rbuf.truncate(start);
+                    return Err(closed());
+                }
+                Ok(n) => {
+                    self.rbuf.truncate(start + n);
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.rbuf.truncate(start);
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Reads one frame (replies and pushes alike). Any failure breaks the connection.
+    pub(crate) fn read_frame(&mut self) -> Result<Value> {
+        loop {
+            match self.decoder.decode(&mut self.rbuf) {
+                Ok(Some(v)) => return Ok(v),
+                Ok(None) => {}
+                Err(e) => return Err(self.fail(e, "invalid reply")),
+            }
+            if let Err(e) = self.fill() {
+                let e = io_error(e, "response", self.read_timeout);
+                return Err(self.fail(e, "reading a reply failed"));
+            }
+        }
+    }
+
+    /// Waits up to `timeout` (`None`: forever) for one frame when no request is pending
+    /// (pub/sub). Running out of time is not a failure: the decoder keeps any partial frame.
+    pub(crate) fn poll_frame(&mut self, timeout: Option<Duration>) -> Result<Option<Value>> {
+        self.check()?;
+        if timeout == Some(Duration::ZERO) {
+            return match self.decoder.decode(&mut self.rbuf) {
+                Ok(v) => Ok(v),
+                Err(e) => Err(self.fail(e, "invalid reply")),
+            };
+        }
+        self.set_read_timeout(timeout)?;
+        loop {
+            match self.decoder.decode(&mut self.rbuf) {
+                Ok(Some(v)) => return Ok(Some(v)),
+                Ok(None) => {}
+                Err(e) => return Err(self.fail(e, "invalid reply")),
+            }
+            match self.fill() {
+                Ok(()) => {}
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                    return Ok(None)
+                }
+                Err(e) => return Err(self.fail(e.into(), "reading failed")),
+            }
+        }
+    }
+
+    /// Reads one reply, setting aside out-of-band RESP3 pushes (client tracking, ...).
+    fn read_reply(&mut self) -> Result<Value> {
+        loop {
+            match self.read_frame()? {
+                Value::Push(_) if self.protocol == Protocol::Resp3 => continue,
+                v => return Ok(v),
+            }
+        }
+    }
+}
+
+fn closed() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the server closed the connection",
+    )
+}
+
+fn io_error(e: io::Error, what: &'static str, timeout: Option<Duration>) -> Error {
+    match (e.kind(), timeout) {
+        (io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut, Some(after)) => {
+            Error::Timeout { what, after }
+        }
+        _ => Error::Io(e),
+    }
+}
+
+impl ConnectionLike for Connection {
+    fn req(&mut self, cmd: &Cmd) -> Result<Value> {
+        self.check()?;
+        self.set_read_timeout(self.timeout_for(command_table::block_time(cmd)))?;
+        self.write_raw(cmd.packed())?;
+        self.read_reply()?.into_result()
+    }
+
+    fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>> {
+        self.check()?;
+        let block = pipe
+            .cmds()
+            .iter()
+            .map(command_table::block_time)
+            .fold(BlockTime::NotBlocking, longest);
+        self.set_read_timeout(self.timeout_for(block))?;
+        let mut wbuf = std::mem::take(&mut self.wbuf);
+        wbuf.clear();
+        pipe.write_packed(&mut wbuf);
+        let written = self.write_raw(&wbuf);
+        self.wbuf = wbuf;
+        written?;
+        let n = pipe.expected_replies();
+        let mut replies = Vec::with_capacity(n);
+        for _ in 0..n {
+            replies.push(self.read_reply()?);
+        }
+        Ok(replies)
+    }
+}
+
+fn longest(a: BlockTime, b: BlockTime) -> BlockTime {
+    match (a, b) {
+        (BlockTime::Forever, _) | (_, BlockTime::Forever) => BlockTime::Forever,
+        (BlockTime::For(x), BlockTime::For(y)) => BlockTime::For(x.max(y)),
+        (BlockTime::For(x), _) | (_, BlockTime::For(x)) => BlockTime::For(x),
+        _ => BlockTime::NotBlocking,
+    }
+}

@@ -1,0 +1,177 @@
+//! The byte stream under a connection: TCP, Unix socket or TLS over TCP.
+//!
+//! Opening one applies every socket-level setting from the config in one place (connect
+//! timeout per resolved address, TCP_NODELAY, keepalive, TLS verification), so the
+//! connection above only sees `Read + Write` and timeouts.
+
+use std::io::{self, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+#[cfg(unix)]
+use std::os::unix::net::UnixStream;
+use std::sync::Once;
+use std::time::Duration;
+
+use redis_core::{Addr, Config, Error, Result, TlsConfig};
+
+/// An open socket.
+pub(crate) enum Stream {
+    Tcp(TcpStream),
+    #[cfg(unix)]
+    Unix(UnixStream),
+    Tls(Box<native_tls::TlsStream<TcpStream>>),
+}
+
+impl Stream {
+    /// Opens the socket described by `config.addr` within `config.connect_timeout`.
+    pub(crate) fn connect(config: &Config) -> Result<Stream> {
+        match &config.addr {
+            Addr::Tcp { host, port } => Ok(Stream::Tcp(connect_tcp(host, *port, config)?)),
+            Addr::Tls { host, port } => {
+                let tcp = connect_tcp(host, *port, config)?;
+                tcp.set_read_timeout(Some(config.connect_timeout))?;
+                tcp.set_write_timeout(Some(config.connect_timeout))?;
+                let connector = tls_connector(&config.tls)?;
+                match connector.connect(host, tcp) {
+                    Ok(s) => Ok(Stream::Tls(Box::new(s))),
+                    Err(native_tls::HandshakeError::Failure(e)) => {
+                        Err(Error::Tls(format!("handshake with {host}:{port} failed: {e}")))
+                    }
+                    Err(native_tls::HandshakeError::WouldBlock(_)) => Err(Error::Timeout {
+                        what: "TLS handshake",
+                        after: config.connect_timeout,
+                    }),
+                }
+            }
+            #[cfg(unix)]
+            Addr::Unix(path) => Ok(Stream::Unix(UnixStream::connect(path)?)),
+            #[cfg(not(unix))]
+            Addr::Unix(_) => Err(Error::InvalidConfig(
+                "unix sockets are not supported on this platform".into(),
+            )),
+            other => Err(Error::InvalidConfig(format!("unsupported address {other}"))),
+        }
+    }
+
+    fn tcp(&self) -> Option<&TcpStream> {
+        match self {
+            Stream::Tcp(s) => Some(s),
+            Stream::Tls(s) => Some(s.get_ref()),
+            #[cfg(unix)]
+            Stream::Unix(_) => None,
+        }
+    }
+
+    pub(crate) fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        match self {
+            #[cfg(unix)]
+            Stream::Unix(s) => s.set_read_timeout(t),
+            _ => self.tcp().map_or(Ok(()), |s| s.set_read_timeout(t)),
+        }
+    }
+
+    pub(crate) fn set_write_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        match self {
+            #[cfg(unix)]
+            Stream::Unix(s) => s.set_write_timeout(t),
+            _ => self.tcp().map_or(Ok(()), |s| s.set_write_timeout(t)),
+        }
+    }
+
+    /// Closes both directions (best effort), so the server sees the client go at once.
+    pub(crate) fn shutdown(&self) {
+        let _ = match self {
+            #[cfg(unix)]
+            Stream::Unix(s) => s.shutdown(std::net::Shutdown::Both),
+            _ => self
+                .tcp()
+                .map_or(Ok(()), |s| s.shutdown(std::net::Shutdown::Both)),
+        };
+    }
+}
+
+fn connect_tcp(host: &str, port: u16, config: &Config) -> Result<TcpStream> {
+    let mut last = None;
+    for addr in (host, port).to_socket_addrs()? {
+        match TcpStream::connect_timeout(&addr, config.connect_timeout) {
+            Ok(s) => {
+                s.set_nodelay(config.tcp_nodelay)?;
+                if let Some(idle) = config.tcp_keepalive {
+                    let ka = socket2::TcpKeepalive::new().with_time(idle);
+                    socket2::SockRef::from(&s).set_tcp_keepalive(&ka)?;
+                }
+                return Ok(s);
+            }
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                last = Some(Error::Timeout {
+                    what: "connect",
+                    after: config.connect_timeout,
+                })
+            }
+            Err(e) => last = Some(Error::Io(e)),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        Error::Io(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{host} resolved to no address"),
+        ))
+    }))
+}
+
+fn tls_connector(tls: &TlsConfig) -> Result<native_tls::TlsConnector> {
+    let mut b = native_tls::TlsConnector::builder();
+    if let Some(pem) = &tls.ca_cert_pem {
+        let cert = native_tls::Certificate::from_pem(pem)
+            .map_err(|e| Error::Tls(format!("bad CA certificate: {e}")))?;
+        b.add_root_certificate(cert);
+    }
+    if let Some((cert, key)) = &tls.client_cert_pem {
+        let id = native_tls::Identity::from_pkcs8(cert, key)
+            .map_err(|e| Error::Tls(format!("bad client certificate or key: {e}")))?;
+        b.identity(id);
+    }
+    if tls.danger_accept_invalid_certs || tls.danger_accept_invalid_hostnames {
+        static WARN: Once = Once::new();
+        WARN.call_once(|| {
+            eprintln!(
+                "WARNING redis-sync: TLS certificate or host name verification is DISABLED; \
+                 connections can be intercepted. Never do this in production."
+            )
+        });
+        b.danger_accept_invalid_certs(tls.danger_accept_invalid_certs);
+        b.danger_accept_invalid_hostnames(tls.danger_accept_invalid_hostnames);
+    }
+    b.build()
+        .map_err(|e| Error::Tls(format!("cannot set up TLS: {e}")))
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            #[cfg(unix)]
+            Stream::Unix(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            #[cfg(unix)]
+            Stream::Unix(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.flush(),
+            #[cfg(unix)]
+            Stream::Unix(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
