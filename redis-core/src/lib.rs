@@ -8,11 +8,13 @@
 
 pub mod backoff;
 pub mod cmd;
+pub mod command_table;
 pub mod commands;
 pub mod config;
 pub mod credentials;
 pub mod error;
 pub mod handshake;
+pub mod lock;
 pub mod pipeline;
 pub mod pubsub;
 mod query;
