@@ -166,6 +166,9 @@ mod tests {
             big.arg(i);
         }
         assert!(big.packed().starts_with(b"*13\r\n$4\r\nMSET\r\n"));
-        assert_eq!(format!("{:?}", cmd("AUTH").with("secret")), "Cmd { name: \"AUTH\", argc: 2 }");
+        assert_eq!(
+            format!("{:?}", cmd("AUTH").with("secret")),
+            "Cmd { name: \"AUTH\", argc: 2 }"
+        );
     }
 }

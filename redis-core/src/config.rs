@@ -87,7 +87,10 @@ impl fmt::Debug for TlsConfig {
         f.debug_struct("TlsConfig")
             .field("ca_cert", &self.ca_cert_pem.is_some())
             .field("client_cert", &self.client_cert_pem.is_some())
-            .field("danger_accept_invalid_certs", &self.danger_accept_invalid_certs)
+            .field(
+                "danger_accept_invalid_certs",
+                &self.danger_accept_invalid_certs,
+            )
             .field(
                 "danger_accept_invalid_hostnames",
                 &self.danger_accept_invalid_hostnames,
@@ -211,9 +214,7 @@ impl Config {
     /// User, password and path are percent-decoded; IPv6 hosts go in brackets.
     pub fn from_url(url: &str) -> Result<Config> {
         let bad = |why: &str| Error::InvalidConfig(format!("{why} in URL {}", redact_url(url)));
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| bad("missing scheme"))?;
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("missing scheme"))?;
         let (rest, query) = match rest.split_once('?') {
             Some((r, q)) => (r, Some(q)),
             None => (rest, None),
@@ -244,7 +245,8 @@ impl Config {
                     }
                     None => authority,
                 };
-                let (host, port) = split_host_port(hostport).ok_or_else(|| bad("bad host or port"))?;
+                let (host, port) =
+                    split_host_port(hostport).ok_or_else(|| bad("bad host or port"))?;
                 if host.is_empty() {
                     return Err(bad("missing host"));
                 }

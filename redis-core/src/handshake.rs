@@ -59,7 +59,12 @@ impl HandshakePlan {
             optional.push(false);
         }
         if config.set_lib_info {
-            pipe.add(cmd("CLIENT").with("SETINFO").with("LIB-NAME").with(lib_name));
+            pipe.add(
+                cmd("CLIENT")
+                    .with("SETINFO")
+                    .with("LIB-NAME")
+                    .with(lib_name),
+            );
             pipe.add(cmd("CLIENT").with("SETINFO").with("LIB-VER").with(lib_ver));
             optional.extend([true, true]);
         }

@@ -175,7 +175,13 @@ mod tests {
     #[test]
     fn atomic_results_and_ignore() {
         let mut p = pipe();
-        p.atomic().cmd("SET").arg("a").arg(1).ignore().cmd("GET").arg("a");
+        p.atomic()
+            .cmd("SET")
+            .arg("a")
+            .arg(1)
+            .ignore()
+            .cmd("GET")
+            .arg("a");
         assert_eq!(p.expected_replies(), 4);
         let packed = p.packed();
         assert!(packed.starts_with(b"*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET"));
@@ -190,7 +196,12 @@ mod tests {
             p.collect_replies(replies).unwrap(),
             Some(Value::Array(vec![Value::Int(1)]))
         );
-        let aborted = vec![Value::SimpleString("OK".into()), queued(), queued(), Value::Nil];
+        let aborted = vec![
+            Value::SimpleString("OK".into()),
+            queued(),
+            queued(),
+            Value::Nil,
+        ];
         assert_eq!(p.collect_replies(aborted).unwrap(), None);
     }
 }

@@ -74,7 +74,11 @@ impl Msg {
             other => MsgKind::Other(String::from_utf8_lossy(other).into_owned()),
         };
         let (pattern, channel, payload) = match kind {
-            MsgKind::PMessage => (Some(bytes_of(it.next()?)?), bytes_of(it.next()?)?, it.next()?),
+            MsgKind::PMessage => (
+                Some(bytes_of(it.next()?)?),
+                bytes_of(it.next()?)?,
+                it.next()?,
+            ),
             MsgKind::Pong => (None, Bytes::new(), it.next().unwrap_or(Value::Nil)),
             MsgKind::Other(_) => (None, Bytes::new(), Value::Array(it.collect())),
             _ => (None, bytes_of(it.next()?).unwrap_or_default(), it.next()?),
@@ -140,8 +144,8 @@ mod tests {
         assert!(m.is_message());
         assert_eq!(m.channel(), b"ch");
         assert_eq!(m.payload::<String>().unwrap(), "hi");
-        let m = Msg::from_value(Value::Push(vec![b("pmessage"), b("c*"), b("cx"), b("p")]))
-            .unwrap();
+        let m =
+            Msg::from_value(Value::Push(vec![b("pmessage"), b("c*"), b("cx"), b("p")])).unwrap();
         assert_eq!(m.pattern(), Some(&b"c*"[..]));
         assert_eq!(m.channel(), b"cx");
         let m = Msg::from_value(Value::Push(vec![b("subscribe"), b("c"), Value::Int(1)])).unwrap();

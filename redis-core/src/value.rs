@@ -76,7 +76,9 @@ impl Value {
             Value::Boolean(b) => format!("boolean {b}"),
             Value::Double(d) => format!("double {d}"),
             Value::BigNumber(n) => format!("big number {n}"),
-            Value::VerbatimString { text, .. } => format!("verbatim string of {} bytes", text.len()),
+            Value::VerbatimString { text, .. } => {
+                format!("verbatim string of {} bytes", text.len())
+            }
             Value::Attribute { data, .. } => format!("attribute on {}", data.describe()),
             Value::Push(v) => format!("push of {}", v.len()),
             Value::ServerError(e) => format!("error reply ({e})"),

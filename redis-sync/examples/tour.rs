@@ -13,7 +13,13 @@ fn main() -> Result<()> {
     let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
     let client = Client::open(url.as_str())?;
     let mut con = client.get_connection()?;
-    let _: () = con.del(("tour:page", "tour:visits", "tour:session", "tour:board", "tour:q"))?;
+    let _: () = con.del((
+        "tour:page",
+        "tour:visits",
+        "tour:session",
+        "tour:board",
+        "tour:q",
+    ))?;
 
     // Cache with expiry: read-through, 300 s TTL.
     let page: Option<String> = con.get("tour:page")?;
@@ -79,7 +85,10 @@ fn main() -> Result<()> {
         let mut guard = lock.acquire(client.get_connection()?, Duration::from_secs(2))?;
         let _: () = guard.connection().set("tour:protected", "mine")?;
         let second = lock.try_acquire(client.get_connection()?);
-        println!("lock: held; a second try says {:?}", second.err().map(|e| e.to_string()));
+        println!(
+            "lock: held; a second try says {:?}",
+            second.err().map(|e| e.to_string())
+        );
         guard.release()?;
     }
 
@@ -92,7 +101,9 @@ fn main() -> Result<()> {
         cmd("PUBLISH").arg("tour:news").arg("hello").query(&mut con)
     });
     let msg = sub.get_message(Duration::from_secs(5))?;
-    let receivers = t.join().map_err(|_| redis_sync::Error::InvalidRequest("publisher panicked".into()))??;
+    let receivers = t
+        .join()
+        .map_err(|_| redis_sync::Error::InvalidRequest("publisher panicked".into()))??;
     if let Some(msg) = msg {
         println!(
             "pubsub: {} got {:?} ({receivers} receiver)",

@@ -16,8 +16,8 @@
 //! # Ok::<(), redis_sync::Error>(())
 //! ```
 
-mod client;
 mod api;
+mod client;
 mod connection;
 mod lock;
 mod pool;
@@ -26,8 +26,8 @@ mod scan;
 mod stream;
 mod transaction;
 
-pub use client::Client;
 pub use api::{Commands, Query};
+pub use client::Client;
 pub use connection::{Connection, ConnectionLike};
 pub use lock::{Lock, LockGuard};
 pub use pool::{Pool, PooledConnection};
@@ -37,14 +37,11 @@ pub use transaction::transaction;
 
 pub use redis_core::commands;
 pub use redis_core::{
-    cmd, pipe, Addr, Backoff, Cmd, Config, Error, FromValue, LockErrorKind, Msg, MsgKind,
-    Pipeline, Protocol, Result, Script, ScriptInvocation, ServerError, ServerErrorKind, ToArgs,
-    Value,
+    cmd, pipe, Addr, Backoff, Cmd, Config, Error, FromValue, LockErrorKind, Msg, MsgKind, Pipeline,
+    Protocol, Result, Script, ScriptInvocation, ServerError, ServerErrorKind, ToArgs, Value,
 };
 
 /// Everything a typical program needs: `use redis_sync::prelude::*;`.
 pub mod prelude {
-    pub use crate::{
-        cmd, pipe, Client, Commands, Connection, ConnectionLike, Query, Scan, Script,
-    };
+    pub use crate::{cmd, pipe, Client, Commands, Connection, ConnectionLike, Query, Scan, Script};
 }

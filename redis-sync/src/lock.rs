@@ -51,7 +51,11 @@ impl Lock {
 
     /// Waits up to `timeout` for the lock, polling with jittered backoff; fails with
     /// `Error::Lock(NotAcquired)` when the time runs out.
-    pub fn acquire<C: ConnectionLike>(&self, mut con: C, timeout: Duration) -> Result<LockGuard<C>> {
+    pub fn acquire<C: ConnectionLike>(
+        &self,
+        mut con: C,
+        timeout: Duration,
+    ) -> Result<LockGuard<C>> {
         let deadline = Instant::now() + timeout;
         let token = new_token();
         let mut delays = self.retry.delays();

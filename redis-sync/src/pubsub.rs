@@ -43,17 +43,20 @@ impl PubSub {
 
     /// Unsubscribes from channel(s) (all channels when given an empty list).
     pub fn unsubscribe<T: ToArgs>(&mut self, channels: T) -> Result<()> {
-        self.con.write_raw(cmd("UNSUBSCRIBE").arg(channels).packed())
+        self.con
+            .write_raw(cmd("UNSUBSCRIBE").arg(channels).packed())
     }
 
     /// Unsubscribes from pattern(s) (all patterns when given an empty list).
     pub fn punsubscribe<T: ToArgs>(&mut self, patterns: T) -> Result<()> {
-        self.con.write_raw(cmd("PUNSUBSCRIBE").arg(patterns).packed())
+        self.con
+            .write_raw(cmd("PUNSUBSCRIBE").arg(patterns).packed())
     }
 
     /// Unsubscribes from shard channel(s).
     pub fn sunsubscribe<T: ToArgs>(&mut self, channels: T) -> Result<()> {
-        self.con.write_raw(cmd("SUNSUBSCRIBE").arg(channels).packed())
+        self.con
+            .write_raw(cmd("SUNSUBSCRIBE").arg(channels).packed())
     }
 
     fn sub<T: ToArgs>(&mut self, name: &str, confirm: MsgKind, channels: T) -> Result<()> {
@@ -68,7 +71,10 @@ impl PubSub {
         let deadline = Instant::now() + timeout;
         while waiting > 0 {
             let left = deadline.saturating_duration_since(Instant::now());
-            let frame = match self.con.poll_frame(Some(left.max(Duration::from_millis(1))))? {
+            let frame = match self
+                .con
+                .poll_frame(Some(left.max(Duration::from_millis(1))))?
+            {
                 Some(f) => f,
                 None => {
                     return Err(Error::Timeout {
@@ -95,7 +101,10 @@ impl PubSub {
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let frame = match self.con.poll_frame(Some(left.max(Duration::from_millis(1))))? {
+            let frame = match self
+                .con
+                .poll_frame(Some(left.max(Duration::from_millis(1))))?
+            {
                 Some(f) => f,
                 None => return Ok(None),
             };

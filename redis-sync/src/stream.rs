@@ -33,9 +33,9 @@ impl Stream {
                 let connector = tls_connector(&config.tls)?;
                 match connector.connect(host, tcp) {
                     Ok(s) => Ok(Stream::Tls(Box::new(s))),
-                    Err(native_tls::HandshakeError::Failure(e)) => {
-                        Err(Error::Tls(format!("handshake with {host}:{port} failed: {e}")))
-                    }
+                    Err(native_tls::HandshakeError::Failure(e)) => Err(Error::Tls(format!(
+                        "handshake with {host}:{port} failed: {e}"
+                    ))),
                     Err(native_tls::HandshakeError::WouldBlock(_)) => Err(Error::Timeout {
                         what: "TLS handshake",
                         after: config.connect_timeout,

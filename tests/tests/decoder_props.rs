@@ -10,7 +10,8 @@ fn scalar() -> impl Strategy<Value = Value> {
     prop_oneof![
         Just(Value::Nil),
         any::<i64>().prop_map(Value::Int),
-        proptest::collection::vec(any::<u8>(), 0..64).prop_map(|b| Value::BulkString(Bytes::from(b))),
+        proptest::collection::vec(any::<u8>(), 0..64)
+            .prop_map(|b| Value::BulkString(Bytes::from(b))),
         "[a-zA-Z0-9 ]{0,20}".prop_map(Value::SimpleString),
         any::<bool>().prop_map(Value::Boolean),
         any::<f64>()
@@ -24,7 +25,11 @@ fn scalar() -> impl Strategy<Value = Value> {
             }
         }),
         ("[A-Z]{1,10}", "[a-z0-9 :.]{0,20}").prop_map(|(code, msg)| {
-            let line = if msg.is_empty() { code } else { format!("{code} {msg}") };
+            let line = if msg.is_empty() {
+                code
+            } else {
+                format!("{code} {msg}")
+            };
             Value::ServerError(ServerError::parse(&line))
         }),
     ]
@@ -37,12 +42,14 @@ fn value() -> impl Strategy<Value = Value> {
             proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Set),
             proptest::collection::vec(inner.clone(), 1..8).prop_map(Value::Push),
             proptest::collection::vec((inner.clone(), inner.clone()), 0..6).prop_map(Value::Map),
-            (inner.clone(), proptest::collection::vec((inner.clone(), inner), 1..3)).prop_map(
-                |(data, attributes)| Value::Attribute {
+            (
+                inner.clone(),
+                proptest::collection::vec((inner.clone(), inner), 1..3)
+            )
+                .prop_map(|(data, attributes)| Value::Attribute {
                     data: Box::new(data),
                     attributes
-                }
-            ),
+                }),
         ]
     })
 }
@@ -115,7 +122,11 @@ proptest! {
 fn must_fail(input: &[u8]) {
     let mut buf = BytesMut::from(input);
     let r = decode_all(&mut Decoder::default(), &mut buf);
-    assert!(r.is_err(), "{:?} was accepted", String::from_utf8_lossy(&input[..input.len().min(40)]));
+    assert!(
+        r.is_err(),
+        "{:?} was accepted",
+        String::from_utf8_lossy(&input[..input.len().min(40)])
+    );
 }
 
 #[test]

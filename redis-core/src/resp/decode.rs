@@ -434,7 +434,13 @@ pub(crate) fn parse_int(line: &[u8]) -> Result<i64> {
         let d = i64::from(b - b'0');
         n = n
             .checked_mul(10)
-            .and_then(|n| if neg { n.checked_sub(d) } else { n.checked_add(d) })
+            .and_then(|n| {
+                if neg {
+                    n.checked_sub(d)
+                } else {
+                    n.checked_add(d)
+                }
+            })
             .ok_or_else(|| Error::protocol("integer overflow"))?;
     }
     Ok(n)

@@ -253,7 +253,11 @@ fn pairs(v: Value) -> Result<Vec<(Value, Value)>> {
         Value::Map(p) => Ok(p),
         Value::Nil => Ok(Vec::new()),
         Value::Array(items) | Value::Set(items) => {
-            if items.iter().all(|i| matches!(i, Value::Array(a) if a.len() == 2)) && !items.is_empty() {
+            if items
+                .iter()
+                .all(|i| matches!(i, Value::Array(a) if a.len() == 2))
+                && !items.is_empty()
+            {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
                     if let Value::Array(mut a) = item {
@@ -386,8 +390,14 @@ mod tests {
             Value::Array(vec![bulk("b"), Value::Double(2.0)]),
         ]);
         let want: BTreeMap<String, i64> = [("a".into(), 1), ("b".into(), 2)].into();
-        assert_eq!(BTreeMap::<String, i64>::from_value(flat.clone()).unwrap(), want);
-        assert_eq!(BTreeMap::<String, i64>::from_value(map.clone()).unwrap(), want);
+        assert_eq!(
+            BTreeMap::<String, i64>::from_value(flat.clone()).unwrap(),
+            want
+        );
+        assert_eq!(
+            BTreeMap::<String, i64>::from_value(map.clone()).unwrap(),
+            want
+        );
         let want_v = vec![("a".to_string(), 1.0), ("b".to_string(), 2.0)];
         assert_eq!(Vec::<(String, f64)>::from_value(flat).unwrap(), want_v);
         assert_eq!(Vec::<(String, f64)>::from_value(pairs).unwrap(), want_v);
