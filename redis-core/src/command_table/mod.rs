@@ -1,0 +1,559 @@
+//! What the server says about each command, known without asking it.
+//!
+//! Some client decisions depend on which command is being sent, and must be made before
+//! (or without) a round trip:
+//!
+//! - **Safe retries.** After a connection fails with a command written but no reply read,
+//!   the command may or may not have run. It is sent again only if that cannot do harm
+//!   ([`is_retry_safe`]); otherwise the caller gets an error saying it may have executed.
+//! - **Blocking commands.** `BLPOP k 30`, `XREAD BLOCK 5000 ...` and `WAIT 1 0` legitimately
+//!   hold their reply for as long as their own timeout argument says, so the default
+//!   response timeout must not cut them; [`block_time`] reads that argument.
+//! - **Cluster routing (later).** The key positions (`first_key`, `last_key`, `key_step`,
+//!   and [`flags::MOVABLEKEYS`] when they depend on the arguments) and the request/response
+//!   policy tips tell which node(s) a command goes to and how replies are merged.
+//!
+//! The table (`generated.rs`) is generated from a live server's `COMMAND` reply by
+//! `scripts/gen_command_table.py`, for the version in [`SERVER_VERSION`]; it lists every
+//! command and subcommand, subcommands named as Redis names them (`"client|kill"`). Commands
+//! it does not know (newer servers, modules) get `None` from the lookups and the
+//! conservative answer from the decisions: not retry-safe, not blocking unless known by name.
+//! Everything here is pure: no I/O, no allocation on lookup.
+
+use std::cmp::Ordering;
+use std::time::Duration;
+
+use crate::Cmd;
+
+mod generated;
+
+pub use generated::{flags, SERVER_VERSION};
+
+/// One command or subcommand, as the server's `COMMAND` reply describes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CommandInfo {
+    /// Lower-case name; a subcommand is `"container|sub"` (e.g. `"client|kill"`).
+    pub name: &'static str,
+    /// Number of arguments, the name included (and the subcommand name, for a subcommand);
+    /// negative `-n` means "at least `n`".
+    pub arity: i32,
+    /// Bits from [`flags`]: command flags and the cluster/nondeterminism tips.
+    pub flags: u32,
+    /// Position of the first key (0 = no keys), from the legacy key fields of `COMMAND`.
+    pub first_key: i32,
+    /// Position of the last key; negative counts from the end (-1 = last argument).
+    pub last_key: i32,
+    /// Step between keys (e.g. 2 for `MSET k v k v`).
+    pub key_step: i32,
+}
+
+impl CommandInfo {
+    /// Whether every bit of `flag` (one of [`flags`], or several or-ed) is set.
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag == flag
+    }
+
+    /// The command only reads keys (`readonly`).
+    pub fn is_readonly(&self) -> bool {
+        self.has(flags::READONLY)
+    }
+
+    /// The command may modify keys (`write`).
+    pub fn is_write(&self) -> bool {
+        self.has(flags::WRITE)
+    }
+
+    /// The command may block (`blocking`; `XREAD` only does with `BLOCK`). Note that `WAIT`
+    /// does not carry this flag although it blocks; [`block_time`] knows it by name.
+    pub fn is_blocking(&self) -> bool {
+        self.has(flags::BLOCKING)
+    }
+
+    /// The command is administrative (`admin`).
+    pub fn is_admin(&self) -> bool {
+        self.has(flags::ADMIN)
+    }
+
+    /// The command is part of Pub/Sub (`pubsub`).
+    pub fn is_pubsub(&self) -> bool {
+        self.has(flags::PUBSUB)
+    }
+}
+
+/// Compares a table name (lower case) with `parts` joined by `|`, ignoring the case of `parts`.
+fn cmp_name(entry: &str, parts: &[&[u8]]) -> Ordering {
+    let mut query = parts.iter().enumerate().flat_map(|(i, p)| {
+        let sep: &[u8] = if i == 0 { b"" } else { b"|" };
+        sep.iter().chain(p.iter()).map(u8::to_ascii_lowercase)
+    });
+    let mut entry = entry.bytes();
+    loop {
+        match (entry.next(), query.next()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(e), Some(q)) => match e.cmp(&q) {
+                Ordering::Equal => {}
+                other => return other,
+            },
+        }
+    }
+}
+
+fn find(parts: &[&[u8]]) -> Option<&'static CommandInfo> {
+    let table: &'static [CommandInfo] = &generated::COMMANDS;
+    let i = table.binary_search_by(|e| cmp_name(e.name, parts)).ok()?;
+    table.get(i)
+}
+
+/// The table entry for `cmd`, by its name (any case). For a container command (`CLIENT`,
+/// `CONFIG`, `XINFO`, ...) the second argument picks the subcommand (`"client|kill"`); if
+/// that subcommand is not in the table, or absent, the container's own entry is returned
+/// (usually with no flags at all). `None` for a command the table does not know.
+pub fn lookup(cmd: &Cmd) -> Option<&'static CommandInfo> {
+    let name = cmd.arg_at(0)?;
+    let top = find(&[name])?;
+    // Only containers have "name|..." entries, so a hit means `top` is one.
+    match cmd.arg_at(1) {
+        Some(sub) => find(&[name, sub]).or(Some(top)),
+        None => Some(top),
+    }
+}
+
+/// The table entry for a name in any case: `"get"`, `"GET"`, `"client|setname"`.
+pub fn lookup_name(name: &str) -> Option<&'static CommandInfo> {
+    find(&[name.as_bytes()])
+}
+
+/// Every command and subcommand in the table, sorted by name.
+pub fn all() -> &'static [CommandInfo] {
+    &generated::COMMANDS
+}
+
+/// Whether re-sending `cmd` after a connection failure, when it may already have run, is
+/// safe.
+///
+/// The rule: running it twice must leave the same data as running it once, and the reply
+/// of the second run must still answer what the caller asked. Counts may come out lower
+/// (a retried `DEL k` may say 0 keys were removed, `SADD` 0 members added): the data is
+/// the same, and such counts are rarely acted on. Not safe are:
+///
+/// - anything relative to the current data: `INCR`, `APPEND`, `LPUSH`/`RPUSH`, `XADD`,
+///   `ZADD ... INCR`, `LTRIM`, `RENAME`, `EXPIRE`/`PEXPIRE` (relative to when they run;
+///   the absolute `EXPIREAT`/`PEXPIREAT` are safe), `EVAL`/`EVALSHA`/`FCALL`, `PUBLISH`;
+/// - anything that removes and returns: `LPOP`, `SPOP`, `GETDEL`, `BLPOP`, `XREADGROUP`...;
+/// - anything whose reply is the point and would be wrong the second time: `SET ... NX`
+///   (a lock taken by the first run would be reported as not taken), `SET ... GET` and
+///   `GETSET` (the second run returns the value the first run wrote), `SETNX`, `MSETNX`,
+///   `HSETNX`, `SETBIT` (returns the previous bit);
+/// - connection-state commands whose effect is lost with the connection (`WATCH`, `MULTI`,
+///   `EXEC`, `ASKING`, `SUBSCRIBE`); the transaction and pub/sub code handle those;
+/// - any command the table does not know, and any unknown option of a command below.
+///
+/// Safe are: every command the server flags `readonly` (including `EVAL_RO`,
+/// `EVALSHA_RO`, `FCALL_RO`, `SORT_RO`, `XREAD`), plus this hand-kept list: `SET` whose
+/// options are only `XX`/`KEEPTTL`/`EX`/`PX`/`EXAT`/`PXAT` (a relative TTL restarts with
+/// the value, as with `SETEX`), `SETEX`, `PSETEX`, `MSET`, `SETRANGE`, `DEL`, `UNLINK`,
+/// `EXPIREAT`, `PEXPIREAT`, `PERSIST`, `HSET`, `HMSET`, `HDEL`, `SADD`, `SREM`, `ZADD`
+/// without `INCR`, `ZREM`, `GEOADD`, `PFADD`, `LSET`, `XACK`, `XDEL`, `SORT` and
+/// `GEORADIUS`/`GEORADIUSBYMEMBER` without `STORE`/`STOREDIST`, `SCRIPT LOAD`; and
+/// commands that read server rather than key state or set connection state that a
+/// reconnect re-establishes: `PING`, `ECHO`, `SELECT`, `AUTH`, `HELLO`, `READONLY`,
+/// `READWRITE`, `INFO`, `TIME`, `LASTSAVE`, `ROLE`, `COMMAND ...`, `CONFIG GET`,
+/// `CLIENT GETNAME/ID/INFO/LIST/SETNAME`, `CLUSTER INFO/NODES/SLOTS/SHARDS/MYID/KEYSLOT/
+/// COUNTKEYSINSLOT/GETKEYSINSLOT`, `SLOWLOG GET/LEN`, `SCRIPT EXISTS`, `FUNCTION
+/// LIST/DUMP/STATS`, `PUBSUB CHANNELS/NUMSUB/NUMPAT/SHARDCHANNELS/SHARDNUMSUB`,
+/// `MEMORY STATS`, `ACL WHOAMI/CAT`.
+pub fn is_retry_safe(cmd: &Cmd) -> bool {
+    let Some(info) = lookup(cmd) else {
+        return false;
+    };
+    if info.is_readonly() {
+        return true;
+    }
+    match info.name {
+        "set" => set_options_are_idempotent(cmd),
+        "zadd" => !zadd_has_incr(cmd),
+        "sort" | "georadius" | "georadiusbymember" => !has_store_option(cmd),
+        "setex" | "psetex" | "mset" | "setrange" | "del" | "unlink" | "expireat" | "pexpireat"
+        | "persist" | "hset" | "hmset" | "hdel" | "sadd" | "srem" | "zrem" | "geoadd" | "pfadd"
+        | "lset" | "xack" | "xdel" | "script|load" => true,
+        "ping"
+        | "echo"
+        | "select"
+        | "auth"
+        | "hello"
+        | "readonly"
+        | "readwrite"
+        | "info"
+        | "time"
+        | "lastsave"
+        | "role"
+        | "command"
+        | "config|get"
+        | "client|getname"
+        | "client|id"
+        | "client|info"
+        | "client|list"
+        | "client|setname"
+        | "cluster|info"
+        | "cluster|nodes"
+        | "cluster|slots"
+        | "cluster|shards"
+        | "cluster|myid"
+        | "cluster|keyslot"
+        | "cluster|countkeysinslot"
+        | "cluster|getkeysinslot"
+        | "slowlog|get"
+        | "slowlog|len"
+        | "script|exists"
+        | "function|list"
+        | "function|dump"
+        | "function|stats"
+        | "pubsub|channels"
+        | "pubsub|numsub"
+        | "pubsub|numpat"
+        | "pubsub|shardchannels"
+        | "pubsub|shardnumsub"
+        | "memory|stats"
+        | "acl|whoami"
+        | "acl|cat" => true,
+        name => name.starts_with("command|"),
+    }
+}
+
+/// `SET key value [options]`: safe only with options that do not make the reply depend on
+/// the previous value.
+fn set_options_are_idempotent(cmd: &Cmd) -> bool {
+    let mut opts = cmd.args().skip(3);
+    while let Some(opt) = opts.next() {
+        if opt.eq_ignore_ascii_case(b"XX") || opt.eq_ignore_ascii_case(b"KEEPTTL") {
+            continue;
+        }
+        let takes_value = [&b"EX"[..], b"PX", b"EXAT", b"PXAT"]
+            .iter()
+            .any(|o| opt.eq_ignore_ascii_case(o));
+        if !takes_value || opts.next().is_none() {
+            return false; // NX, GET, or anything this code does not know
+        }
+    }
+    true
+}
+
+/// `ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member ...`: the options come before the
+/// first score (a number), so a member named "incr" is not mistaken for the option.
+fn zadd_has_incr(cmd: &Cmd) -> bool {
+    const OPTIONS: [&[u8]; 6] = [b"NX", b"XX", b"GT", b"LT", b"CH", b"INCR"];
+    cmd.args()
+        .skip(2)
+        .take_while(|a| OPTIONS.iter().any(|o| a.eq_ignore_ascii_case(o)))
+        .any(|a| a.eq_ignore_ascii_case(b"INCR"))
+}
+
+/// `SORT`/`GEORADIUS*` write only with `STORE` (or `STOREDIST`). Any argument equal to
+/// those words counts, even in a value position: the mistake can only make the answer
+/// "not safe".
+fn has_store_option(cmd: &Cmd) -> bool {
+    cmd.args()
+        .skip(2)
+        .any(|a| a.eq_ignore_ascii_case(b"STORE") || a.eq_ignore_ascii_case(b"STOREDIST"))
+}
+
+/// How long the server may legitimately hold the reply of a blocking command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockTime {
+    /// The command does not block: the normal response timeout applies.
+    NotBlocking,
+    /// The command may block with no limit (timeout 0, or a timeout this code cannot read).
+    Forever,
+    /// The command blocks for at most this long (the server's own timeout, rounded up to
+    /// whole milliseconds as the server does); allow this plus the usual response time.
+    For(Duration),
+}
+
+/// How long the server may hold the reply of `cmd`, read from its own timeout argument.
+///
+/// - `BLPOP`, `BRPOP`, `BZPOPMIN`, `BZPOPMAX`, `BRPOPLPUSH`, `BLMOVE`: last argument,
+///   seconds (decimals allowed); 0 blocks forever.
+/// - `BLMPOP`, `BZMPOP`: first argument after the name, seconds.
+/// - `XREAD`, `XREADGROUP`: the `BLOCK <ms>` option before `STREAMS`; without it the
+///   command does not block; 0 blocks forever.
+/// - `WAIT numreplicas timeout` and `WAITAOF numlocal numreplicas timeout`: last argument,
+///   milliseconds; 0 blocks forever. (`WAIT` has no `blocking` flag in the table.)
+/// - Any other command the table flags `blocking`: [`BlockTime::Forever`].
+///
+/// A timeout that is missing, not a number or negative gives [`BlockTime::Forever`]: the
+/// server will answer such a command with an error at once, and never cutting it is the
+/// safe side. Inside `MULTI` nothing blocks; that is the caller's business.
+pub fn block_time(cmd: &Cmd) -> BlockTime {
+    const LAST_ARG_SECONDS: [&str; 6] = [
+        "blpop",
+        "brpop",
+        "bzpopmin",
+        "bzpopmax",
+        "brpoplpush",
+        "blmove",
+    ];
+    let Some(name) = cmd.arg_at(0) else {
+        return BlockTime::NotBlocking;
+    };
+    let is = |list: &[&str]| list.iter().any(|n| name.eq_ignore_ascii_case(n.as_bytes()));
+    let last = match cmd.argc() {
+        0 | 1 => None,
+        n => cmd.arg_at(n - 1),
+    };
+    if is(&LAST_ARG_SECONDS) {
+        seconds(last)
+    } else if is(&["blmpop", "bzmpop"]) {
+        seconds(cmd.arg_at(1))
+    } else if is(&["xread", "xreadgroup"]) {
+        xread_block(cmd)
+    } else if is(&["wait", "waitaof"]) {
+        millis(last)
+    } else if lookup(cmd).is_some_and(CommandInfo::is_blocking) {
+        BlockTime::Forever
+    } else {
+        BlockTime::NotBlocking
+    }
+}
+
+/// `XREAD [COUNT n] [BLOCK ms] STREAMS ...` and
+/// `XREADGROUP GROUP g c [COUNT n] [BLOCK ms] [NOACK] STREAMS ...`.
+fn xread_block(cmd: &Cmd) -> BlockTime {
+    let mut args = cmd.args().skip(1);
+    while let Some(a) = args.next() {
+        if a.eq_ignore_ascii_case(b"BLOCK") {
+            return millis(args.next());
+        } else if a.eq_ignore_ascii_case(b"STREAMS") {
+            break;
+        } else if a.eq_ignore_ascii_case(b"GROUP") {
+            // Group and consumer names may be any word, "BLOCK" included.
+            args.next();
+            args.next();
+        } else if a.eq_ignore_ascii_case(b"COUNT") {
+            args.next();
+        }
+    }
+    BlockTime::NotBlocking
+}
+
+/// A timeout in seconds (decimals allowed), as BLPOP & co. take it.
+fn seconds(arg: Option<&[u8]>) -> BlockTime {
+    let secs = arg
+        .and_then(|a| std::str::from_utf8(a).ok())
+        .and_then(|s| s.parse::<f64>().ok());
+    match secs {
+        // The server converts to milliseconds, rounds up, and refuses more than i64::MAX.
+        Some(s) if s >= 0.0 && s * 1000.0 <= i64::MAX as f64 => {
+            from_millis((s * 1000.0).ceil() as u64)
+        }
+        _ => BlockTime::Forever, // also NaN and infinities
+    }
+}
+
+/// A timeout in milliseconds, as XREAD BLOCK and WAIT take it.
+fn millis(arg: Option<&[u8]>) -> BlockTime {
+    let ms = arg
+        .and_then(|a| std::str::from_utf8(a).ok())
+        .and_then(|s| s.parse::<i64>().ok());
+    match ms.and_then(|ms| u64::try_from(ms).ok()) {
+        Some(ms) => from_millis(ms),
+        None => BlockTime::Forever, // missing, not a number, or negative
+    }
+}
+
+fn from_millis(ms: u64) -> BlockTime {
+    if ms == 0 {
+        BlockTime::Forever
+    } else {
+        BlockTime::For(Duration::from_millis(ms))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd;
+
+    fn c(args: &[&str]) -> Cmd {
+        let mut it = args.iter();
+        let mut c = cmd(it.next().copied().unwrap_or_default());
+        for a in it {
+            c.arg(*a);
+        }
+        c
+    }
+
+    #[test]
+    fn table_is_sorted_unique_and_lower_case() {
+        let t = all();
+        assert!(t.len() > 300, "{} commands", t.len());
+        for w in t.windows(2) {
+            assert!(w[0].name < w[1].name, "{} before {}", w[0].name, w[1].name);
+        }
+        for e in t {
+            assert_eq!(e.name, e.name.to_ascii_lowercase());
+            assert_eq!(lookup_name(e.name), Some(e));
+        }
+    }
+
+    #[test]
+    fn lookups() {
+        let get = lookup(&c(&["GET", "k"])).map(|i| i.name);
+        assert_eq!(get, Some("get"));
+        assert!(lookup_name("get").is_some_and(|i| i.is_readonly() && !i.is_write()));
+        assert!(lookup_name("get").is_some_and(|i| i.first_key == 1 && i.arity == 2));
+        assert!(lookup_name("SeT").is_some_and(|i| i.is_write() && i.has(flags::DENYOOM)));
+        assert!(lookup_name("blpop").is_some_and(|i| i.is_blocking() && i.last_key == -2));
+        assert!(lookup_name("mset").is_some_and(|i| i.key_step == 2));
+        assert!(lookup_name("subscribe").is_some_and(CommandInfo::is_pubsub));
+        assert!(lookup_name("xread").is_some_and(|i| i.has(flags::MOVABLEKEYS)));
+        let tips = flags::REQUEST_POLICY_ALL_SHARDS | flags::RESPONSE_POLICY_AGG_SUM;
+        assert!(lookup_name("dbsize").is_some_and(|i| i.has(tips)));
+
+        let kill = lookup(&c(&["client", "KILL", "ID", "7"]));
+        assert_eq!(kill.map(|i| i.name), Some("client|kill"));
+        assert!(kill.is_some_and(CommandInfo::is_admin));
+        assert_eq!(
+            lookup_name("CLIENT|SetName").map(|i| i.name),
+            Some("client|setname")
+        );
+        // Unknown subcommand or none: the container itself.
+        assert_eq!(
+            lookup(&c(&["CLIENT", "NOPE"])).map(|i| i.name),
+            Some("client")
+        );
+        assert_eq!(lookup(&c(&["CLIENT"])).map(|i| i.name), Some("client"));
+        // A plain command's second argument is not a subcommand.
+        assert_eq!(lookup(&c(&["GET", "kill"])).map(|i| i.name), Some("get"));
+
+        assert_eq!(lookup(&c(&["NOSUCHCOMMAND", "x"])), None);
+        assert_eq!(lookup_name("nosuch"), None);
+        assert_eq!(lookup_name(""), None);
+        assert_eq!(lookup(&Cmd::default()), None);
+    }
+
+    #[test]
+    fn block_times() {
+        let ms = |n| BlockTime::For(Duration::from_millis(n));
+        assert_eq!(block_time(&c(&["BLPOP", "a", "b", "1.5"])), ms(1500));
+        assert_eq!(block_time(&c(&["blpop", "a", "0"])), BlockTime::Forever);
+        assert_eq!(block_time(&c(&["BRPOP", "a", "2"])), ms(2000));
+        assert_eq!(block_time(&c(&["BZPOPMIN", "a", "0.0001"])), ms(1));
+        assert_eq!(
+            block_time(&c(&["BLMOVE", "a", "b", "LEFT", "RIGHT", "3"])),
+            ms(3000)
+        );
+        assert_eq!(
+            block_time(&c(&["BRPOPLPUSH", "a", "b", "0"])),
+            BlockTime::Forever
+        );
+        assert_eq!(
+            block_time(&c(&["BLMPOP", "0.25", "1", "a", "LEFT"])),
+            ms(250)
+        );
+        assert_eq!(
+            block_time(&c(&["BZMPOP", "0", "1", "a", "MIN"])),
+            BlockTime::Forever
+        );
+
+        let xread = c(&["XREAD", "COUNT", "5", "block", "100", "STREAMS", "s", "$"]);
+        assert_eq!(block_time(&xread), ms(100));
+        let xread = c(&["XREAD", "COUNT", "5", "STREAMS", "BLOCK", "100"]);
+        assert_eq!(block_time(&xread), BlockTime::NotBlocking);
+        let xread = c(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]);
+        assert_eq!(block_time(&xread), BlockTime::Forever);
+        let group = c(&["XREADGROUP", "GROUP", "BLOCK", "COUNT", "STREAMS", "s", ">"]);
+        assert_eq!(block_time(&group), BlockTime::NotBlocking);
+        let group = c(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "NOACK",
+            "BLOCK",
+            "7",
+            "STREAMS",
+        ]);
+        assert_eq!(block_time(&group), ms(7));
+
+        assert_eq!(block_time(&c(&["WAIT", "1", "0"])), BlockTime::Forever);
+        assert_eq!(block_time(&c(&["WAIT", "1", "250"])), ms(250));
+        assert_eq!(block_time(&c(&["WAITAOF", "1", "0", "20"])), ms(20));
+
+        assert_eq!(block_time(&c(&["GET", "k"])), BlockTime::NotBlocking);
+        assert_eq!(block_time(&c(&["NOSUCH", "1"])), BlockTime::NotBlocking);
+        assert_eq!(block_time(&Cmd::default()), BlockTime::NotBlocking);
+
+        // Not understood: never cut, never panic.
+        for bad in ["x", "-1", "nan", "inf", "1e400", "", "\u{fffd}"] {
+            assert_eq!(
+                block_time(&c(&["BLPOP", "a", bad])),
+                BlockTime::Forever,
+                "{bad}"
+            );
+            let x = c(&["XREAD", "BLOCK", bad, "STREAMS", "s", "$"]);
+            assert_eq!(block_time(&x), BlockTime::Forever, "{bad}");
+        }
+        assert_eq!(block_time(&c(&["BLPOP"])), BlockTime::Forever);
+        assert_eq!(block_time(&c(&["XREAD", "BLOCK"])), BlockTime::Forever);
+        assert_eq!(block_time(&c(&["WAIT"])), BlockTime::Forever);
+        assert_eq!(block_time(&c(&["BLMPOP"])), BlockTime::Forever);
+        assert_eq!(block_time(&c(&["BLPOP", "a", "1e300"])), BlockTime::Forever);
+        let x = c(&["XREAD", "BLOCK", "9223372036854775808", "STREAMS", "s", "$"]);
+        assert_eq!(block_time(&x), BlockTime::Forever);
+    }
+
+    #[test]
+    fn retry_safety() {
+        let safe = |args: &[&str]| is_retry_safe(&c(args));
+        assert!(safe(&["GET", "k"]));
+        assert!(safe(&["set", "k", "v"]));
+        assert!(safe(&["SET", "k", "v", "EX", "10", "XX"]));
+        assert!(safe(&["SET", "k", "v", "keepttl"]));
+        assert!(!safe(&["SET", "k", "v", "NX", "PX", "100"]));
+        assert!(!safe(&["SET", "k", "v", "GET"]));
+        assert!(!safe(&["SET", "k", "v", "EX"]));
+        assert!(!safe(&["SET", "k", "v", "IFEQ", "x"]));
+        assert!(!safe(&["INCR", "k"]));
+        assert!(!safe(&["LPUSH", "l", "x"]));
+        assert!(!safe(&["LPOP", "l"]));
+        assert!(!safe(&["SPOP", "s"]));
+        assert!(!safe(&["APPEND", "k", "x"]));
+        assert!(!safe(&["XADD", "s", "*", "f", "v"]));
+        assert!(!safe(&["EVAL", "return 1", "0"]));
+        assert!(!safe(&["EVALSHA", "abc", "0"]));
+        assert!(safe(&["EVALSHA_RO", "abc", "0"]));
+        assert!(safe(&["FCALL_RO", "f", "0"]));
+        assert!(!safe(&["EXPIRE", "k", "10"]));
+        assert!(safe(&["EXPIREAT", "k", "1700000000"]));
+        assert!(safe(&["ZADD", "z", "NX", "CH", "1", "incr"]));
+        assert!(!safe(&["ZADD", "z", "XX", "INCR", "1", "m"]));
+        assert!(safe(&["SORT", "l", "LIMIT", "0", "10"]));
+        assert!(!safe(&["SORT", "l", "STORE", "dst"]));
+        assert!(safe(&["DEL", "a", "b"]));
+        assert!(safe(&["MSET", "a", "1", "b", "2"]));
+        assert!(!safe(&["MSETNX", "a", "1"]));
+        assert!(safe(&["PING"]));
+        assert!(safe(&["CLUSTER", "SLOTS"]));
+        assert!(safe(&["COMMAND", "DOCS", "get"]));
+        assert!(safe(&["SCRIPT", "LOAD", "return 1"]));
+        assert!(!safe(&["SCRIPT", "FLUSH"]));
+        assert!(!safe(&["CLIENT", "KILL", "ID", "1"]));
+        assert!(!safe(&["CLIENT"]));
+        assert!(safe(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]));
+        assert!(!safe(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "STREAMS",
+            "s",
+            ">"
+        ]));
+        assert!(!safe(&["PUBLISH", "ch", "m"]));
+        assert!(!safe(&["WATCH", "k"]));
+        assert!(!safe(&["NOSUCH"]));
+        assert!(!is_retry_safe(&Cmd::default()));
+    }
+}
