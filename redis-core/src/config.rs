@@ -76,6 +76,9 @@ pub struct TlsConfig {
     pub ca_cert_pem: Option<Vec<u8>>,
     /// Client certificate chain and PKCS#8 key (both PEM) for mutual TLS.
     pub client_cert_pem: Option<(Vec<u8>, Vec<u8>)>,
+    /// The name the server certificate must carry (and the SNI sent); default: the host
+    /// from the address. Useful when connecting by IP to a certificate with a DNS name.
+    pub server_name: Option<String>,
     /// Accepts any certificate. Never use outside tests.
     pub danger_accept_invalid_certs: bool,
     /// Accepts a certificate for another host name. Never use outside tests.
@@ -87,6 +90,7 @@ impl fmt::Debug for TlsConfig {
         f.debug_struct("TlsConfig")
             .field("ca_cert", &self.ca_cert_pem.is_some())
             .field("client_cert", &self.client_cert_pem.is_some())
+            .field("server_name", &self.server_name)
             .field(
                 "danger_accept_invalid_certs",
                 &self.danger_accept_invalid_certs,

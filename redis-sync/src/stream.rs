@@ -31,7 +31,8 @@ impl Stream {
                 tcp.set_read_timeout(Some(config.connect_timeout))?;
                 tcp.set_write_timeout(Some(config.connect_timeout))?;
                 let connector = tls_connector(&config.tls)?;
-                match connector.connect(host, tcp) {
+                let name = config.tls.server_name.as_deref().unwrap_or(host);
+                match connector.connect(name, tcp) {
                     Ok(s) => Ok(Stream::Tls(Box::new(s))),
                     Err(native_tls::HandshakeError::Failure(e)) => Err(Error::Tls(format!(
                         "handshake with {host}:{port} failed: {e}"

@@ -325,7 +325,7 @@ macro_rules! tuple_from {
                 if nested || $n == 1 {
                     return items.into_iter().map(Self::from_value).collect();
                 }
-                if items.len() % $n != 0 {
+                if items.len() % ($n as usize).max(1) != 0 {
                     return Err(Error::conversion(
                         concat!("flat list of ", stringify!($n), "-tuples"),
                         format!("{} elements", items.len()),
