@@ -9,6 +9,8 @@
 
 mod list;
 mod options;
+#[cfg(test)]
+mod tests;
 
 pub use options::*;
 
@@ -53,6 +55,7 @@ macro_rules! __commands_trait {
         /// The reply type `RV` is chosen by the caller (`let n: i64 = con.incr("k", 1)?`);
         /// any [`FromValue`]($crate::FromValue) type works, including `Value` for the raw
         /// reply and `()` to discard it.
+        #[allow(async_fn_in_trait)]
         #[$attr]
         pub trait Commands: ConnectionLike + Sized {
             $(
