@@ -60,6 +60,13 @@ pub enum Error {
     /// A client-side misuse: a command or argument the client refuses to send.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// A pub/sub subscriber fell behind and its buffer overflowed: `dropped` messages were
+    /// lost (reported, never silently).
+    #[error("pub/sub subscriber lagged: {dropped} message(s) dropped")]
+    Lagged {
+        /// How many messages were dropped.
+        dropped: u64,
+    },
     /// A lock could not be acquired, released or extended as asked.
     #[error("lock: {0}")]
     Lock(LockErrorKind),

@@ -20,6 +20,8 @@ pub mod pubsub;
 mod query;
 pub mod resp;
 pub mod script;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod types;
 pub mod value;
 

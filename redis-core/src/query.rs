@@ -9,6 +9,7 @@ macro_rules! query_template {
     ($attr:meta) => {
         /// Sends a built request and converts its reply:
         /// `cmd("GET").arg("k").query::<Option<String>>(&mut con)`.
+        #[allow(async_fn_in_trait)]
         #[$attr]
         pub trait Query {
             /// Sends the request and converts its reply into `RV`.

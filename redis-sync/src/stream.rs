@@ -8,10 +8,9 @@ use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 #[cfg(unix)]
 use std::os::unix::net::UnixStream;
-use std::sync::Once;
 use std::time::Duration;
 
-use redis_core::{Addr, Config, Error, Result, TlsConfig};
+use redis_core::{Addr, Config, Error, Result};
 
 /// An open socket.
 pub(crate) enum Stream {
@@ -30,7 +29,7 @@ impl Stream {
                 let tcp = connect_tcp(host, *port, config)?;
                 tcp.set_read_timeout(Some(config.connect_timeout))?;
                 tcp.set_write_timeout(Some(config.connect_timeout))?;
-                let connector = tls_connector(&config.tls)?;
+                let connector = redis_core::tls::connector(&config.tls)?;
                 let name = config.tls.server_name.as_deref().unwrap_or(host);
                 match connector.connect(name, tcp) {
                     Ok(s) => Ok(Stream::Tls(Box::new(s))),
@@ -117,33 +116,6 @@ fn connect_tcp(host: &str, port: u16, config: &Config) -> Result<TcpStream> {
             format!("{host} resolved to no address"),
         ))
     }))
-}
-
-fn tls_connector(tls: &TlsConfig) -> Result<native_tls::TlsConnector> {
-    let mut b = native_tls::TlsConnector::builder();
-    if let Some(pem) = &tls.ca_cert_pem {
-        let cert = native_tls::Certificate::from_pem(pem)
-            .map_err(|e| Error::Tls(format!("bad CA certificate: {e}")))?;
-        b.add_root_certificate(cert);
-    }
-    if let Some((cert, key)) = &tls.client_cert_pem {
-        let id = native_tls::Identity::from_pkcs8(cert, key)
-            .map_err(|e| Error::Tls(format!("bad client certificate or key: {e}")))?;
-        b.identity(id);
-    }
-    if tls.danger_accept_invalid_certs || tls.danger_accept_invalid_hostnames {
-        static WARN: Once = Once::new();
-        WARN.call_once(|| {
-            eprintln!(
-                "WARNING redis-sync: TLS certificate or host name verification is DISABLED; \
-                 connections can be intercepted. Never do this in production."
-            )
-        });
-        b.danger_accept_invalid_certs(tls.danger_accept_invalid_certs);
-        b.danger_accept_invalid_hostnames(tls.danger_accept_invalid_hostnames);
-    }
-    b.build()
-        .map_err(|e| Error::Tls(format!("cannot set up TLS: {e}")))
 }
 
 impl Read for Stream {

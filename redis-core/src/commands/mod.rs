@@ -1,7 +1,7 @@
 //! The typed command API, written once.
 //!
 //! [`command_list!`](crate::command_list) holds every typed command: its Redis name, its
-//! Rust signature and how its [`Cmd`](crate::Cmd) is built. Expanding the list here gives
+//! Rust signature and how its [`Cmd`] is built. Expanding the list here gives
 //! one constructor per command (`redis_core::commands::set("k", 1)` returns the `Cmd`);
 //! expanding it in a client crate with [`commands_template!`](crate::commands_template)
 //! gives that client's `Commands` trait, whose methods build the same `Cmd` and send it.

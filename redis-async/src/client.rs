@@ -1,0 +1,105 @@
+//! The entry point: a cheap, cloneable handle holding the configuration.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use redis_core::{Config, Error, IntoConfig, Result};
+
+use crate::dedicated::DedicatedConnection;
+use crate::managed::ManagedConnection;
+use crate::multiplexed::Connection;
+use crate::pubsub::{PubSub, PubSubOptions};
+
+/// Opens connections to one server. Clone it freely; it holds no socket.
+#[derive(Clone, Debug)]
+pub struct Client {
+    config: Arc<Config>,
+    queue: usize,
+}
+
+impl Client {
+    /// Validates a URL (`redis://...`, `rediss://...`, `unix:///...`) or takes a
+    /// [`Config`]. Nothing is connected yet.
+    pub fn open<T: IntoConfig>(config: T) -> Result<Client> {
+        Ok(Client {
+            config: Arc::new(config.into_config()?),
+            queue: 4096,
+        })
+    }
+
+    /// Bounds the requests waiting to be written on a multiplexed connection (default
+    /// 4096); callers beyond it wait for room (back-pressure), within their timeout.
+    pub fn with_queue_capacity(mut self, n: usize) -> Client {
+        self.queue = n.max(1);
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Opens a multiplexed connection: clone it to share one socket among many tasks.
+    /// Connection-level failures are retried following `config.connect_backoff`.
+    pub async fn get_connection(&self) -> Result<Connection> {
+        self.retrying(|| Connection::open(&self.config, self.queue))
+            .await
+    }
+
+    /// One attempt at a multiplexed connection (the managed handle does its own retrying).
+    pub(crate) async fn get_connection_once(&self) -> Result<Connection> {
+        Connection::open(&self.config, self.queue).await
+    }
+
+    /// Opens a connection for one caller at a time (WATCH transactions, blocking
+    /// commands such as BLPOP, anything that must not share the socket).
+    pub async fn get_dedicated_connection(&self) -> Result<DedicatedConnection> {
+        self.retrying(|| DedicatedConnection::open(&self.config))
+            .await
+    }
+
+    /// Opens a multiplexed connection that replaces its socket in the background when it
+    /// fails, and retries a request only when that is safe.
+    pub async fn get_managed_connection(&self) -> Result<ManagedConnection> {
+        let first = self.get_connection().await?;
+        Ok(ManagedConnection::new(self.clone(), first))
+    }
+
+    /// Opens a pub/sub connection with default options (1024-message buffer, lag events
+    /// on overflow, no resubscription after a failure).
+    pub async fn get_pubsub(&self) -> Result<PubSub> {
+        PubSub::open(self.clone(), PubSubOptions::default()).await
+    }
+
+    /// Opens a pub/sub connection with the given options (e.g. `reconnect: true` for the
+    /// managed form that resubscribes after a reconnect).
+    pub async fn get_pubsub_with(&self, options: PubSubOptions) -> Result<PubSub> {
+        PubSub::open(self.clone(), options).await
+    }
+
+    /// Runs `open` until it succeeds, retrying transient failures with backoff.
+    pub(crate) async fn retrying<T, F, Fut>(&self, mut open: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let mut delays = self.config.connect_backoff.delays();
+        loop {
+            match open().await {
+                Ok(c) => return Ok(c),
+                Err(e) if is_transient(&e) => match delays.next() {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => return Err(e),
+                },
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Failures that a new attempt may fix (the server is restarting, a link dropped);
+/// authentication, TLS and configuration errors are not among them.
+pub(crate) fn is_transient(e: &Error) -> bool {
+    matches!(e, Error::Io(_) | Error::Timeout { .. })
+        || e.is_retriable() && matches!(e, Error::Server(_))
+}

@@ -1,0 +1,198 @@
+//! A connection used by one caller at a time: for the handshake, WATCH transactions and
+//! blocking commands, whose state or waiting must not be shared with other callers.
+//!
+//! Requests run inline on the caller's task (no driver task), so a sequential caller pays
+//! no hand-off. Dropping a request's future half-way would leave its reply on the wire;
+//! the connection notices on its next use and refuses it (`Error::Broken`), exactly as a
+//! blocking connection does after a timeout.
+
+use std::time::Duration;
+
+use bytes::BytesMut;
+use redis_core::command_table::{self, BlockTime};
+use redis_core::resp::Decoder;
+use redis_core::{Cmd, Config, Error, Pipeline, Protocol, Result, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::api::ConnectionLike;
+use crate::stream::Stream;
+
+const READ_CHUNK: usize = 16 * 1024;
+
+/// A non-shared async connection.
+pub struct DedicatedConnection {
+    pub(crate) io: Stream,
+    pub(crate) rbuf: BytesMut,
+    pub(crate) decoder: Decoder,
+    wbuf: Vec<u8>,
+    broken: Option<String>,
+    busy: bool,
+    pub(crate) response_timeout: Duration,
+    pub(crate) protocol: Protocol,
+}
+
+impl std::fmt::Debug for DedicatedConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DedicatedConnection")
+            .field("protocol", &self.protocol)
+            .field("broken", &self.broken)
+            .finish()
+    }
+}
+
+redis_core::handshake_template!(maybe_async::must_be_async(AFIT));
+
+impl DedicatedConnection {
+    /// Opens the socket and runs the handshake, all within `config.connect_timeout`.
+    pub(crate) async fn open(config: &Config) -> Result<DedicatedConnection> {
+        let io = Stream::connect(config).await?;
+        let mut con = DedicatedConnection {
+            io,
+            rbuf: BytesMut::with_capacity(READ_CHUNK),
+            decoder: Decoder::new(config.decoder_limits),
+            wbuf: Vec::new(),
+            broken: None,
+            busy: false,
+            response_timeout: config.connect_timeout,
+            protocol: config.protocol,
+        };
+        handshake(&mut con, config).await?;
+        con.response_timeout = config.response_timeout;
+        Ok(con)
+    }
+
+    /// True when an earlier failure or cancellation left the connection out of step.
+    pub fn is_broken(&self) -> bool {
+        self.broken.is_some() || self.busy
+    }
+
+    /// The protocol the handshake settled on.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// Changes the default limit on waiting for a reply.
+    pub fn set_response_timeout(&mut self, t: Duration) {
+        self.response_timeout = t;
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        if self.busy && self.broken.is_none() {
+            self.broken = Some("a request was cancelled before its reply was read".into());
+        }
+        if let Some(why) = &self.broken {
+            return Err(Error::Broken(why.clone()));
+        }
+        self.busy = true;
+        Ok(())
+    }
+
+    fn fail(&mut self, e: Error, when: &str) -> Error {
+        if self.broken.is_none() {
+            self.broken = Some(format!("{when}: {e}"));
+        }
+        e
+    }
+
+    /// Reads one frame (reply or push).
+    pub(crate) async fn read_frame(&mut self) -> Result<Value> {
+        loop {
+            if let Some(v) = self.decoder.decode(&mut self.rbuf)? {
+                return Ok(v);
+            }
+            let want = self
+                .decoder
+                .needed()
+                .saturating_sub(self.rbuf.len())
+                .max(READ_CHUNK);
+            self.rbuf.reserve(want);
+            if self.io.read_buf(&mut self.rbuf).await? == 0 {
+                return Err(Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the server closed the connection",
+                )));
+            }
+        }
+    }
+
+    async fn read_reply(&mut self) -> Result<Value> {
+        loop {
+            match self.read_frame().await? {
+                Value::Push(_) if self.protocol == Protocol::Resp3 => continue,
+                v => return Ok(v),
+            }
+        }
+    }
+
+    async fn exchange(&mut self, bytes: &[u8], replies: usize) -> Result<Vec<Value>> {
+        self.io.write_all(bytes).await?;
+        let mut out = Vec::with_capacity(replies);
+        for _ in 0..replies {
+            out.push(self.read_reply().await?);
+        }
+        Ok(out)
+    }
+
+    async fn run(&mut self, bytes: &[u8], replies: usize, block: BlockTime) -> Result<Vec<Value>> {
+        self.begin()?;
+        let result = match timeout_for(self.response_timeout, block) {
+            Some(t) => match tokio::time::timeout(t, self.exchange(bytes, replies)).await {
+                Ok(r) => r,
+                Err(_) => Err(Error::Timeout {
+                    what: "response",
+                    after: t,
+                }),
+            },
+            None => self.exchange(bytes, replies).await,
+        };
+        match result {
+            Ok(v) => {
+                self.busy = false;
+                Ok(v)
+            }
+            Err(e) => Err(self.fail(e, "request failed")),
+        }
+    }
+}
+
+/// The wait for a reply: the response timeout, plus the block time of blocking commands
+/// (`None` = no limit, for "block forever").
+pub(crate) fn timeout_for(response: Duration, block: BlockTime) -> Option<Duration> {
+    match block {
+        BlockTime::NotBlocking => Some(response),
+        BlockTime::For(d) => Some(response.saturating_add(d)),
+        BlockTime::Forever => None,
+    }
+}
+
+/// The longest wait among a pipeline's commands.
+pub(crate) fn pipeline_block(pipe: &Pipeline) -> BlockTime {
+    pipe.cmds()
+        .iter()
+        .map(command_table::block_time)
+        .fold(BlockTime::NotBlocking, |a, b| match (a, b) {
+            (BlockTime::Forever, _) | (_, BlockTime::Forever) => BlockTime::Forever,
+            (BlockTime::For(x), BlockTime::For(y)) => BlockTime::For(x.max(y)),
+            (BlockTime::For(x), _) | (_, BlockTime::For(x)) => BlockTime::For(x),
+            _ => BlockTime::NotBlocking,
+        })
+}
+
+impl ConnectionLike for DedicatedConnection {
+    async fn req(&mut self, cmd: &Cmd) -> Result<Value> {
+        let block = command_table::block_time(cmd);
+        let mut v = self.run(cmd.packed(), 1, block).await?;
+        v.pop().unwrap_or(Value::Nil).into_result()
+    }
+
+    async fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>> {
+        let mut wbuf = std::mem::take(&mut self.wbuf);
+        wbuf.clear();
+        pipe.write_packed(&mut wbuf);
+        let r = self
+            .run(&wbuf, pipe.expected_replies(), pipeline_block(pipe))
+            .await;
+        self.wbuf = wbuf;
+        r
+    }
+}

@@ -1,0 +1,193 @@
+//! A multiplexed connection that heals itself.
+//!
+//! When the socket fails, the next caller (or the one that saw the failure) starts one
+//! background task that reconnects with exponential backoff and full jitter and re-runs
+//! the handshake; callers wait for it (within the connect limits) instead of failing.
+//!
+//! A request that failed with the socket is retried on the new connection only when that
+//! cannot apply it twice: it was never written (`Error::Broken`), or the command table says
+//! it is read-only or idempotent. Otherwise the caller gets `Error::MayHaveExecuted`: an
+//! `INCR` is never applied twice by a retry. Timeouts are returned as they are (the server
+//! may just be slow; the connection stays).
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use redis_core::command_table;
+use redis_core::{Cmd, Error, Pipeline, Result, Value};
+use tokio::sync::Notify;
+
+use crate::api::ConnectionLike;
+use crate::client::{is_transient, Client};
+use crate::multiplexed::Connection;
+
+/// A self-healing handle; clone it freely.
+#[derive(Clone, Debug)]
+pub struct ManagedConnection {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    client: Client,
+    state: Mutex<State>,
+    changed: Notify,
+}
+
+#[derive(Debug)]
+struct State {
+    generation: u64,
+    con: Option<Connection>,
+    reconnecting: bool,
+    failures: u64,
+    last_error: Option<String>,
+}
+
+impl ManagedConnection {
+    pub(crate) fn new(client: Client, con: Connection) -> ManagedConnection {
+        ManagedConnection {
+            shared: Arc::new(Shared {
+                client,
+                state: Mutex::new(State {
+                    generation: 1,
+                    con: Some(con),
+                    reconnecting: false,
+                    failures: 0,
+                    last_error: None,
+                }),
+                changed: Notify::new(),
+            }),
+        }
+    }
+
+    /// How many times the socket has been replaced (1 = the original).
+    pub fn generation(&self) -> u64 {
+        self.shared.lock().generation
+    }
+
+    /// The live connection, waiting for a reconnect when there is none.
+    async fn current(&self) -> Result<(u64, Connection)> {
+        let config = self.shared.client.config();
+        let budget = config
+            .connect_timeout
+            .saturating_add(config.connect_backoff.cap)
+            .saturating_mul(config.connect_backoff.max_retries.saturating_add(1))
+            .max(Duration::from_secs(1));
+        let mut seen_failures = None;
+        loop {
+            let changed = self.shared.changed.notified();
+            {
+                let mut st = self.shared.lock();
+                if let Some(c) = &st.con {
+                    if !c.is_dead() {
+                        return Ok((st.generation, c.clone()));
+                    }
+                    st.con = None;
+                }
+                match seen_failures {
+                    Some(n) if n != st.failures => {
+                        let why = st.last_error.clone().unwrap_or_default();
+                        return Err(Error::Broken(format!("reconnecting failed: {why}")));
+                    }
+                    _ => seen_failures = Some(st.failures),
+                }
+                if !st.reconnecting {
+                    st.reconnecting = true;
+                    tokio::spawn(reconnect(self.shared.clone()));
+                }
+            }
+            if tokio::time::timeout(budget, changed).await.is_err() {
+                return Err(Error::Timeout {
+                    what: "reconnect",
+                    after: budget,
+                });
+            }
+        }
+    }
+
+    fn invalidate(&self, generation: u64) {
+        let mut st = self.shared.lock();
+        if st.generation == generation {
+            st.con = None;
+        }
+    }
+
+    async fn send(&self, req: Request<'_>) -> Result<Vec<Value>> {
+        let retry_safe = match req {
+            Request::One(cmd) => command_table::is_retry_safe(cmd),
+            Request::Many(pipe) => pipe.cmds().iter().all(command_table::is_retry_safe),
+        };
+        let retries = self.shared.client.config().connect_backoff.max_retries;
+        let mut attempt = 0;
+        loop {
+            let (generation, mut con) = self.current().await?;
+            let result = match req {
+                Request::One(cmd) => con.req(cmd).await.map(|v| vec![v]),
+                Request::Many(pipe) => con.req_pipeline(pipe).await,
+            };
+            match result {
+                Err(e @ (Error::Broken(_) | Error::MayHaveExecuted(_))) => {
+                    self.invalidate(generation);
+                    let never_sent = matches!(e, Error::Broken(_));
+                    if (never_sent || retry_safe) && attempt < retries {
+                        attempt += 1;
+                        continue;
+                    }
+                    return Err(e);
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Request<'a> {
+    One(&'a Cmd),
+    Many(&'a Pipeline),
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding this lock cannot leave the state half-written (every
+        // critical section is a few plain assignments), so a poisoned lock is still valid.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+async fn reconnect(shared: Arc<Shared>) {
+    let result = shared
+        .client
+        .retrying(|| shared.client.get_connection_once())
+        .await;
+    {
+        let mut st = shared.lock();
+        st.reconnecting = false;
+        match result {
+            Ok(con) => {
+                st.generation += 1;
+                st.con = Some(con);
+                st.last_error = None;
+            }
+            Err(e) => {
+                st.failures += 1;
+                st.last_error = Some(e.to_string());
+                if !is_transient(&e) {
+                    st.last_error = Some(format!("{e} (not retried)"));
+                }
+            }
+        }
+    }
+    shared.changed.notify_waiters();
+}
+
+impl ConnectionLike for ManagedConnection {
+    async fn req(&mut self, cmd: &Cmd) -> Result<Value> {
+        let mut v = self.send(Request::One(cmd)).await?;
+        Ok(v.pop().unwrap_or(Value::Nil))
+    }
+
+    async fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>> {
+        self.send(Request::Many(pipe)).await
+    }
+}

@@ -1,0 +1,142 @@
+//! SCAN, HSCAN, SSCAN and ZSCAN as `Stream`s that follow the cursor to the end.
+//!
+//! The stream owns a clone of the connection handle, so it can be passed around and
+//! polled from anywhere; each batch is one request. Elements may repeat (the server's
+//! guarantee is "at least once" for elements present during the whole scan).
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use redis_core::{cmd, Cmd, FromValue, Result, ToArgs, Value};
+
+use crate::api::ConnectionLike;
+
+type Batch = Pin<Box<dyn Future<Output = Result<Value>> + Send>>;
+
+/// Builds the request for the batch after a cursor.
+type NextBatch = Box<dyn FnMut(&[u8]) -> Batch + Send>;
+
+/// A cursor-based scan as a stream of items. Errors end the stream after being returned.
+pub struct ScanStream<T> {
+    next: Option<NextBatch>,
+    pending: Option<Batch>,
+    items: VecDeque<T>,
+    done: bool,
+}
+
+impl<T> std::fmt::Debug for ScanStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanStream")
+            .field("buffered", &self.items.len())
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+impl<T: FromValue + Unpin> futures_core::Stream for ScanStream<T> {
+    type Item = Result<T>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(item) = this.items.pop_front() {
+                return Poll::Ready(Some(Ok(item)));
+            }
+            let Some(pending) = this.pending.as_mut() else {
+                return Poll::Ready(None);
+            };
+            let reply = match pending.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(r) => r,
+            };
+            this.pending = None;
+            let (cursor, items): (Vec<u8>, Vec<T>) = match reply.and_then(FromValue::from_value) {
+                Ok(r) => r,
+                Err(e) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+            };
+            this.items.extend(items);
+            if cursor != b"0" {
+                if let Some(next) = this.next.as_mut() {
+                    this.pending = Some(next(&cursor));
+                }
+            } else {
+                this.done = true;
+            }
+        }
+    }
+}
+
+fn start<C, T, O>(con: &C, base: Cmd, options: O) -> ScanStream<T>
+where
+    C: ConnectionLike + Clone + Sync + 'static,
+    O: ToArgs,
+{
+    let options = options.to_arg_vec();
+    let con = con.clone();
+    let next = move |cursor: &[u8]| -> Batch {
+        let mut c = base.clone();
+        c.arg(cursor);
+        for o in &options {
+            c.arg(&o[..]);
+        }
+        let mut con = con.clone();
+        Box::pin(async move { con.req(&c).await })
+    };
+    let first = next(b"0");
+    ScanStream {
+        next: Some(Box::new(next)),
+        pending: Some(first),
+        items: VecDeque::new(),
+        done: false,
+    }
+}
+
+/// Scan streams on any cloneable connection handle (multiplexed or managed).
+pub trait Scan: ConnectionLike + Clone + Sync + 'static {
+    /// Every key (`SCAN`).
+    fn scan_iter<T: FromValue>(&self) -> ScanStream<T> {
+        start(self, cmd("SCAN"), ())
+    }
+
+    /// Keys matching a glob pattern (`SCAN ... MATCH pattern`).
+    fn scan_match_iter<P: ToArgs, T: FromValue>(&self, pattern: P) -> ScanStream<T> {
+        start(self, cmd("SCAN"), ("MATCH", pattern))
+    }
+
+    /// `SCAN` with any options (MATCH, COUNT, TYPE).
+    fn scan_options_iter<O: ToArgs, T: FromValue>(&self, options: O) -> ScanStream<T> {
+        start(self, cmd("SCAN"), options)
+    }
+
+    /// Field/value pairs of a hash (`HSCAN`); use `T = (String, String)`.
+    fn hscan_iter<K: ToArgs, T: FromValue>(&self, key: K) -> ScanStream<T> {
+        start(self, cmd("HSCAN").with(key), ())
+    }
+
+    /// Members of a set (`SSCAN`).
+    fn sscan_iter<K: ToArgs, T: FromValue>(&self, key: K) -> ScanStream<T> {
+        start(self, cmd("SSCAN").with(key), ())
+    }
+
+    /// Member/score pairs of a sorted set (`ZSCAN`); use `T = (String, f64)`.
+    fn zscan_iter<K: ToArgs, T: FromValue>(&self, key: K) -> ScanStream<T> {
+        start(self, cmd("ZSCAN").with(key), ())
+    }
+
+    /// `HSCAN`, `SSCAN` or `ZSCAN` with options, e.g. `("MATCH", "f*")`.
+    fn key_scan_options_iter<K: ToArgs, O: ToArgs, T: FromValue>(
+        &self,
+        command: &str,
+        key: K,
+        options: O,
+    ) -> ScanStream<T> {
+        start(self, cmd(command).with(key), options)
+    }
+}
+
+impl<C: ConnectionLike + Clone + Sync + 'static> Scan for C {}
