@@ -35,6 +35,22 @@ impl<T> std::fmt::Debug for ScanStream<T> {
     }
 }
 
+impl<T: FromValue + Unpin> ScanStream<T> {
+    /// The next item, without needing a `StreamExt` trait in scope.
+    pub async fn next_item(&mut self) -> Option<Result<T>> {
+        std::future::poll_fn(|cx| futures_core::Stream::poll_next(Pin::new(&mut *self), cx)).await
+    }
+
+    /// Every remaining item, or the first error.
+    pub async fn collect_all(mut self) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        while let Some(item) = self.next_item().await {
+            out.push(item?);
+        }
+        Ok(out)
+    }
+}
+
 impl<T: FromValue + Unpin> futures_core::Stream for ScanStream<T> {
     type Item = Result<T>;
 
