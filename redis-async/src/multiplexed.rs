@@ -134,8 +134,36 @@ fn not_sent() -> Error {
     Error::Broken("the connection is closed; the request was not sent".into())
 }
 
+/// Commands that change what the server sends back on the socket (subscribed mode,
+/// MONITOR, CLIENT REPLY OFF) would desynchronize every other caller of a shared socket.
+fn check_shareable(cmd: &Cmd) -> Result<()> {
+    let name = cmd.arg_at(0).unwrap_or_default();
+    const REFUSED: [&[u8]; 7] = [
+        b"SUBSCRIBE",
+        b"PSUBSCRIBE",
+        b"SSUBSCRIBE",
+        b"UNSUBSCRIBE",
+        b"PUNSUBSCRIBE",
+        b"SUNSUBSCRIBE",
+        b"MONITOR",
+    ];
+    let refused = REFUSED.iter().any(|r| name.eq_ignore_ascii_case(r))
+        || (name.eq_ignore_ascii_case(b"CLIENT")
+            && cmd
+                .arg_at(1)
+                .is_some_and(|s| s.eq_ignore_ascii_case(b"REPLY")));
+    if refused {
+        return Err(Error::InvalidRequest(format!(
+            "{} cannot run on a shared connection; use get_pubsub() or a dedicated connection",
+            cmd.name()
+        )));
+    }
+    Ok(())
+}
+
 impl ConnectionLike for Connection {
     async fn req(&mut self, cmd: &Cmd) -> Result<Value> {
+        check_shareable(cmd)?;
         let block = command_table::block_time(cmd);
         let mut v = self
             .send(Bytes::copy_from_slice(cmd.packed()), 1, block)
@@ -144,6 +172,7 @@ impl ConnectionLike for Connection {
     }
 
     async fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>> {
+        pipe.cmds().iter().try_for_each(check_shareable)?;
         self.send(
             Bytes::from(pipe.packed()),
             pipe.expected_replies(),

@@ -241,12 +241,17 @@ impl Error {
         }
     }
 
-    /// True when the connection this error came from can no longer be used: the socket
-    /// failed, the peer broke the protocol, or a reply was cut by a timeout.
+    /// True when the connection this error came from should be considered gone: the socket
+    /// failed, the peer broke the protocol, or a reply was cut by a timeout (a blocking
+    /// connection is then broken; a multiplexed one may still work, but a timeout is the
+    /// usual sign of a dead or stalled link).
     pub fn is_connection_dropped(&self) -> bool {
         match self {
-            Error::Io(_) | Error::Protocol(_) | Error::Broken(_) | Error::Tls(_) => true,
-            Error::Timeout { what, .. } => *what != "pool checkout",
+            Error::Io(_)
+            | Error::Protocol(_)
+            | Error::Broken(_)
+            | Error::Tls(_)
+            | Error::Timeout { .. } => true,
             Error::MayHaveExecuted(inner) => inner.is_connection_dropped(),
             _ => false,
         }
