@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds and runs the comparison benchmark (release) and prints every ratio:
+# (a) seq_sync, (b) pipe_sync, (e) 1 MiB values, peak RSS, and the decoder ratios, against
+# redis-rs and redis-benchmark measured in the same run on a private redis-server.
+#
+#   bash scripts/bench.sh            full run (5 interleaved runs per client, a few minutes)
+#   bash scripts/bench.sh --quick    fewer ops and runs, for a smoke check
+#   bash scripts/bench.sh --decoder  decoder ratios only
+#   bash scripts/bench.sh --runs 7   more runs
+#
+# The bench package (bench/) is its own Cargo workspace, kept out of the main one so that
+# `cargo test --workspace` never builds redis-rs or criterion. Its build goes to
+# $CARGO_TARGET_DIR, by default bench/target, so that it does not contend with (or
+# invalidate) the main workspace's target dir.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v redis-benchmark >/dev/null 2>&1 || need+=(redis-tools)
+if [ ${#need[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo=sudo
+    echo "installing: ${need[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/bench/target}"
+cargo build --release --manifest-path bench/Cargo.toml --bin compare
+exec "$CARGO_TARGET_DIR/release/compare" "$@"
