@@ -25,13 +25,7 @@ pub fn cmd(name: &str) -> Cmd {
 
 impl Default for Cmd {
     fn default() -> Self {
-        let mut c = Cmd {
-            buf: vec![0; HEADER_ROOM],
-            start: HEADER_ROOM,
-            argc: 0,
-        };
-        c.write_header();
-        c
+        Cmd::with_capacity(64)
     }
 }
 
@@ -39,9 +33,21 @@ impl Cmd {
     /// A command with the given name (the name may hold a space-free subcommand only if
     /// passed as a separate argument: `cmd("CLIENT").arg("SETNAME")`).
     pub fn new(name: &str) -> Cmd {
-        let mut c = Cmd::default();
-        c.buf.reserve(name.len() + 64);
+        let mut c = Cmd::with_capacity(name.len() + 64);
         c.push_arg(name.as_bytes());
+        c
+    }
+
+    /// An empty command with room for `bytes` of encoded arguments.
+    fn with_capacity(bytes: usize) -> Cmd {
+        let mut buf = Vec::with_capacity(HEADER_ROOM + bytes);
+        buf.resize(HEADER_ROOM, 0);
+        let mut c = Cmd {
+            buf,
+            start: HEADER_ROOM,
+            argc: 0,
+        };
+        c.write_header();
         c
     }
 

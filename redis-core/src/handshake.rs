@@ -136,7 +136,7 @@ mod tests {
         assert_eq!(hello, [&b"HELLO"[..], b"3", b"AUTH", b"u", b"pw"]);
         let err = Value::ServerError(crate::ServerError::parse("WRONGPASS bad"));
         let unknown = Value::ServerError(crate::ServerError::parse("ERR unknown subcommand"));
-        let ok = Value::SimpleString("OK".into());
+        let ok = Value::Okay;
         assert!(p
             .check(vec![ok.clone(), ok.clone(), unknown.clone(), unknown])
             .is_ok());

@@ -155,16 +155,18 @@ impl Pipeline {
         } else {
             replies
         };
-        let mut out = Vec::with_capacity(results.len());
-        for (value, ignored) in results.into_iter().zip(&self.ignored) {
-            if let Value::ServerError(e) = value {
+        let mut results = results;
+        if let Some(i) = results
+            .iter()
+            .position(|v| matches!(v, Value::ServerError(_)))
+        {
+            if let Value::ServerError(e) = results.swap_remove(i) {
                 return Err(e.into());
             }
-            if !ignored {
-                out.push(value);
-            }
         }
-        Ok(Some(Value::Array(out)))
+        let mut ignored = self.ignored.iter();
+        results.retain(|_| !ignored.next().copied().unwrap_or(false));
+        Ok(Some(Value::Array(results)))
     }
 }
 
@@ -187,21 +189,16 @@ mod tests {
         assert!(packed.starts_with(b"*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET"));
         let queued = || Value::SimpleString("QUEUED".into());
         let replies = vec![
-            Value::SimpleString("OK".into()),
+            Value::Okay,
             queued(),
             queued(),
-            Value::Array(vec![Value::SimpleString("OK".into()), Value::Int(1)]),
+            Value::Array(vec![Value::Okay, Value::Int(1)]),
         ];
         assert_eq!(
             p.collect_replies(replies).unwrap(),
             Some(Value::Array(vec![Value::Int(1)]))
         );
-        let aborted = vec![
-            Value::SimpleString("OK".into()),
-            queued(),
-            queued(),
-            Value::Nil,
-        ];
+        let aborted = vec![Value::Okay, queued(), queued(), Value::Nil];
         assert_eq!(p.collect_replies(aborted).unwrap(), None);
     }
 }

@@ -16,7 +16,10 @@ pub enum Value {
     Int(i64),
     /// Bulk string (binary safe).
     BulkString(Bytes),
-    /// Simple status string such as `OK` or `PONG`.
+    /// The `OK` status (kept apart from other statuses so the most common reply of all
+    /// costs no allocation).
+    Okay,
+    /// Simple status string other than `OK`, such as `PONG` or `QUEUED`.
     SimpleString(String),
     /// Array reply.
     Array(Vec<Value>),
@@ -54,13 +57,14 @@ pub enum Value {
 impl Value {
     /// True for the `OK` status.
     pub fn is_ok_status(&self) -> bool {
-        matches!(self, Value::SimpleString(s) if s == "OK")
+        matches!(self, Value::Okay)
     }
 
     /// A short description of the value's shape, for conversion errors.
     pub fn describe(&self) -> String {
         match self {
             Value::Nil => "nil".into(),
+            Value::Okay => "status \"OK\"".into(),
             Value::Int(i) => format!("integer {i}"),
             Value::BulkString(b) => {
                 if b.len() <= 32 {

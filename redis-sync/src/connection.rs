@@ -44,6 +44,7 @@ const READ_CHUNK: usize = 16 * 1024;
 pub struct Connection {
     stream: Stream,
     rbuf: BytesMut,
+    scratch: Box<[u8]>,
     decoder: Decoder,
     wbuf: Vec<u8>,
     broken: Option<String>,
@@ -72,6 +73,7 @@ impl Connection {
         let mut con = Connection {
             stream,
             rbuf: BytesMut::with_capacity(READ_CHUNK),
+            scratch: vec![0; READ_CHUNK].into_boxed_slice(),
             decoder: Decoder::new(config.decoder_limits),
             wbuf: Vec::new(),
             broken: None,
@@ -170,22 +172,17 @@ impl Connection {
             }
             return Ok(());
         }
-        self.rbuf.resize(start + READ_CHUNK, 0);
+        // Small reads go through a scratch buffer zeroed once, so no read pays for zeroing
+        // room it does not fill (safe Rust cannot read into uninitialized memory).
         loop {
-            match self.stream.read(&mut self.rbuf[start..]) {
-                Ok(0) => {
-                    self.rbuf.truncate(start);
-                    return Err(closed());
-                }
+            match self.stream.read(&mut self.scratch[..]) {
+                Ok(0) => return Err(closed()),
                 Ok(n) => {
-                    self.rbuf.truncate(start + n);
+                    self.rbuf.extend_from_slice(&self.scratch[..n]);
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.rbuf.truncate(start);
-                    return Err(e);
-                }
+                Err(e) => return Err(e),
             }
         }
     }

@@ -12,7 +12,12 @@ fn scalar() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(Value::Int),
         proptest::collection::vec(any::<u8>(), 0..64)
             .prop_map(|b| Value::BulkString(Bytes::from(b))),
-        "[a-zA-Z0-9 ]{0,20}".prop_map(Value::SimpleString),
+        "[a-zA-Z0-9 ]{0,20}".prop_map(|s| if s == "OK" {
+            Value::Okay
+        } else {
+            Value::SimpleString(s)
+        }),
+        Just(Value::Okay),
         any::<bool>().prop_map(Value::Boolean),
         any::<f64>()
             .prop_filter("NaN never equals itself", |d| !d.is_nan())

@@ -643,7 +643,7 @@ fn seq_ours(url: &str, n: usize) -> (f64, f64) {
             .query(&mut con)
             .expect("ours: SET failed");
         assert!(
-            matches!(&set, Value::SimpleString(s) if s == "OK"),
+            matches!(&set, Value::Okay),
             "ours: SET answered {set:?}"
         );
         let got: Vec<u8> = con.get(&keys[k]).expect("ours: GET failed");
@@ -698,7 +698,7 @@ fn pipe_ours(url: &str, n: usize) -> (f64, f64) {
         );
         for r in &replies {
             assert!(
-                matches!(r, Value::SimpleString(s) if s == "OK"),
+                matches!(r, Value::Okay),
                 "ours: SET in a pipeline answered {r:?}"
             );
         }
@@ -771,7 +771,7 @@ fn large_ours(url: &str, iters: usize, zero_copy: bool) -> (f64, f64) {
             .query(&mut con)
             .expect("ours: SET 1 MiB failed");
         assert!(
-            matches!(&set, Value::SimpleString(s) if s == "OK"),
+            matches!(&set, Value::Okay),
             "ours: SET answered {set:?}"
         );
         if zero_copy {

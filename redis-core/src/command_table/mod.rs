@@ -297,6 +297,14 @@ pub fn block_time(cmd: &Cmd) -> BlockTime {
     let Some(name) = cmd.arg_at(0) else {
         return BlockTime::NotBlocking;
     };
+    // Hot path: every blocking command (table flag or WAIT/WAITAOF) starts with b, x or w
+    // (checked by a test against the table), so most commands stop here.
+    if !matches!(
+        name.first().map(u8::to_ascii_lowercase),
+        Some(b'b' | b'x' | b'w')
+    ) {
+        return BlockTime::NotBlocking;
+    }
     let is = |list: &[&str]| list.iter().any(|n| name.eq_ignore_ascii_case(n.as_bytes()));
     let last = match cmd.argc() {
         0 | 1 => None,
@@ -555,5 +563,18 @@ mod tests {
         assert!(!safe(&["WATCH", "k"]));
         assert!(!safe(&["NOSUCH"]));
         assert!(!is_retry_safe(&Cmd::default()));
+    }
+
+    #[test]
+    fn every_blocking_command_starts_with_b_x_or_w() {
+        for c in all() {
+            if c.is_blocking() {
+                assert!(
+                    matches!(c.name.as_bytes()[0], b'b' | b'x' | b'w'),
+                    "{} breaks block_time's fast path",
+                    c.name
+                );
+            }
+        }
     }
 }

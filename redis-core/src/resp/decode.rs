@@ -229,6 +229,7 @@ impl Decoder {
             let line = &buf[1..line_end];
             self.charge(VALUE_COST)?;
             let value = match tag {
+                b'+' if line == b"OK" => Value::Okay,
                 b'+' => {
                     let s = utf8(line, "status")?;
                     self.charge(s.len())?;
@@ -482,7 +483,7 @@ mod tests {
               |1\r\n+ttl\r\n:3\r\n+val\r\n>2\r\n+message\r\n$1\r\nx\r\n*0\r\n",
         )
         .unwrap();
-        assert_eq!(v[0], Value::SimpleString("OK".into()));
+        assert_eq!(v[0], Value::Okay);
         assert!(matches!(&v[1], Value::ServerError(e) if e.code() == "ERR"));
         assert_eq!(v[2], Value::Int(-42));
         assert_eq!(v[3], Value::BulkString(Bytes::from_static(b"foo")));

@@ -11,6 +11,7 @@ pub fn encode_value(v: &Value, out: &mut Vec<u8>) {
     let mut n = itoa::Buffer::new();
     match v {
         Value::Nil => out.extend_from_slice(b"_\r\n"),
+        Value::Okay => out.extend_from_slice(b"+OK\r\n"),
         Value::Int(i) => line(out, b':', n.format(*i).as_bytes()),
         Value::BulkString(b) => bulk(out, b'$', b),
         Value::SimpleString(s) => line(out, b'+', s.as_bytes()),

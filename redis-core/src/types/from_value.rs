@@ -60,6 +60,7 @@ impl FromValue for () {
 
 fn text_of(v: &Value) -> Option<&[u8]> {
     match v {
+        Value::Okay => Some(b"OK"),
         Value::BulkString(b) => Some(b),
         Value::SimpleString(s) => Some(s.as_bytes()),
         Value::VerbatimString { text, .. } => Some(text),
@@ -155,7 +156,7 @@ impl FromValue for bool {
             Value::Int(0) => Ok(false),
             Value::Int(1) => Ok(true),
             Value::Nil => Ok(false),
-            Value::SimpleString(s) if s == "OK" => Ok(true),
+            Value::Okay => Ok(true),
             Value::BulkString(b) if &b[..] == b"1" => Ok(true),
             Value::BulkString(b) if &b[..] == b"0" => Ok(false),
             _ => mismatch("bool", &v),
@@ -168,6 +169,7 @@ impl FromValue for String {
         let v = plain(v)?;
         match v {
             Value::SimpleString(s) | Value::BigNumber(s) => Ok(s),
+            Value::Okay => Ok("OK".to_string()),
             Value::BulkString(ref b) | Value::VerbatimString { text: ref b, .. } => {
                 match std::str::from_utf8(b) {
                     Ok(s) => Ok(s.to_owned()),
@@ -187,6 +189,7 @@ impl FromValue for Bytes {
         match v {
             Value::BulkString(b) | Value::VerbatimString { text: b, .. } => Ok(b),
             Value::SimpleString(s) | Value::BigNumber(s) => Ok(Bytes::from(s)),
+            Value::Okay => Ok(Bytes::from_static(b"OK")),
             Value::Int(i) => Ok(Bytes::from(i.to_string())),
             other => mismatch("bytes", &other),
         }
@@ -369,7 +372,8 @@ mod tests {
         assert_eq!(u8::from_value(Value::Int(300)).ok(), None);
         assert_eq!(f64::from_value(bulk("inf")).unwrap(), f64::INFINITY);
         assert_eq!(f64::from_value(Value::Double(2.5)).unwrap(), 2.5);
-        assert!(bool::from_value(Value::SimpleString("OK".into())).unwrap());
+        assert!(bool::from_value(Value::Okay).unwrap());
+        assert_eq!(String::from_value(Value::Okay).unwrap(), "OK");
         assert!(!bool::from_value(Value::Nil).unwrap());
         assert_eq!(String::from_value(bulk("hé")).unwrap(), "hé");
         assert_eq!(Vec::<u8>::from_value(bulk("ab")).unwrap(), b"ab");
