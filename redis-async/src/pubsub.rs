@@ -341,7 +341,12 @@ impl Subscriber {
             }
             let con = match self.client.get_dedicated_connection().await {
                 Ok(c) => c,
-                Err(_) => continue, // get_dedicated_connection already backed off
+                Err(_) => {
+                    // get_dedicated_connection already backed off through its retries;
+                    // pause once more so a server that stays down is not hammered.
+                    tokio::time::sleep(self.client.config().connect_backoff.cap).await;
+                    continue;
+                }
             };
             self.con = con;
             let mut ok = true;
