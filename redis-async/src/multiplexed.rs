@@ -36,7 +36,22 @@ use crate::stream::Stream;
 /// batch buffer.
 const BIG_REQUEST: usize = 64 * 1024;
 
-type Reply = Result<Vec<Value>>;
+type Reply = Result<Replies>;
+
+/// The replies of one request: a single command's reply travels without a `Vec`.
+enum Replies {
+    One(Value),
+    Many(Vec<Value>),
+}
+
+impl Replies {
+    fn into_vec(self) -> Vec<Value> {
+        match self {
+            Replies::One(v) => vec![v],
+            Replies::Many(v) => v,
+        }
+    }
+}
 
 struct Request {
     bytes: Bytes,
@@ -165,10 +180,13 @@ impl ConnectionLike for Connection {
     async fn req(&mut self, cmd: &Cmd) -> Result<Value> {
         check_shareable(cmd)?;
         let block = command_table::block_time(cmd);
-        let mut v = self
+        match self
             .send(Bytes::copy_from_slice(cmd.packed()), 1, block)
-            .await?;
-        v.pop().unwrap_or(Value::Nil).into_result()
+            .await?
+        {
+            Replies::One(v) => v.into_result(),
+            Replies::Many(mut v) => v.pop().unwrap_or(Value::Nil).into_result(),
+        }
     }
 
     async fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>> {
@@ -179,6 +197,7 @@ impl ConnectionLike for Connection {
             pipeline_block(pipe),
         )
         .await
+        .map(Replies::into_vec)
     }
 }
 
@@ -267,13 +286,13 @@ impl Driver {
             return; // cancelled before it was written: it never runs
         }
         if req.replies == 0 {
-            let _ = req.tx.send(Ok(Vec::new()));
+            let _ = req.tx.send(Ok(Replies::Many(Vec::new())));
             return;
         }
         if req.bytes.len() >= BIG_REQUEST {
             self.inflight.push_back(InFlight {
                 left: req.replies,
-                values: Vec::new(),
+                values: Vec::with_capacity(req.replies.min(1024)),
                 tx: req.tx,
             });
             self.big.push((self.wbuf.len(), req.bytes));
@@ -282,7 +301,11 @@ impl Driver {
         self.wbuf.extend_from_slice(&req.bytes);
         self.inflight.push_back(InFlight {
             left: req.replies,
-            values: Vec::with_capacity(req.replies.min(1024)),
+            values: if req.replies == 1 {
+                Vec::new()
+            } else {
+                Vec::with_capacity(req.replies.min(1024))
+            },
             tx: req.tx,
         });
     }
@@ -313,12 +336,19 @@ impl Driver {
             let Some(front) = self.inflight.front_mut() else {
                 return Err(Error::protocol("the server sent a reply nobody asked for"));
             };
-            front.values.push(v);
             front.left -= 1;
-            if front.left == 0 {
+            if front.left == 0 && front.values.is_empty() {
+                // A single command's reply: no Vec at all.
                 if let Some(done) = self.inflight.pop_front() {
                     // The caller may be gone (cancelled): its reply is dropped here.
-                    let _ = done.tx.send(Ok(done.values));
+                    let _ = done.tx.send(Ok(Replies::One(v)));
+                }
+                continue;
+            }
+            front.values.push(v);
+            if front.left == 0 {
+                if let Some(done) = self.inflight.pop_front() {
+                    let _ = done.tx.send(Ok(Replies::Many(done.values)));
                 }
             }
         }
