@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# Builds and runs the comparison benchmark (release) and prints every ratio:
-# (a) seq_sync, (b) pipe_sync, (e) 1 MiB values, peak RSS, and the decoder ratios, against
-# redis-rs and redis-benchmark measured in the same run on a private redis-server.
+# Builds and runs the comparison benchmark (release) and prints every ratio, against peers
+# measured in the same run on a private redis-server:
+#   blocking: (a) seq_sync, (b) pipe_sync, (e) 1 MiB values vs redis-rs and redis-benchmark;
+#   async:    (c) mux64, (d) seq_async, (e) 1 MiB values, (f) pipe_async vs redis-rs
+#             (MultiplexedConnection) and fred, on tokio multi-thread (2 workers) and
+#             current-thread, with TCP_NODELAY on/off for ours on (c) and (f);
+#   peak RSS of each client process, and the decoder ratios.
 #
-#   bash scripts/bench.sh            full run (5 interleaved runs per client, a few minutes)
-#   bash scripts/bench.sh --quick    fewer ops and runs, for a smoke check
+#   bash scripts/bench.sh            full run (5 interleaved runs per client, 20-30 minutes)
+#   bash scripts/bench.sh --sync     blocking workloads and the decoder only
+#   bash scripts/bench.sh --async    async workloads only
+#   bash scripts/bench.sh --quick    fewer ops and runs, for a smoke check (combines with
+#                                    --sync / --async)
 #   bash scripts/bench.sh --decoder  decoder ratios only
 #   bash scripts/bench.sh --runs 7   more runs
 #
 # The bench package (bench/) is its own Cargo workspace, kept out of the main one so that
-# `cargo test --workspace` never builds redis-rs or criterion. Its build goes to
+# `cargo test --workspace` never builds redis-rs, fred or criterion. Its build goes to
 # $CARGO_TARGET_DIR, by default bench/target, so that it does not contend with (or
 # invalidate) the main workspace's target dir.
 set -euo pipefail

@@ -2,9 +2,13 @@
 //! against one private `redis-server` (see shared/bench/WORKLOADS.md for the workloads).
 //!
 //! ```text
-//! compare [--quick] [--runs N]   all workloads, then the decoder ratios
+//! compare [--quick] [--runs N]   all workloads (blocking and async), then the decoder ratios
+//! compare --sync [--quick]       only the blocking workloads (a), (b), (e), then the decoder
+//! compare --async [--quick]      only the async workloads (c), (d), (e), (f), on both tokio
+//!                                runtimes; no decoder ratios
 //! compare --decoder [--quick]    only the decoder ratios (no server needed)
-//! compare --child NAME --port P --n N   (internal) one timed run in its own process
+//! compare --child NAME --port P --n N   (internal) one timed run in its own process;
+//!                                an async NAME ends in @mt or @ct (the tokio runtime)
 //! ```
 //!
 //! Why the shape:
@@ -53,6 +57,12 @@ struct Sizes {
     pipe_ops: usize,
     large_iters: usize,
     ping_ops: usize,
+    /// (c) mux64, ops in all over the 64 tasks.
+    mux_ops: usize,
+    /// (d) seq_async.
+    seq_async_ops: usize,
+    /// (f) pipe_async.
+    pipe_async_ops: usize,
 }
 
 fn main() {
@@ -88,6 +98,9 @@ fn main() {
             pipe_ops: 200_000,
             large_iters: 50,
             ping_ops: 20_000,
+            mux_ops: 100_000,
+            seq_async_ops: 20_000,
+            pipe_async_ops: 200_000,
         }
     } else {
         Sizes {
@@ -96,20 +109,30 @@ fn main() {
             pipe_ops: 1_000_000,
             large_iters: 200,
             ping_ops: 100_000,
+            mux_ops: 400_000,
+            seq_async_ops: 100_000,
+            pipe_async_ops: 1_000_000,
         }
     };
     if let Some(r) = value("--runs") {
         sizes.runs = r.parse().expect("--runs takes a number");
         assert!(sizes.runs >= 1, "--runs must be at least 1");
     }
-    compare_all(&sizes);
-    decoder_ratios(quick);
+    // Neither switch: both.
+    let (sync, asynch) = match (flag("--sync"), flag("--async")) {
+        (false, false) => (true, true),
+        (s, a) => (s, a),
+    };
+    compare_all(&sizes, sync, asynch);
+    if sync {
+        decoder_ratios(quick);
+    }
 }
 
 // ---------------------------------------------------------------------------------------
 // The parent: server, runs, table.
 
-fn compare_all(sizes: &Sizes) {
+fn compare_all(sizes: &Sizes, sync: bool, asynch: bool) {
     let server = Server::start();
     let port = server.port;
     println!(
@@ -117,16 +140,38 @@ fn compare_all(sizes: &Sizes) {
         tool_version("redis-server"),
         server.child.id()
     );
-    println!(
-        "clients: ours (redis-sync, this tree) | redis-rs 1.8.1 sync Connection | {}",
-        tool_version("redis-benchmark")
-    );
+    if sync {
+        println!(
+            "blocking: ours (redis-sync, this tree) | redis-rs 1.8.1 sync Connection | {}",
+            tool_version("redis-benchmark")
+        );
+    }
+    if asynch {
+        println!(
+            "async: ours (redis-async, this tree, multiplexed Connection unless said) | \
+             redis-rs 1.8.1 MultiplexedConnection (tokio-comp) | fred 10.1.0 Client; \
+             tokio multi-thread (2 workers) and current-thread"
+        );
+    }
     println!(
         "{} runs each, interleaved; medians below. cpus: {}\n",
         sizes.runs,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
+    let blocking_a = if sync {
+        Some(sync_workloads(sizes, port))
+    } else {
+        None
+    };
+    if asynch {
+        async_workloads(sizes, port, blocking_a);
+    }
+    drop(server);
+}
 
+/// (a), (b), (e) with the blocking clients and redis-benchmark; prints their table and
+/// returns our (a) figure, which (d) is compared with.
+fn sync_workloads(sizes: &Sizes, port: u16) -> f64 {
     let n = sizes.seq_ops.to_string();
     let ping = median_of(sizes.runs, |_| {
         let r = redis_benchmark(port, &["-n", &sizes.ping_ops.to_string(), "-t", "ping"]);
@@ -135,6 +180,7 @@ fn compare_all(sizes: &Sizes) {
 
     // (a) seq_sync
     let a = measure(
+        "a",
         sizes.runs,
         port,
         &[("ours", "ours-a"), ("redis-rs", "redis-rs-a")],
@@ -148,6 +194,7 @@ fn compare_all(sizes: &Sizes) {
     // (b) pipe_sync
     let n = sizes.pipe_ops.to_string();
     let b = measure(
+        "b",
         sizes.runs,
         port,
         &[("ours", "ours-b"), ("redis-rs", "redis-rs-b")],
@@ -162,6 +209,7 @@ fn compare_all(sizes: &Sizes) {
     // one 1 MiB value each, so its MB/s is rps * 1 MiB / 10^6.
     let n = sizes.large_iters.to_string();
     let e = measure(
+        "e",
         sizes.runs,
         port,
         &[
@@ -175,7 +223,6 @@ fn compare_all(sizes: &Sizes) {
             mean_rps(&r, &["SET", "GET"]) * LARGE as f64 / 1e6
         },
     );
-    drop(server);
 
     println!("workload (median)               ours   redis-rs  redis-benchmark   ours/rs  ours/rb");
     println!(
@@ -250,12 +297,172 @@ fn compare_all(sizes: &Sizes) {
         e.get("ours (Bytes)") / e.get("redis-rs"),
     );
     println!();
+    a.get("ours")
+}
+
+/// The tokio runtimes every async workload runs on: (child suffix, what the table says).
+const RUNTIMES: [(&str, &str); 2] = [("mt", "multi-thread, 2 workers"), ("ct", "current-thread")];
+
+/// (c), (d), (e), (f) with the async clients, on both runtimes; prints their tables, the
+/// TCP_NODELAY effect, CPU per op, peak RSS and the targets. `blocking_a` is our blocking
+/// (a) figure from the same run, when the blocking workloads ran.
+fn async_workloads(sizes: &Sizes, port: u16, blocking_a: Option<f64>) {
+    // Child names: CLIENT-WORKLOAD@RUNTIME; table names: CLIENT@RUNTIME. Within a run the
+    // clients alternate (ours, redis-rs, fred, ours' variants), runtimes too.
+    let set = |workload: &str, clients: &[&str]| -> Vec<(String, String)> {
+        let mut v = Vec::new();
+        for (rt, _) in RUNTIMES {
+            for c in clients {
+                v.push((format!("{c}@{rt}"), format!("{c}-{workload}@{rt}")));
+            }
+        }
+        v
+    };
+    let run = |label: &str, list: Vec<(String, String)>, n: usize| -> Measured {
+        let refs: Vec<(&str, &str)> = list.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        measure(label, sizes.runs, port, &refs, n, || f64::NAN)
+    };
+    let c = run(
+        "c mux64",
+        set("c", &["ours", "redis-rs", "fred", "ours-nodelay-off"]),
+        sizes.mux_ops,
+    );
+    let d = run(
+        "d seq_async",
+        set("d", &["ours", "redis-rs", "fred", "ours-dedicated"]),
+        sizes.seq_async_ops,
+    );
+    let e = run(
+        "e large async",
+        set("e", &["ours", "redis-rs", "fred", "ours-dedicated"]),
+        sizes.large_iters,
+    );
+    let f = run(
+        "f pipe_async",
+        set("f", &["ours", "redis-rs", "fred", "ours-nodelay-off"]),
+        sizes.pipe_async_ops,
+    );
+
+    println!(
+        "async workload (median)           runtime                        ours   redis-rs       fred   ours/rs ours/fred"
+    );
+    let rows: [(&str, &Measured, &str); 8] = [
+        ("(c) mux64 ops/s", &c, "ours"),
+        ("(c) ours TCP_NODELAY off", &c, "ours-nodelay-off"),
+        ("(d) seq_async ops/s", &d, "ours"),
+        ("(d) ours dedicated", &d, "ours-dedicated"),
+        ("(e) large async MB/s", &e, "ours"),
+        ("(e) ours dedicated", &e, "ours-dedicated"),
+        ("(f) pipe_async ops/s", &f, "ours"),
+        ("(f) ours TCP_NODELAY off", &f, "ours-nodelay-off"),
+    ];
+    for (what, m, ours) in rows {
+        for (rt, rt_name) in RUNTIMES {
+            let at = |c: &str| m.get(&format!("{c}@{rt}"));
+            println!(
+                "{what:<33} {rt_name:<24} {:>10} {:>10} {:>10} {:>9.2} {:>9.2}",
+                fmt(at(ours)),
+                fmt(at("redis-rs")),
+                fmt(at("fred")),
+                at(ours) / at("redis-rs"),
+                at(ours) / at("fred"),
+            );
+        }
+    }
+    println!();
+    let a = blocking_a.unwrap_or(f64::NAN);
+    if blocking_a.is_some() {
+        println!(
+            "(d) against our blocking (a) of this run ({} ops/s):",
+            fmt(a)
+        );
+        for (rt, rt_name) in RUNTIMES {
+            println!(
+                "  {rt_name:<24} multiplexed {:.2}x, dedicated {:.2}x",
+                d.get(&format!("ours@{rt}")) / a,
+                d.get(&format!("ours-dedicated@{rt}")) / a,
+            );
+        }
+    }
+    println!("TCP_NODELAY, ours (on is the default): figure with it on / with it off");
+    for (rt, rt_name) in RUNTIMES {
+        let ratio =
+            |m: &Measured| m.get(&format!("ours@{rt}")) / m.get(&format!("ours-nodelay-off@{rt}"));
+        println!(
+            "  {rt_name:<24} (c) {:.2}x   (f) {:.2}x",
+            ratio(&c),
+            ratio(&f)
+        );
+    }
+    println!();
+    println!(
+        "client CPU per op, all threads (user+kernel, median)   ours   redis-rs       fred   ours/rs"
+    );
+    for (what, m) in [("(c)", &c), ("(d)", &d), ("(e)", &e), ("(f)", &f)] {
+        for (rt, rt_name) in RUNTIMES {
+            let at = |cl: &str| m.cpu(&format!("{cl}@{rt}"));
+            println!(
+                "  {:<44} {:>10} {:>10} {:>10} {:>9.2}",
+                format!("{what} {rt_name}"),
+                fmt_ns(at("ours")),
+                fmt_ns(at("redis-rs")),
+                fmt_ns(at("fred")),
+                at("ours") / at("redis-rs"),
+            );
+        }
+    }
+    println!();
+    println!("peak RSS of the async client process (VmHWM, KiB; median of runs)");
+    for (what, m) in [("(c)", &c), ("(d)", &d), ("(f)", &f), ("(e) 1 MiB", &e)] {
+        for (rt, rt_name) in RUNTIMES {
+            let at = |cl: &str| m.rss(&format!("{cl}@{rt}"));
+            println!(
+                "  {:<34} ours {:>7}  redis-rs {:>7}  fred {:>7}  ours/rs {:.3}",
+                format!("{what} {rt_name}"),
+                at("ours"),
+                at("redis-rs"),
+                at("fred"),
+                at("ours") as f64 / at("redis-rs") as f64
+            );
+        }
+    }
+    println!();
+    println!("async targets (same-run medians):");
+    for (rt, rt_name) in RUNTIMES {
+        let ratio = |m: &Measured, ours: &str, peer: &str| {
+            m.get(&format!("{ours}@{rt}")) / m.get(&format!("{peer}@{rt}"))
+        };
+        println!("  {rt_name}:");
+        target("(c) ours / redis-rs", ratio(&c, "ours", "redis-rs"), 1.5);
+        target("(d) ours / redis-rs", ratio(&d, "ours", "redis-rs"), 1.1);
+        target(
+            "(d) ours / our blocking (a)",
+            d.get(&format!("ours@{rt}")) / a,
+            0.9,
+        );
+        target(
+            "(e) ours / redis-rs MB/s",
+            ratio(&e, "ours", "redis-rs"),
+            2.0,
+        );
+        target("(f) ours / redis-rs", ratio(&f, "ours", "redis-rs"), 1.2);
+        for (what, m) in [("(c)", &c), ("(d)", &d), ("(f)", &f)] {
+            let r = m.rss(&format!("ours@{rt}")) as f64 / m.rss(&format!("redis-rs@{rt}")) as f64;
+            println!(
+                "  {:<34} {:>6.3}  (want <= 1.00)  {}",
+                format!("RSS {what} ours / redis-rs"),
+                r,
+                if r <= 1.0 { "MET" } else { "MISSED" }
+            );
+        }
+    }
+    println!();
 }
 
 /// Medians of one workload: per client (name, figure, peak RSS KiB, CPU ns per op), plus
 /// the redis-benchmark figure.
 struct Measured {
-    clients: Vec<(&'static str, f64, u64, f64)>,
+    clients: Vec<(String, f64, u64, f64)>,
     peer: f64,
 }
 
@@ -265,7 +472,7 @@ impl Measured {
             .iter()
             .find(|c| c.0 == name)
             .map(|c| c.1)
-            .expect("unknown client name")
+            .unwrap_or_else(|| panic!("unknown client name {name}"))
     }
     fn rss(&self, name: &str) -> u64 {
         self.clients
@@ -286,13 +493,14 @@ impl Measured {
 /// Runs each client (as a child process) and the redis-benchmark peer `runs` times,
 /// interleaved, and keeps the medians.
 fn measure(
+    label: &str,
     runs: usize,
     port: u16,
-    clients: &[(&'static str, &str)],
+    clients: &[(&str, &str)],
     n: usize,
     peer: impl Fn() -> f64,
 ) -> Measured {
-    eprint!("  ({}) runs:", clients[0].1.trim_start_matches("ours-"));
+    eprint!("  ({label}) runs:");
     let mut figures = vec![Vec::new(); clients.len()];
     let mut rss = vec![Vec::new(); clients.len()];
     let mut cpu = vec![Vec::new(); clients.len()];
@@ -314,7 +522,7 @@ fn measure(
             .enumerate()
             .map(|(i, (name, _))| {
                 (
-                    *name,
+                    name.to_string(),
                     median(&figures[i]),
                     median(&rss[i]) as u64,
                     median(&cpu[i]),
@@ -339,7 +547,13 @@ fn row(what: &str, m: &Measured, ours: &str, theirs: &str) {
 fn target(what: &str, ratio: f64, want: f64) {
     println!(
         "  {what:<34} {ratio:>6.2}  (want >= {want:.2})  {}",
-        if ratio >= want { "MET" } else { "MISSED" }
+        if ratio.is_nan() {
+            "-"
+        } else if ratio >= want {
+            "MET"
+        } else {
+            "MISSED"
+        }
     );
 }
 
@@ -549,6 +763,11 @@ impl Drop for Server {
 
 fn run_child(name: &str, port: u16, n: usize) {
     let url = format!("redis://127.0.0.1:{port}/");
+    if let Some((base, runtime)) = name.split_once('@') {
+        let (figure, cpu_ns_per_op) = asynch::run_child(base, runtime, &url, n);
+        println!("RESULT {figure} {} {cpu_ns_per_op}", peak_rss_kib());
+        return;
+    }
     let (figure, cpu_ns_per_op) = match name {
         "ours-a" => seq_ours(&url, n),
         "redis-rs-a" => seq_redis_rs(&url, n),
@@ -562,14 +781,22 @@ fn run_child(name: &str, port: u16, n: usize) {
     println!("RESULT {figure} {} {cpu_ns_per_op}", peak_rss_kib());
 }
 
-/// Nanoseconds this (single-threaded) process has spent on a CPU, user and kernel time
-/// together. Unlike wall time it hardly moves when other work shares the machine's cores,
-/// so it shows the client's own cost per op even when the ops/s figures are noisy.
+/// Nanoseconds this process's threads have spent on a CPU, user and kernel time together
+/// (the sum of `/proc/self/task/*/schedstat`, so the tokio workers of the async runs count
+/// too; a blocking run has one thread). Unlike wall time it hardly moves when other work
+/// shares the machine's cores, so it shows the client's own cost per op even when the
+/// ops/s figures are noisy.
 fn cpu_ns() -> u64 {
-    fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
-        .expect("reading /proc/thread-self/schedstat")
+    let tasks = fs::read_dir("/proc/self/task").expect("listing /proc/self/task");
+    tasks
+        .filter_map(|t| t.ok())
+        .filter_map(|t| fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .sum()
 }
 
 /// A timed section: wall clock and CPU time from its start.
@@ -591,7 +818,8 @@ impl Timer {
     }
 
     fn cpu_ns_per(&self, ops: usize) -> f64 {
-        (cpu_ns() - self.cpu) as f64 / ops as f64
+        // saturating: a thread that exits during the run takes its CPU time with it
+        cpu_ns().saturating_sub(self.cpu) as f64 / ops as f64
     }
 }
 
@@ -642,10 +870,7 @@ fn seq_ours(url: &str, n: usize) -> (f64, f64) {
             .arg(&values[k][..])
             .query(&mut con)
             .expect("ours: SET failed");
-        assert!(
-            matches!(&set, Value::Okay),
-            "ours: SET answered {set:?}"
-        );
+        assert!(matches!(&set, Value::Okay), "ours: SET answered {set:?}");
         let got: Vec<u8> = con.get(&keys[k]).expect("ours: GET failed");
         assert_eq!(got, values[k], "ours: GET returned another value");
     };
@@ -770,10 +995,7 @@ fn large_ours(url: &str, iters: usize, zero_copy: bool) -> (f64, f64) {
             .arg(&value[..])
             .query(&mut con)
             .expect("ours: SET 1 MiB failed");
-        assert!(
-            matches!(&set, Value::Okay),
-            "ours: SET answered {set:?}"
-        );
+        assert!(matches!(&set, Value::Okay), "ours: SET answered {set:?}");
         if zero_copy {
             let got: bytes::Bytes = con.get(LARGE_KEY).expect("ours: GET 1 MiB failed");
             assert!(got[..] == value[..], "ours: GET returned another value");
@@ -888,5 +1110,397 @@ fn fmt_ns(ns: f64) -> String {
         format!("{:.2} us", ns / 1e3)
     } else {
         format!("{ns:.0} ns")
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The async workloads (c), (d), (e), (f): every client behind one small trait, so that all
+// of them run exactly the same loops, on the runtime the child was asked for.
+
+mod asynch {
+    use std::future::Future;
+    use std::hint::black_box;
+    use std::sync::Arc;
+
+    use redis_async::{cmd, commands, pipe, Commands, Query, Value};
+
+    use super::{
+        keys, large_value, mark, mb_per_sec, per_sec, values, Timer, KEYS, LARGE_KEY, PIPE,
+        WARMUP_LARGE, WARMUP_OPS,
+    };
+
+    /// Tasks sharing the one connection in (c).
+    pub const TASKS: usize = 64;
+
+    /// One child run: `base` is `CLIENT-WORKLOAD` (e.g. `ours-c`, `redis-rs-f`), `runtime`
+    /// is `mt` (multi-thread, 2 workers) or `ct` (current-thread). The workload runs in a
+    /// spawned task, as a server's request handler would, not in `block_on` itself.
+    pub fn run_child(base: &str, runtime: &str, url: &str, n: usize) -> (f64, f64) {
+        let rt = match runtime {
+            "mt" => tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build(),
+            "ct" => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build(),
+            other => panic!("unknown runtime {other} (mt or ct)"),
+        }
+        .expect("building the tokio runtime");
+        let (client, workload) = base
+            .rsplit_once('-')
+            .unwrap_or_else(|| panic!("bad child name {base}"));
+        let (client, workload, url) = (client.to_string(), workload.to_string(), url.to_string());
+        let figures = rt.block_on(async move {
+            tokio::spawn(async move {
+                match client.as_str() {
+                    "ours" => on(OursMux::open(&url, true).await, &workload, n).await,
+                    "ours-nodelay-off" => on(OursMux::open(&url, false).await, &workload, n).await,
+                    "ours-dedicated" => on(OursDedicated::open(&url).await, &workload, n).await,
+                    "redis-rs" => on(RedisRs::open(&url).await, &workload, n).await,
+                    "fred" => on(Fred::open(&url).await, &workload, n).await,
+                    other => panic!("unknown async client {other}"),
+                }
+            })
+            .await
+            .expect("the workload task panicked")
+        });
+        rt.shutdown_background();
+        figures
+    }
+
+    async fn on<B: AsyncBench>(con: B, workload: &str, n: usize) -> (f64, f64) {
+        match workload {
+            "c" => mux(con, n).await,
+            "d" => seq(con, n).await,
+            "e" => large(con, n).await,
+            "f" => pipelined(con, n).await,
+            other => panic!("unknown async workload {other}"),
+        }
+    }
+
+    /// One async client under test. Every method checks its reply and panics on a wrong
+    /// one, so a client that lost step fails loudly instead of looking fast.
+    pub trait AsyncBench: Send + Sized + 'static {
+        /// Another handle on the same connection (the same socket), for another task.
+        fn handle(&self) -> Self;
+        /// SET, checked to answer OK.
+        fn set(&mut self, key: &str, value: &[u8]) -> impl Future<Output = ()> + Send;
+        /// GET, read as `Vec<u8>` (the type every client returns alike).
+        fn get(&mut self, key: &str) -> impl Future<Output = Vec<u8>> + Send;
+        /// One pipeline of PIPE SETs of keys `first..first + PIPE` (mod KEYS), a new
+        /// pipeline per batch as application code builds one; every reply checked.
+        fn set_pipeline(
+            &mut self,
+            keys: &[String],
+            values: &[Vec<u8>],
+            first: usize,
+        ) -> impl Future<Output = ()> + Send;
+    }
+
+    /// Ours, multiplexed (`Client::get_connection`); `nodelay` sets `Config::tcp_nodelay`
+    /// (on by default).
+    struct OursMux(redis_async::Connection);
+
+    impl OursMux {
+        async fn open(url: &str, nodelay: bool) -> OursMux {
+            let mut config = redis_core::Config::from_url(url).expect("ours: bad URL");
+            config.tcp_nodelay = nodelay;
+            let client = redis_async::Client::open(config).expect("ours: bad config");
+            OursMux(
+                client
+                    .get_connection()
+                    .await
+                    .expect("connecting with our async client"),
+            )
+        }
+    }
+
+    impl AsyncBench for OursMux {
+        fn handle(&self) -> Self {
+            OursMux(self.0.clone())
+        }
+        async fn set(&mut self, key: &str, value: &[u8]) {
+            let set: Value = cmd("SET")
+                .arg(key)
+                .arg(value)
+                .query(&mut self.0)
+                .await
+                .expect("ours async: SET failed");
+            assert!(
+                matches!(set, Value::Okay),
+                "ours async: SET answered {set:?}"
+            );
+        }
+        async fn get(&mut self, key: &str) -> Vec<u8> {
+            self.0.get(key).await.expect("ours async: GET failed")
+        }
+        async fn set_pipeline(&mut self, keys: &[String], values: &[Vec<u8>], first: usize) {
+            let mut p = pipe();
+            for j in 0..PIPE {
+                let k = (first + j) % KEYS;
+                p.add(commands::set(&keys[k], &values[k][..]));
+            }
+            let replies: Vec<Value> = p
+                .query(&mut self.0)
+                .await
+                .expect("ours async: pipeline failed");
+            check_pipeline(
+                "ours async",
+                replies.len(),
+                replies.iter().all(|r| matches!(r, Value::Okay)),
+            );
+        }
+    }
+
+    /// Ours, one caller at a time (`Client::get_dedicated_connection`): no driver task.
+    struct OursDedicated(redis_async::DedicatedConnection);
+
+    impl OursDedicated {
+        async fn open(url: &str) -> OursDedicated {
+            let client = redis_async::Client::open(url).expect("ours: bad URL");
+            OursDedicated(
+                client
+                    .get_dedicated_connection()
+                    .await
+                    .expect("connecting with our async client (dedicated)"),
+            )
+        }
+    }
+
+    impl AsyncBench for OursDedicated {
+        fn handle(&self) -> Self {
+            panic!("a dedicated connection is not shared between tasks")
+        }
+        async fn set(&mut self, key: &str, value: &[u8]) {
+            let set: Value = cmd("SET")
+                .arg(key)
+                .arg(value)
+                .query(&mut self.0)
+                .await
+                .expect("ours dedicated: SET failed");
+            assert!(
+                matches!(set, Value::Okay),
+                "ours dedicated: SET answered {set:?}"
+            );
+        }
+        async fn get(&mut self, key: &str) -> Vec<u8> {
+            self.0.get(key).await.expect("ours dedicated: GET failed")
+        }
+        async fn set_pipeline(&mut self, keys: &[String], values: &[Vec<u8>], first: usize) {
+            let mut p = pipe();
+            for j in 0..PIPE {
+                let k = (first + j) % KEYS;
+                p.add(commands::set(&keys[k], &values[k][..]));
+            }
+            let replies: Vec<Value> = p
+                .query(&mut self.0)
+                .await
+                .expect("ours dedicated: pipeline failed");
+            check_pipeline(
+                "ours dedicated",
+                replies.len(),
+                replies.iter().all(|r| matches!(r, Value::Okay)),
+            );
+        }
+    }
+
+    /// redis-rs 1.8.1 `MultiplexedConnection` (tokio), at its defaults.
+    struct RedisRs(redis::aio::MultiplexedConnection);
+
+    impl RedisRs {
+        async fn open(url: &str) -> RedisRs {
+            let client = redis::Client::open(url).expect("redis-rs: bad URL");
+            RedisRs(
+                client
+                    .get_multiplexed_async_connection()
+                    .await
+                    .expect("connecting with redis-rs (multiplexed)"),
+            )
+        }
+    }
+
+    impl AsyncBench for RedisRs {
+        fn handle(&self) -> Self {
+            RedisRs(self.0.clone())
+        }
+        async fn set(&mut self, key: &str, value: &[u8]) {
+            let set: redis::Value = redis::cmd("SET")
+                .arg(key)
+                .arg(value)
+                .query_async(&mut self.0)
+                .await
+                .expect("redis-rs async: SET failed");
+            assert_eq!(
+                set,
+                redis::Value::Okay,
+                "redis-rs async: SET answered {set:?}"
+            );
+        }
+        async fn get(&mut self, key: &str) -> Vec<u8> {
+            redis::cmd("GET")
+                .arg(key)
+                .query_async(&mut self.0)
+                .await
+                .expect("redis-rs async: GET failed")
+        }
+        async fn set_pipeline(&mut self, keys: &[String], values: &[Vec<u8>], first: usize) {
+            let mut p = redis::pipe();
+            for j in 0..PIPE {
+                let k = (first + j) % KEYS;
+                p.cmd("SET").arg(&keys[k]).arg(&values[k][..]);
+            }
+            let replies: Vec<redis::Value> = p
+                .query_async(&mut self.0)
+                .await
+                .expect("redis-rs async: pipeline failed");
+            check_pipeline(
+                "redis-rs async",
+                replies.len(),
+                replies.iter().all(|r| *r == redis::Value::Okay),
+            );
+        }
+    }
+
+    /// fred 10.1.0 `Client` (one connection, its default auto-pipelining), at its defaults.
+    struct Fred(fred::prelude::Client);
+
+    impl Fred {
+        async fn open(url: &str) -> Fred {
+            use fred::prelude::*;
+            let config = Config::from_url(url).expect("fred: bad URL");
+            let client = Builder::from_config(config)
+                .build()
+                .expect("fred: building the client");
+            client.init().await.expect("connecting with fred");
+            Fred(client)
+        }
+    }
+
+    fn fred_ok(v: &fred::prelude::Value) -> bool {
+        v.as_str().is_some_and(|s| s == "OK")
+    }
+
+    impl AsyncBench for Fred {
+        fn handle(&self) -> Self {
+            Fred(self.0.clone())
+        }
+        async fn set(&mut self, key: &str, value: &[u8]) {
+            use fred::prelude::*;
+            let set: Value = self
+                .0
+                .set(key, value, None, None, false)
+                .await
+                .expect("fred: SET failed");
+            assert!(fred_ok(&set), "fred: SET answered {set:?}");
+        }
+        async fn get(&mut self, key: &str) -> Vec<u8> {
+            use fred::prelude::*;
+            self.0.get(key).await.expect("fred: GET failed")
+        }
+        async fn set_pipeline(&mut self, keys: &[String], values: &[Vec<u8>], first: usize) {
+            use fred::prelude::*;
+            let p = self.0.pipeline();
+            for j in 0..PIPE {
+                let k = (first + j) % KEYS;
+                let () = p
+                    .set(&keys[k], &values[k][..], None, None, false)
+                    .await
+                    .expect("fred: queueing a SET failed");
+            }
+            let replies: Vec<Value> = p.all().await.expect("fred: pipeline failed");
+            check_pipeline("fred", replies.len(), replies.iter().all(fred_ok));
+        }
+    }
+
+    fn check_pipeline(who: &str, len: usize, all_ok: bool) {
+        assert_eq!(len, PIPE, "{who}: wrong number of pipeline replies");
+        assert!(all_ok, "{who}: a SET in a pipeline did not answer OK");
+    }
+
+    /// SET then GET of key `i % KEYS`, the GET checked against the value SET. Values are
+    /// per key, so a GET that races another task's SET of the same key still must match.
+    async fn pair<B: AsyncBench>(con: &mut B, keys: &[String], values: &[Vec<u8>], i: usize) {
+        let k = i % KEYS;
+        con.set(&keys[k], &values[k]).await;
+        let got = con.get(&keys[k]).await;
+        assert_eq!(got, values[k], "GET returned another value");
+    }
+
+    /// (c) mux64: TASKS tasks on handles of ONE connection, each alternating SET and GET;
+    /// `n` ops in all. Task t does pairs t, t + TASKS, t + 2 TASKS, ...
+    async fn mux<B: AsyncBench>(con: B, n: usize) -> (f64, f64) {
+        let keys = Arc::new(keys());
+        let values = Arc::new(values());
+        let round = |pairs: usize| {
+            let tasks: Vec<_> = (0..TASKS)
+                .map(|t| {
+                    let mut c = con.handle();
+                    let (keys, values) = (keys.clone(), values.clone());
+                    tokio::spawn(async move {
+                        for i in (t..pairs).step_by(TASKS) {
+                            pair(&mut c, &keys, &values, i).await;
+                        }
+                    })
+                })
+                .collect();
+            async move {
+                for t in tasks {
+                    t.await.expect("a mux64 task panicked");
+                }
+            }
+        };
+        round(WARMUP_OPS / 2).await;
+        let t = Timer::start();
+        round(n / 2).await;
+        per_sec(n / 2 * 2, t)
+    }
+
+    /// (d) seq_async: one task, SET then GET, one round trip each; `n` ops in all.
+    async fn seq<B: AsyncBench>(mut con: B, n: usize) -> (f64, f64) {
+        let (keys, values) = (keys(), values());
+        for i in 0..WARMUP_OPS / 2 {
+            pair(&mut con, &keys, &values, i).await;
+        }
+        let t = Timer::start();
+        for i in 0..n / 2 {
+            pair(&mut con, &keys, &values, i).await;
+        }
+        per_sec(n / 2 * 2, t)
+    }
+
+    /// (e) large: SET then GET of 1 MiB, `iters` times, each GET checked against the
+    /// value of its own iteration.
+    async fn large<B: AsyncBench>(mut con: B, iters: usize) -> (f64, f64) {
+        let mut value = large_value();
+        for i in 0..WARMUP_LARGE {
+            large_step(&mut con, &mut value, i).await;
+        }
+        let t = Timer::start();
+        for i in WARMUP_LARGE..WARMUP_LARGE + iters {
+            large_step(&mut con, &mut value, i).await;
+        }
+        mb_per_sec(iters, t)
+    }
+
+    async fn large_step<B: AsyncBench>(con: &mut B, value: &mut [u8], i: usize) {
+        mark(value, i);
+        con.set(LARGE_KEY, value).await;
+        let got = con.get(LARGE_KEY).await;
+        assert!(got[..] == value[..], "GET returned another 1 MiB value");
+        black_box(got);
+    }
+
+    /// (f) pipe_async: pipelines of PIPE SETs from one task; `n` ops in all.
+    async fn pipelined<B: AsyncBench>(mut con: B, n: usize) -> (f64, f64) {
+        let (keys, values) = (keys(), values());
+        for b in 0..WARMUP_OPS / PIPE {
+            con.set_pipeline(&keys, &values, b * PIPE).await;
+        }
+        let t = Timer::start();
+        for b in 0..n / PIPE {
+            con.set_pipeline(&keys, &values, b * PIPE).await;
+        }
+        per_sec(n / PIPE * PIPE, t)
     }
 }
