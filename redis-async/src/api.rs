@@ -12,6 +12,13 @@ pub trait ConnectionLike: Send {
     /// Sends one command and reads its reply. An error reply becomes `Err(Error::Server)`.
     fn req(&mut self, cmd: &Cmd) -> impl Future<Output = Result<Value>> + Send;
 
+    /// Like [`req`](Self::req), for a command the caller no longer needs (the typed
+    /// methods use it): the multiplexed connection hands its bytes to the driver task
+    /// without a copy.
+    fn req_owned(&mut self, cmd: Cmd) -> impl Future<Output = Result<Value>> + Send {
+        async move { self.req(&cmd).await }
+    }
+
     /// Sends a pipeline in one write and returns its raw replies in order (error replies
     /// stay in the list as [`Value::ServerError`]).
     fn req_pipeline(&mut self, pipe: &Pipeline) -> impl Future<Output = Result<Vec<Value>>> + Send;

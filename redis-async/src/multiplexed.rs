@@ -145,6 +145,15 @@ impl Connection {
     }
 }
 
+impl Connection {
+    async fn send_one(&self, bytes: Bytes, block: BlockTime) -> Result<Value> {
+        match self.send(bytes, 1, block).await? {
+            Replies::One(v) => v.into_result(),
+            Replies::Many(mut v) => v.pop().unwrap_or(Value::Nil).into_result(),
+        }
+    }
+}
+
 fn not_sent() -> Error {
     Error::Broken("the connection is closed; the request was not sent".into())
 }
@@ -180,13 +189,14 @@ impl ConnectionLike for Connection {
     async fn req(&mut self, cmd: &Cmd) -> Result<Value> {
         check_shareable(cmd)?;
         let block = command_table::block_time(cmd);
-        match self
-            .send(Bytes::copy_from_slice(cmd.packed()), 1, block)
-            .await?
-        {
-            Replies::One(v) => v.into_result(),
-            Replies::Many(mut v) => v.pop().unwrap_or(Value::Nil).into_result(),
-        }
+        self.send_one(Bytes::copy_from_slice(cmd.packed()), block)
+            .await
+    }
+
+    async fn req_owned(&mut self, cmd: Cmd) -> Result<Value> {
+        check_shareable(&cmd)?;
+        let block = command_table::block_time(&cmd);
+        self.send_one(cmd.into_packed(), block).await
     }
 
     async fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>> {
@@ -220,12 +230,12 @@ impl Driver {
             if handles_gone && self.inflight.is_empty() {
                 break None;
             }
-            self.rbuf.reserve(
-                self.decoder
-                    .needed()
-                    .saturating_sub(self.rbuf.len())
-                    .max(16 * 1024),
-            );
+            // Reserve only when short of room: right after a large reply was handed out,
+            // its caller still shares this buffer, and an eager reserve would allocate.
+            let want = self.decoder.needed().saturating_sub(self.rbuf.len());
+            if self.rbuf.capacity() - self.rbuf.len() < want.max(4096) {
+                self.rbuf.reserve(want.max(16 * 1024));
+            }
             tokio::select! {
                 biased;
                 read = self.io.read_buf(&mut self.rbuf) => {
@@ -245,13 +255,16 @@ impl Driver {
                 req = rx.recv(), if !handles_gone => {
                     match req {
                         Some(first) => {
+                            let busy = !self.inflight.is_empty();
                             self.stage(first);
                             // Everything else already waiting goes in the same write.
-                            while let Ok(more) = rx.try_recv() {
-                                self.stage(more);
-                                if self.wbuf.len() >= 1 << 20 {
-                                    break;
-                                }
+                            self.drain(&mut rx);
+                            if busy {
+                                // Other callers are active: let them queue their requests
+                                // first, so one write carries more of them. A lone
+                                // sequential caller never pays for this.
+                                tokio::task::yield_now().await;
+                                self.drain(&mut rx);
                             }
                             if let Err(e) = self.flush().await {
                                 break Some(e.into());
@@ -277,6 +290,16 @@ impl Driver {
         rx.close();
         while let Ok(req) = rx.try_recv() {
             let _ = req.tx.send(Err(not_sent()));
+        }
+    }
+
+    /// Stages every request already waiting, up to about 1 MiB of bytes.
+    fn drain(&mut self, rx: &mut mpsc::Receiver<Request>) {
+        while self.wbuf.len() < 1 << 20 {
+            match rx.try_recv() {
+                Ok(more) => self.stage(more),
+                Err(_) => break,
+            }
         }
     }
 

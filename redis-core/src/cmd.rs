@@ -74,6 +74,12 @@ impl Cmd {
         &self.buf[self.start..]
     }
 
+    /// The encoded command as shared bytes, without copying (for handing it to another
+    /// task).
+    pub fn into_packed(self) -> bytes::Bytes {
+        bytes::Bytes::from(self.buf).slice(self.start..)
+    }
+
     /// The arguments (name first), as byte slices.
     pub fn args(&self) -> ArgIter<'_> {
         ArgIter {

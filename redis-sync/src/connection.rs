@@ -33,6 +33,13 @@ pub trait ConnectionLike {
     /// Sends one command and reads its reply. An error reply becomes `Err(Error::Server)`.
     fn req(&mut self, cmd: &Cmd) -> Result<Value>;
 
+    /// Like [`req`](Self::req), for a command the caller no longer needs (the typed
+    /// methods use it); connections that must hand the bytes to another task take them
+    /// without a copy.
+    fn req_owned(&mut self, cmd: Cmd) -> Result<Value> {
+        self.req(&cmd)
+    }
+
     /// Sends a pipeline in one write and returns its raw replies in order (error replies
     /// stay in the list as [`Value::ServerError`]).
     fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>>;

@@ -42,7 +42,7 @@ macro_rules! __define_cmd_fns {
 ///
 /// `$attr` is `maybe_async::must_be_sync` or `maybe_async::must_be_async(AFIT)`; the
 /// expansion site must have a `ConnectionLike` trait in scope with
-/// `async fn req(&mut self, cmd: &Cmd) -> Result<Value>` (sync or async).
+/// `async fn req_owned(&mut self, cmd: Cmd) -> Result<Value>` (sync or async).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __commands_trait {
@@ -66,7 +66,7 @@ macro_rules! __commands_trait {
                     &mut self $(, $arg: $argty)*
                 ) -> $crate::Result<RV> {
                     let c = $crate::commands::$name($($arg),*);
-                    RV::from_value(self.req(&c).await?)
+                    RV::from_value(self.req_owned(c).await?)
                 }
             )*
         }
