@@ -545,6 +545,12 @@ fn row(what: &str, m: &Measured, ours: &str, theirs: &str) {
 }
 
 fn target(what: &str, ratio: f64, want: f64) {
+    if ratio.is_nan() {
+        println!(
+            "  {what:<34}      -  (want >= {want:.2})  - (needs the blocking run: drop --async)"
+        );
+        return;
+    }
     println!(
         "  {what:<34} {ratio:>6.2}  (want >= {want:.2})  {}",
         if ratio.is_nan() {
