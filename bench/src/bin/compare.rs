@@ -23,6 +23,9 @@
 //!   or dropped data fails loudly instead of looking fast.
 //! - Timing starts after the connection is open and warmed up (2,000 ops; 5 iterations for
 //!   the 1 MiB value), as WORKLOADS.md says.
+//! - (d) is compared with our blocking client from runs interleaved with the (d) runs, not
+//!   with the (a) section minutes earlier: on this VM a lone connection's round trip moves
+//!   3-5x with how idle the vCPUs are.
 
 use std::fs;
 use std::hint::black_box;
@@ -158,20 +161,17 @@ fn compare_all(sizes: &Sizes, sync: bool, asynch: bool) {
         sizes.runs,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    let blocking_a = if sync {
-        Some(sync_workloads(sizes, port))
-    } else {
-        None
-    };
+    if sync {
+        sync_workloads(sizes, port);
+    }
     if asynch {
-        async_workloads(sizes, port, blocking_a);
+        async_workloads(sizes, port);
     }
     drop(server);
 }
 
-/// (a), (b), (e) with the blocking clients and redis-benchmark; prints their table and
-/// returns our (a) figure, which (d) is compared with.
-fn sync_workloads(sizes: &Sizes, port: u16) -> f64 {
+/// (a), (b), (e) with the blocking clients and redis-benchmark; prints their table.
+fn sync_workloads(sizes: &Sizes, port: u16) {
     let n = sizes.seq_ops.to_string();
     let ping = median_of(sizes.runs, |_| {
         let r = redis_benchmark(port, &["-n", &sizes.ping_ops.to_string(), "-t", "ping"]);
@@ -297,16 +297,14 @@ fn sync_workloads(sizes: &Sizes, port: u16) -> f64 {
         e.get("ours (Bytes)") / e.get("redis-rs"),
     );
     println!();
-    a.get("ours")
 }
 
 /// The tokio runtimes every async workload runs on: (child suffix, what the table says).
 const RUNTIMES: [(&str, &str); 2] = [("mt", "multi-thread, 2 workers"), ("ct", "current-thread")];
 
 /// (c), (d), (e), (f) with the async clients, on both runtimes; prints their tables, the
-/// TCP_NODELAY effect, CPU per op, peak RSS and the targets. `blocking_a` is our blocking
-/// (a) figure from the same run, when the blocking workloads ran.
-fn async_workloads(sizes: &Sizes, port: u16, blocking_a: Option<f64>) {
+/// TCP_NODELAY effect, CPU per op, peak RSS and the targets.
+fn async_workloads(sizes: &Sizes, port: u16) {
     // Child names: CLIENT-WORKLOAD@RUNTIME; table names: CLIENT@RUNTIME. Within a run the
     // clients alternate (ours, redis-rs, fred, ours' variants), runtimes too.
     let set = |workload: &str, clients: &[&str]| -> Vec<(String, String)> {
@@ -327,11 +325,13 @@ fn async_workloads(sizes: &Sizes, port: u16, blocking_a: Option<f64>) {
         set("c", &["ours", "redis-rs", "fred", "ours-nodelay-off"]),
         sizes.mux_ops,
     );
-    let d = run(
-        "d seq_async",
-        set("d", &["ours", "redis-rs", "fred", "ours-dedicated"]),
-        sizes.seq_async_ops,
-    );
+    // (d) is also compared with our blocking client, so that client's (a) run is
+    // interleaved with the (d) runs: on this VM a single connection's round trip moves 3-5x
+    // with how idle the vCPUs are (wake-up from idle dominates it), so an (a) figure taken
+    // minutes earlier, in the blocking section, is no fair reference.
+    let mut d_list = set("d", &["ours", "redis-rs", "fred", "ours-dedicated"]);
+    d_list.push(("ours-blocking".into(), "ours-a".into()));
+    let d = run("d seq_async", d_list, sizes.seq_async_ops);
     let e = run(
         "e large async",
         set("e", &["ours", "redis-rs", "fred", "ours-dedicated"]),
@@ -370,19 +370,17 @@ fn async_workloads(sizes: &Sizes, port: u16, blocking_a: Option<f64>) {
         }
     }
     println!();
-    let a = blocking_a.unwrap_or(f64::NAN);
-    if blocking_a.is_some() {
+    let a = d.get("ours-blocking");
+    println!(
+        "(d) against our blocking client's (a), run interleaved with the (d) runs ({} ops/s):",
+        fmt(a)
+    );
+    for (rt, rt_name) in RUNTIMES {
         println!(
-            "(d) against our blocking (a) of this run ({} ops/s):",
-            fmt(a)
+            "  {rt_name:<24} multiplexed {:.2}x, dedicated {:.2}x",
+            d.get(&format!("ours@{rt}")) / a,
+            d.get(&format!("ours-dedicated@{rt}")) / a,
         );
-        for (rt, rt_name) in RUNTIMES {
-            println!(
-                "  {rt_name:<24} multiplexed {:.2}x, dedicated {:.2}x",
-                d.get(&format!("ours@{rt}")) / a,
-                d.get(&format!("ours-dedicated@{rt}")) / a,
-            );
-        }
     }
     println!("TCP_NODELAY, ours (on is the default): figure with it on / with it off");
     for (rt, rt_name) in RUNTIMES {
