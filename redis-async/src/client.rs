@@ -9,11 +9,14 @@ use crate::dedicated::DedicatedConnection;
 use crate::managed::ManagedConnection;
 use crate::multiplexed::Connection;
 use crate::pubsub::{PubSub, PubSubOptions};
+use crate::source::ConnectionSource;
 
-/// Opens connections to one server. Clone it freely; it holds no socket.
+/// Opens connections to one server (or to whatever its connection source names). Clone it
+/// freely; it holds no socket.
 #[derive(Clone, Debug)]
 pub struct Client {
     config: Arc<Config>,
+    source: Arc<dyn ConnectionSource>,
     queue: usize,
 }
 
@@ -21,10 +24,28 @@ impl Client {
     /// Validates a URL (`redis://...`, `rediss://...`, `unix:///...`) or takes a
     /// [`Config`]. Nothing is connected yet.
     pub fn open<T: IntoConfig>(config: T) -> Result<Client> {
+        let config = Arc::new(config.into_config()?);
         Ok(Client {
-            config: Arc::new(config.into_config()?),
+            source: config.clone(),
+            config,
             queue: 4096,
         })
+    }
+
+    /// A client whose connections go wherever `source` says (a Sentinel-resolved primary,
+    /// a cluster node, ...). `config` gives the settings that are not per target: the
+    /// connect backoff and the reconnect budget of managed connections.
+    pub fn with_source(config: Config, source: Arc<dyn ConnectionSource>) -> Client {
+        Client {
+            config: Arc::new(config),
+            source,
+            queue: 4096,
+        }
+    }
+
+    /// Where this client's connections come from.
+    pub fn source(&self) -> &Arc<dyn ConnectionSource> {
+        &self.source
     }
 
     /// Bounds the requests waiting to be written on a multiplexed connection (default
@@ -42,20 +63,27 @@ impl Client {
     /// Opens a multiplexed connection: clone it to share one socket among many tasks.
     /// Connection-level failures are retried following `config.connect_backoff`.
     pub async fn get_connection(&self) -> Result<Connection> {
-        self.retrying(|| Connection::open(&self.config, self.queue))
-            .await
+        self.retrying(|| self.get_connection_once()).await
     }
 
     /// One attempt at a multiplexed connection (the managed handle does its own retrying).
     pub(crate) async fn get_connection_once(&self) -> Result<Connection> {
-        Connection::open(&self.config, self.queue).await
+        let target = self.source.target().await?;
+        Connection::open(&target, self.queue)
+            .await
+            .inspect_err(|e| self.source.failed(target.addr(), e))
     }
 
     /// Opens a connection for one caller at a time (WATCH transactions, blocking
     /// commands such as BLPOP, anything that must not share the socket).
     pub async fn get_dedicated_connection(&self) -> Result<DedicatedConnection> {
-        self.retrying(|| DedicatedConnection::open(&self.config))
-            .await
+        self.retrying(|| async {
+            let target = self.source.target().await?;
+            DedicatedConnection::open_target(&target)
+                .await
+                .inspect_err(|e| self.source.failed(target.addr(), e))
+        })
+        .await
     }
 
     /// Opens a multiplexed connection that replaces its socket in the background when it
@@ -100,6 +128,8 @@ impl Client {
 /// Failures that a new attempt may fix (the server is restarting, a link dropped);
 /// authentication, TLS and configuration errors are not among them.
 pub(crate) fn is_transient(e: &Error) -> bool {
-    matches!(e, Error::Io(_) | Error::Timeout { .. })
-        || e.is_retriable() && matches!(e, Error::Server(_))
+    matches!(
+        e,
+        Error::Io(_) | Error::Timeout { .. } | Error::RoleMismatch { .. }
+    ) || e.is_retriable() && matches!(e, Error::Server(_))
 }

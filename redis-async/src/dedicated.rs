@@ -11,7 +11,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use redis_core::command_table::{self, BlockTime};
 use redis_core::resp::Decoder;
-use redis_core::{Cmd, Config, Error, Pipeline, Protocol, Result, Value};
+use redis_core::{Addr, Cmd, Config, Error, Pipeline, Protocol, Result, Target, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::api::ConnectionLike;
@@ -29,6 +29,7 @@ pub struct DedicatedConnection {
     busy: bool,
     pub(crate) response_timeout: Duration,
     pub(crate) protocol: Protocol,
+    pub(crate) addr: Addr,
 }
 
 impl std::fmt::Debug for DedicatedConnection {
@@ -55,10 +56,28 @@ impl DedicatedConnection {
             busy: false,
             response_timeout: config.connect_timeout,
             protocol: config.protocol,
+            addr: config.addr.clone(),
         };
         handshake(&mut con, config).await?;
         con.response_timeout = config.response_timeout;
         Ok(con)
+    }
+
+    /// Opens a connection to `target` and runs the target's checks (`READONLY`, `ROLE`)
+    /// after the handshake; a node that fails them is closed, never handed out.
+    pub(crate) async fn open_target(target: &Target) -> Result<DedicatedConnection> {
+        let mut con = DedicatedConnection::open(&target.config).await?;
+        let checks = target.checks();
+        if !checks.is_empty() {
+            let replies = con.req_pipeline(&checks).await?;
+            target.verify(replies)?;
+        }
+        Ok(con)
+    }
+
+    /// The address this connection is connected to.
+    pub fn addr(&self) -> &Addr {
+        &self.addr
     }
 
     /// True when an earlier failure or cancellation left the connection out of step.

@@ -31,6 +31,7 @@ mod managed;
 mod multiplexed;
 mod pubsub;
 mod scan;
+mod source;
 mod stream;
 mod transaction;
 
@@ -42,12 +43,14 @@ pub use managed::ManagedConnection;
 pub use multiplexed::Connection;
 pub use pubsub::{Overflow, PubSub, PubSubOptions};
 pub use scan::{Scan, ScanStream};
+pub use source::{ConnectionSource, TargetFuture};
 pub use transaction::transaction;
 
 pub use redis_core::commands;
 pub use redis_core::{
     cmd, pipe, Addr, Backoff, Cmd, Config, Error, FromValue, LockErrorKind, Msg, MsgKind, Pipeline,
-    Protocol, Result, Script, ScriptInvocation, ServerError, ServerErrorKind, ToArgs, Value,
+    Protocol, Result, Role, Script, ScriptInvocation, ServerError, ServerErrorKind, Target, ToArgs,
+    Value,
 };
 
 /// Everything a typical program needs: `use redis_async::prelude::*;`.

@@ -79,7 +79,9 @@ impl ManagedConnection {
             {
                 let mut st = self.shared.lock();
                 if let Some(c) = &st.con {
-                    if !c.is_dead() {
+                    // A socket to a node the source no longer names (a demoted primary)
+                    // is replaced like a dead one.
+                    if !c.is_dead() && self.shared.client.source().is_current(c.addr()) {
                         return Ok((st.generation, c.clone()));
                     }
                     st.con = None;

@@ -24,7 +24,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use redis_core::command_table::{self, BlockTime};
 use redis_core::resp::Decoder;
-use redis_core::{Cmd, Config, Error, Pipeline, Protocol, Result, Value};
+use redis_core::{Addr, Cmd, Error, Pipeline, Protocol, Result, Target, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 
@@ -72,6 +72,7 @@ pub struct Connection {
     dead: Arc<AtomicBool>,
     response_timeout: Duration,
     protocol: Protocol,
+    addr: Arc<Addr>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -86,8 +87,8 @@ impl std::fmt::Debug for Connection {
 impl Connection {
     /// Opens a connection (handshake included) and starts its driver task on the current
     /// tokio runtime. `queue` bounds the requests waiting to be written.
-    pub(crate) async fn open(config: &Config, queue: usize) -> Result<Connection> {
-        let con = DedicatedConnection::open(config).await?;
+    pub(crate) async fn open(target: &Target, queue: usize) -> Result<Connection> {
+        let con = DedicatedConnection::open_target(target).await?;
         let (tx, rx) = mpsc::channel(queue.max(1));
         let dead = Arc::new(AtomicBool::new(false));
         let driver = Driver {
@@ -104,8 +105,9 @@ impl Connection {
         Ok(Connection {
             tx,
             dead,
-            response_timeout: config.response_timeout,
+            response_timeout: target.config.response_timeout,
             protocol: con.protocol,
+            addr: Arc::new(con.addr),
         })
     }
 
@@ -117,6 +119,11 @@ impl Connection {
     /// The protocol the handshake settled on.
     pub fn protocol(&self) -> Protocol {
         self.protocol
+    }
+
+    /// The address this connection is connected to.
+    pub fn addr(&self) -> &Addr {
+        &self.addr
     }
 
     /// Changes this handle's default limit on waiting for a reply.

@@ -70,6 +70,17 @@ pub enum Error {
     /// A lock could not be acquired, released or extended as asked.
     #[error("lock: {0}")]
     Lock(LockErrorKind),
+    /// A node is not in the role its connection source said it has (a Sentinel-named
+    /// primary that reports itself a replica, e.g. after a failover): it was not used.
+    #[error("{addr} is a {actual}, not the {expected} it was expected to be")]
+    RoleMismatch {
+        /// The node's address.
+        addr: String,
+        /// The role the source named.
+        expected: crate::source::Role,
+        /// What `ROLE` answered (`master`, `slave`, `sentinel`).
+        actual: String,
+    },
 }
 
 /// Why a lock operation failed.
@@ -271,6 +282,8 @@ impl Error {
                     | ServerErrorKind::MasterDown
             ),
             Error::Io(_) | Error::Timeout { .. } | Error::Broken(_) => true,
+            // The source re-resolves: the next attempt may reach the right node.
+            Error::RoleMismatch { .. } => true,
             _ => false,
         }
     }

@@ -20,6 +20,7 @@ pub mod pubsub;
 mod query;
 pub mod resp;
 pub mod script;
+pub mod source;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod types;
@@ -34,5 +35,6 @@ pub use error::{Error, LockErrorKind, Result, ServerError, ServerErrorKind};
 pub use pipeline::{pipe, Pipeline};
 pub use pubsub::{Msg, MsgKind};
 pub use script::{Script, ScriptInvocation};
+pub use source::{Role, Target};
 pub use types::{ArgSink, FromValue, ToArgs};
 pub use value::Value;

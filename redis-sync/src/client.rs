@@ -6,25 +6,45 @@ use redis_core::{Config, Error, IntoConfig, Result};
 
 use crate::connection::Connection;
 use crate::pubsub::PubSub;
+use crate::source::ConnectionSource;
 
-/// Opens connections to one server. Clone it freely; it holds no socket.
+/// Opens connections to one server (or to whatever its connection source names). Clone it
+/// freely; it holds no socket.
 #[derive(Clone, Debug)]
 pub struct Client {
     config: Arc<Config>,
+    source: Arc<dyn ConnectionSource>,
 }
 
 impl Client {
     /// Validates a URL (`redis://...`, `rediss://...`, `unix:///...`) or takes a
     /// [`Config`]. Nothing is connected yet.
     pub fn open<T: IntoConfig>(config: T) -> Result<Client> {
+        let config = Arc::new(config.into_config()?);
         Ok(Client {
-            config: Arc::new(config.into_config()?),
+            source: config.clone(),
+            config,
         })
+    }
+
+    /// A client whose connections go wherever `source` says (a Sentinel-resolved primary,
+    /// a cluster node, ...). `config` gives the settings that are not per target: the
+    /// connect backoff and the pool's checkout timeout.
+    pub fn with_source(config: Config, source: Arc<dyn ConnectionSource>) -> Client {
+        Client {
+            config: Arc::new(config),
+            source,
+        }
     }
 
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Where this client's connections come from.
+    pub fn source(&self) -> &Arc<dyn ConnectionSource> {
+        &self.source
     }
 
     /// Opens a connection and runs the handshake.
@@ -35,13 +55,16 @@ impl Client {
     pub fn get_connection(&self) -> Result<Connection> {
         let mut delays = self.config.connect_backoff.delays();
         loop {
-            match Connection::open(&self.config) {
+            let target = self.source.target()?;
+            match Connection::open_target(&target) {
                 Ok(c) => return Ok(c),
-                Err(e) if is_transient(&e) => match delays.next() {
-                    Some(d) => std::thread::sleep(d),
-                    None => return Err(e),
-                },
-                Err(e) => return Err(e),
+                Err(e) => {
+                    self.source.failed(target.addr(), &e);
+                    match delays.next() {
+                        Some(d) if is_transient(&e) => std::thread::sleep(d),
+                        _ => return Err(e),
+                    }
+                }
             }
         }
     }
@@ -69,6 +92,8 @@ impl Client {
 }
 
 fn is_transient(e: &Error) -> bool {
-    matches!(e, Error::Io(_) | Error::Timeout { .. })
-        || e.is_retriable() && matches!(e, Error::Server(_))
+    matches!(
+        e,
+        Error::Io(_) | Error::Timeout { .. } | Error::RoleMismatch { .. }
+    ) || e.is_retriable() && matches!(e, Error::Server(_))
 }

@@ -22,7 +22,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use redis_core::command_table::{self, BlockTime};
 use redis_core::resp::Decoder;
-use redis_core::{Cmd, Config, Error, Pipeline, Protocol, Result, Value};
+use redis_core::{Addr, Cmd, Config, Error, Pipeline, Protocol, Result, Target, Value};
 
 use crate::stream::Stream;
 
@@ -58,6 +58,7 @@ pub struct Connection {
     response_timeout: Duration,
     read_timeout: Option<Duration>,
     protocol: Protocol,
+    addr: Addr,
 }
 
 impl std::fmt::Debug for Connection {
@@ -87,9 +88,27 @@ impl Connection {
             response_timeout: config.response_timeout,
             read_timeout: Some(config.connect_timeout),
             protocol: config.protocol,
+            addr: config.addr.clone(),
         };
         handshake(&mut con, config)?;
         Ok(con)
+    }
+
+    /// Opens a connection to `target` and runs the target's checks (`READONLY`, `ROLE`)
+    /// after the handshake; a node that fails them is closed, never handed out.
+    pub(crate) fn open_target(target: &Target) -> Result<Connection> {
+        let mut con = Connection::open(&target.config)?;
+        let checks = target.checks();
+        if !checks.is_empty() {
+            let replies = con.req_pipeline(&checks)?;
+            target.verify(replies)?;
+        }
+        Ok(con)
+    }
+
+    /// The address this connection is connected to.
+    pub fn addr(&self) -> &Addr {
+        &self.addr
     }
 
     /// True when an earlier failure left the connection out of step; it refuses all use.

@@ -23,6 +23,7 @@ mod lock;
 mod pool;
 mod pubsub;
 mod scan;
+mod source;
 mod stream;
 mod transaction;
 
@@ -33,12 +34,14 @@ pub use lock::{Lock, LockGuard};
 pub use pool::{Pool, PooledConnection};
 pub use pubsub::{Messages, PubSub};
 pub use scan::{Scan, ScanIter};
+pub use source::ConnectionSource;
 pub use transaction::transaction;
 
 pub use redis_core::commands;
 pub use redis_core::{
     cmd, pipe, Addr, Backoff, Cmd, Config, Error, FromValue, LockErrorKind, Msg, MsgKind, Pipeline,
-    Protocol, Result, Script, ScriptInvocation, ServerError, ServerErrorKind, ToArgs, Value,
+    Protocol, Result, Role, Script, ScriptInvocation, ServerError, ServerErrorKind, Target, ToArgs,
+    Value,
 };
 
 /// Everything a typical program needs: `use redis_sync::prelude::*;`.

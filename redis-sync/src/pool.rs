@@ -23,14 +23,22 @@ impl r2d2::ManageConnection for Client {
     }
 
     fn is_valid(&self, con: &mut Connection) -> Result<()> {
+        if !self.source().is_current(con.addr()) {
+            return Err(Error::Broken(format!(
+                "{} is no longer where this pool's source points",
+                con.addr()
+            )));
+        }
         match con.req(&cmd("PING"))? {
             Value::SimpleString(s) if s == "PONG" => Ok(()),
             other => Err(Error::conversion("PONG", other.describe())),
         }
     }
 
+    /// Broken connections, and connections to a node the source no longer names (a
+    /// demoted primary), are dropped instead of going back into the pool.
     fn has_broken(&self, con: &mut Connection) -> bool {
-        con.is_broken()
+        con.is_broken() || !self.source().is_current(con.addr())
     }
 }
 

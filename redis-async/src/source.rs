@@ -1,0 +1,44 @@
+//! Where the async client's connections come from.
+//!
+//! [`crate::Client`]'s multiplexed, managed, dedicated and pub/sub connections are all
+//! opened through one [`ConnectionSource`]: a standalone client's source is its config, a
+//! Sentinel client's asks the sentinels, a cluster client's names a node. The source is
+//! asked again for every new connection, told when one fails, and asked whether a managed
+//! connection's socket still goes to the right place, so a managed handle moves off a
+//! demoted primary without waiting for an error.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use redis_core::{Addr, Config, Error, Result, Target};
+
+/// The future [`ConnectionSource::target`] returns.
+pub type TargetFuture<'a> = Pin<Box<dyn Future<Output = Result<Target>> + Send + 'a>>;
+
+/// Resolves the target of each new connection (see the module docs).
+pub trait ConnectionSource: Send + Sync + fmt::Debug {
+    /// The target for the next connection, resolved now (may do I/O, e.g. ask sentinels).
+    fn target(&self) -> TargetFuture<'_>;
+
+    /// Whether a connection opened to `addr` may still be used. A managed connection
+    /// replaces its socket when this turns false (the default: always true).
+    fn is_current(&self, addr: &Addr) -> bool {
+        let _ = addr;
+        true
+    }
+
+    /// Told when opening or using a connection to `addr` failed, so the source can
+    /// re-resolve before the next [`target`](Self::target) (the default does nothing).
+    fn failed(&self, addr: &Addr, error: &Error) {
+        let _ = (addr, error);
+    }
+}
+
+/// A fixed address: the config as it is.
+impl ConnectionSource for Config {
+    fn target(&self) -> TargetFuture<'_> {
+        let target = Target::fixed(self.clone());
+        Box::pin(async move { Ok(target) })
+    }
+}
