@@ -2,8 +2,10 @@
 """Generate redis-core/src/command_table/generated.rs from a live Redis server.
 
 The table lists every command and every subcommand ("client|kill", as Redis names them)
-with its arity, flags, request/response-policy and nondeterminism tips, and the legacy
-first-key/last-key/step key positions, all as `COMMAND` reports them.
+with its arity, flags, request/response-policy and nondeterminism tips, the legacy
+first-key/last-key/step key positions, and the Redis 7 key specifications (where the
+search for keys begins, how keys are found from there, and what the command does to them),
+all as `COMMAND` reports them.
 
 Usage:
     python3 scripts/gen_command_table.py --port 6379 [--host 127.0.0.1]
@@ -73,6 +75,23 @@ FLAGS = [
 assert len(FLAGS) <= 32
 BIT = {reported: (const, i) for i, (const, reported, _) in enumerate(FLAGS)}
 
+# Key specification flags, as in FLAGS: (constant, reported, doc); the order is the bit.
+KEY_FLAGS = [
+    ("RO", "RO", "Read-only access to the key's value."),
+    ("RW", "RW", "Read-write access to the key's value."),
+    ("OW", "OW", "Overwrites the key's value without reading it."),
+    ("RM", "RM", "Deletes the key."),
+    ("ACCESS", "access", "Returns, copies or uses the user data of the key."),
+    ("UPDATE", "update", "Updates the value (e.g. sets a new value)."),
+    ("INSERT", "insert", "Adds data to the value without touching existing data."),
+    ("DELETE", "delete", "Deletes data from the value (elements, fields)."),
+    ("NOT_KEY", "not_key", "Not a key name but hashed like one (a sharded channel)."),
+    ("INCOMPLETE", "incomplete", "The spec may miss keys; the command needs its own rules."),
+    ("VARIABLE_FLAGS", "variable_flags", "The flags depend on the arguments."),
+]
+assert len(KEY_FLAGS) <= 16
+KEY_BIT = {reported: (const, i) for i, (const, reported, _) in enumerate(KEY_FLAGS)}
+
 OUTPUT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                       "redis-core", "src", "command_table", "generated.rs"))
 
@@ -122,8 +141,43 @@ def connect(args):
     return Resp2(s)
 
 
+def pairs(flat):
+    """A RESP2 flat [k1, v1, k2, v2, ...] list as a dict."""
+    return dict(zip(flat[::2], flat[1::2]))
+
+
+def key_spec(raw, name):
+    """One `COMMAND` key spec as a Rust expression (constructors of command_table/keys.rs)."""
+    d = pairs(raw)
+    unknown = [f for f in d.get("flags", []) if f not in KEY_BIT]
+    if unknown:
+        sys.exit("%s: unknown key spec flags %s: give each a bit in KEY_FLAGS of %s"
+                 % (name, ", ".join(unknown), os.path.basename(__file__)))
+    consts = [c for c, _ in sorted((KEY_BIT[f] for f in set(d.get("flags", []))),
+                                   key=lambda ci: ci[1])] or ["0"]
+    bs, fk = pairs(d["begin_search"]), pairs(d["find_keys"])
+    bspec, fspec = pairs(bs.get("spec") or []), pairs(fk.get("spec") or [])
+    if bs["type"] == "index":
+        begin = "index(%d)" % bspec["index"]
+    elif bs["type"] == "keyword":
+        begin = 'keyword("%s", %d)' % (bspec["keyword"], bspec["startfrom"])
+    elif bs["type"] == "unknown":
+        begin = "UNKNOWN_BEGIN"
+    else:
+        sys.exit("%s: unknown begin_search type %r" % (name, bs["type"]))
+    if fk["type"] == "range":
+        find = "range(%d, %d, %d)" % (fspec["lastkey"], fspec["keystep"], fspec["limit"])
+    elif fk["type"] == "keynum":
+        find = "keynum(%d, %d, %d)" % (fspec["keynumidx"], fspec["firstkey"], fspec["keystep"])
+    elif fk["type"] == "unknown":
+        find = "UNKNOWN_FIND"
+    else:
+        sys.exit("%s: unknown find_keys type %r" % (name, fk["type"]))
+    return "spec(%s, %s, %s)" % (" | ".join(consts), begin, find)
+
+
 def collect(conn):
-    """(version, sorted [(name, arity, [reported flags/tips], first, last, step)])."""
+    """(version, sorted [(name, arity, [reported flags/tips], first, last, step, [specs])])."""
     info = conn.call("INFO", "server")
     version = next((l.split(":", 1)[1].strip() for l in info.splitlines()
                     if l.startswith("redis_version:")), "unknown")
@@ -133,7 +187,8 @@ def collect(conn):
         # [name, arity, flags, first, last, step, acl categories, tips, key specs, subcommands]
         name, arity, flags, first, last, step = entry[:6]
         tips = entry[7] if len(entry) > 7 else []
-        rows.append((name.lower(), arity, list(flags) + list(tips), first, last, step))
+        specs = [key_spec(k, name) for k in (entry[8] if len(entry) > 8 else [])]
+        rows.append((name.lower(), arity, list(flags) + list(tips), first, last, step, specs))
         for sub in (entry[9] if len(entry) > 9 else []):
             walk(sub)
 
@@ -160,8 +215,10 @@ def render(version, rows):
         "//     python3 scripts/gen_command_table.py --socket /tmp/gen.sock",
         "// (or `python3 scripts/gen_command_table.py --port N`); `--check` compares instead.",
         "",
+        "use super::keys::{index, keynum, keyword, range, spec, UNKNOWN_BEGIN, UNKNOWN_FIND};",
         "use super::CommandInfo;",
         "use flags::*;",
+        "use key_flags::*;",
         "",
         "/// Flag and tip bits, as `COMMAND` reports them (a tip is reported as e.g.",
         "/// `request_policy:all_shards`). Bit positions are fixed by the generator.",
@@ -173,13 +230,25 @@ def render(version, rows):
     out += [
         "}",
         "",
+        "/// Key specification flags (`COMMAND` reports them per key spec): what the command",
+        "/// does to the keys the spec finds. Bit positions are fixed by the generator.",
+        "pub mod key_flags {",
+    ]
+    for i, (const, reported, doc) in enumerate(KEY_FLAGS):
+        out.append("    /// `%s`: %s" % (reported, doc))
+        out.append("    pub const %s: u16 = 1 << %d;" % (const, i))
+    out += [
+        "}",
+        "",
         "/// Server version the table was generated from.",
         'pub const SERVER_VERSION: &str = "%s";' % version,
         "",
-        "/// Every command and subcommand, sorted by name (bytewise).",
+        "/// Every command and subcommand, sorted by name (bytewise). Key specs stay one per",
+        "/// line (hence `rustfmt::skip`): `spec(flags, begin_search, find_keys)`.",
+        "#[rustfmt::skip]",
         "pub(super) static COMMANDS: [CommandInfo; %d] = [" % len(rows),
     ]
-    for name, arity, reported, first, last, step in rows:
+    for name, arity, reported, first, last, step, specs in rows:
         out.append("    CommandInfo {")
         out.append('        name: "%s",' % name)
         out.append("        arity: %d," % arity)
@@ -194,6 +263,12 @@ def render(version, rows):
         out.append("        first_key: %d," % first)
         out.append("        last_key: %d," % last)
         out.append("        key_step: %d," % step)
+        if not specs:
+            out.append("        key_specs: &[],")
+        else:
+            out.append("        key_specs: &[")
+            out += ["            %s," % k for k in specs]
+            out.append("        ],")
         out.append("    },")
     out.append("];")
     return "\n".join(out) + "\n"

@@ -92,6 +92,13 @@ impl Cmd {
         self.args().nth(i)
     }
 
+    /// The key arguments, as the server would list them for `COMMAND GETKEYS` (movable keys
+    /// included: `EVAL` numkeys, `XREAD ... STREAMS`, `SORT ... STORE`, ...). See
+    /// [`command_table::keys`](crate::command_table::keys) for when it is an error.
+    pub fn keys(&self) -> crate::Result<Vec<&[u8]>> {
+        crate::command_table::keys(self)
+    }
+
     /// The command name, upper-cased (e.g. `GET`).
     pub fn name(&self) -> String {
         self.arg_at(0)

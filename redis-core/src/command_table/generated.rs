@@ -4,8 +4,10 @@
 //     python3 scripts/gen_command_table.py --socket /tmp/gen.sock
 // (or `python3 scripts/gen_command_table.py --port N`); `--check` compares instead.
 
+use super::keys::{index, keynum, keyword, range, spec, UNKNOWN_BEGIN, UNKNOWN_FIND};
 use super::CommandInfo;
 use flags::*;
+use key_flags::*;
 
 /// Flag and tip bits, as `COMMAND` reports them (a tip is reported as e.g.
 /// `request_policy:all_shards`). Bit positions are fixed by the generator.
@@ -74,10 +76,39 @@ pub mod flags {
     pub const RESPONSE_POLICY_SPECIAL: u32 = 1 << 30;
 }
 
+/// Key specification flags (`COMMAND` reports them per key spec): what the command
+/// does to the keys the spec finds. Bit positions are fixed by the generator.
+pub mod key_flags {
+    /// `RO`: Read-only access to the key's value.
+    pub const RO: u16 = 1 << 0;
+    /// `RW`: Read-write access to the key's value.
+    pub const RW: u16 = 1 << 1;
+    /// `OW`: Overwrites the key's value without reading it.
+    pub const OW: u16 = 1 << 2;
+    /// `RM`: Deletes the key.
+    pub const RM: u16 = 1 << 3;
+    /// `access`: Returns, copies or uses the user data of the key.
+    pub const ACCESS: u16 = 1 << 4;
+    /// `update`: Updates the value (e.g. sets a new value).
+    pub const UPDATE: u16 = 1 << 5;
+    /// `insert`: Adds data to the value without touching existing data.
+    pub const INSERT: u16 = 1 << 6;
+    /// `delete`: Deletes data from the value (elements, fields).
+    pub const DELETE: u16 = 1 << 7;
+    /// `not_key`: Not a key name but hashed like one (a sharded channel).
+    pub const NOT_KEY: u16 = 1 << 8;
+    /// `incomplete`: The spec may miss keys; the command needs its own rules.
+    pub const INCOMPLETE: u16 = 1 << 9;
+    /// `variable_flags`: The flags depend on the arguments.
+    pub const VARIABLE_FLAGS: u16 = 1 << 10;
+}
+
 /// Server version the table was generated from.
 pub const SERVER_VERSION: &str = "7.0.15";
 
-/// Every command and subcommand, sorted by name (bytewise).
+/// Every command and subcommand, sorted by name (bytewise). Key specs stay one per
+/// line (hence `rustfmt::skip`): `spec(flags, begin_search, find_keys)`.
+#[rustfmt::skip]
 pub(super) static COMMANDS: [CommandInfo; 366] = [
     CommandInfo {
         name: "acl",
@@ -86,6 +117,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "acl|cat",
@@ -94,6 +126,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "acl|deluser",
@@ -102,6 +135,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "acl|dryrun",
@@ -110,6 +144,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "acl|genpass",
@@ -118,6 +153,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "acl|getuser",
@@ -126,6 +162,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "acl|help",
@@ -134,6 +171,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "acl|list",
@@ -142,6 +180,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "acl|load",
@@ -150,6 +189,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "acl|log",
@@ -158,6 +198,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "acl|save",
@@ -166,6 +207,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "acl|setuser",
@@ -174,6 +216,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "acl|users",
@@ -182,6 +225,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "acl|whoami",
@@ -190,6 +234,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "append",
@@ -198,6 +243,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | INSERT, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "asking",
@@ -206,6 +254,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "auth",
@@ -214,6 +263,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "bgrewriteaof",
@@ -222,6 +272,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "bgsave",
@@ -230,6 +281,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "bitcount",
@@ -238,6 +290,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "bitfield",
@@ -246,6 +301,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | UPDATE | VARIABLE_FLAGS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "bitfield_ro",
@@ -254,6 +312,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "bitop",
@@ -262,6 +323,10 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 2,
         last_key: -1,
         key_step: 1,
+        key_specs: &[
+            spec(OW | UPDATE, index(2), range(0, 1, 0)),
+            spec(RO | ACCESS, index(3), range(-1, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "bitpos",
@@ -270,6 +335,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "blmove",
@@ -278,6 +346,10 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+            spec(RW | INSERT, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "blmpop",
@@ -286,6 +358,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(2), keynum(0, 1, 1)),
+        ],
     },
     CommandInfo {
         name: "blpop",
@@ -294,6 +369,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -2,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(1), range(-2, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "brpop",
@@ -302,6 +380,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -2,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(1), range(-2, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "brpoplpush",
@@ -310,6 +391,10 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+            spec(RW | INSERT, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "bzmpop",
@@ -318,6 +403,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(2), keynum(0, 1, 1)),
+        ],
     },
     CommandInfo {
         name: "bzpopmax",
@@ -326,6 +414,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -2,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(1), range(-2, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "bzpopmin",
@@ -334,6 +425,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -2,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(1), range(-2, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "client",
@@ -342,6 +436,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "client|caching",
@@ -350,6 +445,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "client|getname",
@@ -358,6 +454,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "client|getredir",
@@ -366,6 +463,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "client|help",
@@ -374,6 +472,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "client|id",
@@ -382,6 +481,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "client|info",
@@ -390,6 +490,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "client|kill",
@@ -398,6 +499,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "client|list",
@@ -406,6 +508,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "client|no-evict",
@@ -414,6 +517,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "client|pause",
@@ -422,6 +526,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "client|reply",
@@ -430,6 +535,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "client|setname",
@@ -438,6 +544,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "client|tracking",
@@ -446,6 +553,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "client|trackinginfo",
@@ -454,6 +562,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "client|unblock",
@@ -462,6 +571,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "client|unpause",
@@ -470,6 +580,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster",
@@ -478,6 +589,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|addslots",
@@ -486,6 +598,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|addslotsrange",
@@ -494,6 +607,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|bumpepoch",
@@ -502,6 +616,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|count-failure-reports",
@@ -510,6 +625,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|countkeysinslot",
@@ -518,6 +634,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|delslots",
@@ -526,6 +643,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|delslotsrange",
@@ -534,6 +652,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|failover",
@@ -542,6 +661,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|flushslots",
@@ -550,6 +670,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|forget",
@@ -558,6 +679,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|getkeysinslot",
@@ -566,6 +688,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|help",
@@ -574,6 +697,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|info",
@@ -582,6 +706,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|keyslot",
@@ -590,6 +715,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|links",
@@ -598,6 +724,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|meet",
@@ -606,6 +733,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|myid",
@@ -614,6 +742,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|nodes",
@@ -622,6 +751,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|replicas",
@@ -630,6 +760,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|replicate",
@@ -638,6 +769,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|reset",
@@ -646,6 +778,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|saveconfig",
@@ -654,6 +787,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|set-config-epoch",
@@ -662,6 +796,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|setslot",
@@ -670,6 +805,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|shards",
@@ -678,6 +814,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|slaves",
@@ -686,6 +823,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "cluster|slots",
@@ -694,6 +832,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "command",
@@ -702,6 +841,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "command|count",
@@ -710,6 +850,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "command|docs",
@@ -718,6 +859,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "command|getkeys",
@@ -726,6 +868,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "command|getkeysandflags",
@@ -734,6 +877,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "command|help",
@@ -742,6 +886,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "command|info",
@@ -750,6 +895,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "command|list",
@@ -758,6 +904,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "config",
@@ -766,6 +913,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "config|get",
@@ -774,6 +922,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "config|help",
@@ -782,6 +931,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "config|resetstat",
@@ -790,6 +940,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "config|rewrite",
@@ -798,6 +949,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "config|set",
@@ -811,6 +963,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "copy",
@@ -819,6 +972,10 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+            spec(OW | UPDATE, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "dbsize",
@@ -827,6 +984,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "debug",
@@ -835,6 +993,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "decr",
@@ -843,6 +1002,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "decrby",
@@ -851,6 +1013,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "del",
@@ -859,6 +1024,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -1,
         key_step: 1,
+        key_specs: &[
+            spec(RM | DELETE, index(1), range(-1, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "discard",
@@ -867,6 +1035,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "dump",
@@ -875,6 +1044,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "echo",
@@ -883,6 +1055,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "eval",
@@ -891,6 +1064,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[
+            spec(RW | ACCESS | UPDATE, index(2), keynum(0, 1, 1)),
+        ],
     },
     CommandInfo {
         name: "eval_ro",
@@ -899,6 +1075,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[
+            spec(RO | ACCESS, index(2), keynum(0, 1, 1)),
+        ],
     },
     CommandInfo {
         name: "evalsha",
@@ -907,6 +1086,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[
+            spec(RW | ACCESS | UPDATE, index(2), keynum(0, 1, 1)),
+        ],
     },
     CommandInfo {
         name: "evalsha_ro",
@@ -915,6 +1097,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[
+            spec(RO | ACCESS, index(2), keynum(0, 1, 1)),
+        ],
     },
     CommandInfo {
         name: "exec",
@@ -923,6 +1108,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "exists",
@@ -931,6 +1117,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -1,
         key_step: 1,
+        key_specs: &[
+            spec(RO, index(1), range(-1, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "expire",
@@ -939,6 +1128,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "expireat",
@@ -947,6 +1139,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "expiretime",
@@ -955,6 +1150,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "failover",
@@ -963,6 +1161,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "fcall",
@@ -971,6 +1170,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[
+            spec(RW | ACCESS | UPDATE, index(2), keynum(0, 1, 1)),
+        ],
     },
     CommandInfo {
         name: "fcall_ro",
@@ -979,6 +1181,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[
+            spec(RO | ACCESS, index(2), keynum(0, 1, 1)),
+        ],
     },
     CommandInfo {
         name: "flushall",
@@ -987,6 +1192,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "flushdb",
@@ -995,6 +1201,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "function",
@@ -1003,6 +1210,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "function|delete",
@@ -1011,6 +1219,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "function|dump",
@@ -1019,6 +1228,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "function|flush",
@@ -1027,6 +1237,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "function|help",
@@ -1035,6 +1246,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "function|kill",
@@ -1043,6 +1255,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "function|list",
@@ -1051,6 +1264,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "function|load",
@@ -1063,6 +1277,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "function|restore",
@@ -1075,6 +1290,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "function|stats",
@@ -1087,6 +1303,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "geoadd",
@@ -1095,6 +1312,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "geodist",
@@ -1103,6 +1323,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "geohash",
@@ -1111,6 +1334,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "geopos",
@@ -1119,6 +1345,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "georadius",
@@ -1127,6 +1356,11 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+            spec(OW | UPDATE, keyword("STORE", 6), range(0, 1, 0)),
+            spec(OW | UPDATE, keyword("STOREDIST", 6), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "georadius_ro",
@@ -1135,6 +1369,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "georadiusbymember",
@@ -1143,6 +1380,11 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+            spec(OW | UPDATE, keyword("STORE", 5), range(0, 1, 0)),
+            spec(OW | UPDATE, keyword("STOREDIST", 5), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "georadiusbymember_ro",
@@ -1151,6 +1393,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "geosearch",
@@ -1159,6 +1404,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "geosearchstore",
@@ -1167,6 +1415,10 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(OW | UPDATE, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "get",
@@ -1175,6 +1427,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "getbit",
@@ -1183,6 +1438,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "getdel",
@@ -1191,6 +1449,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "getex",
@@ -1199,6 +1460,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "getrange",
@@ -1207,6 +1471,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "getset",
@@ -1215,6 +1482,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "hdel",
@@ -1223,6 +1493,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | DELETE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "hello",
@@ -1231,6 +1504,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "hexists",
@@ -1239,6 +1513,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "hget",
@@ -1247,6 +1524,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "hgetall",
@@ -1255,6 +1535,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "hincrby",
@@ -1263,6 +1546,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "hincrbyfloat",
@@ -1271,6 +1557,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "hkeys",
@@ -1279,6 +1568,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "hlen",
@@ -1287,6 +1579,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "hmget",
@@ -1295,6 +1590,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "hmset",
@@ -1303,6 +1601,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "hrandfield",
@@ -1311,6 +1612,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "hscan",
@@ -1319,6 +1623,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "hset",
@@ -1327,6 +1634,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "hsetnx",
@@ -1335,6 +1645,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | INSERT, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "hstrlen",
@@ -1343,6 +1656,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "hvals",
@@ -1351,6 +1667,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "incr",
@@ -1359,6 +1678,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "incrby",
@@ -1367,6 +1689,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "incrbyfloat",
@@ -1375,6 +1700,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "info",
@@ -1387,6 +1715,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "keys",
@@ -1395,6 +1724,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "lastsave",
@@ -1403,6 +1733,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "latency",
@@ -1411,6 +1742,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "latency|doctor",
@@ -1425,6 +1757,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "latency|graph",
@@ -1439,6 +1772,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "latency|help",
@@ -1447,6 +1781,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "latency|histogram",
@@ -1461,6 +1796,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "latency|history",
@@ -1475,6 +1811,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "latency|latest",
@@ -1489,6 +1826,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "latency|reset",
@@ -1502,6 +1840,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "lcs",
@@ -1510,6 +1849,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(1, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "lindex",
@@ -1518,6 +1860,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "linsert",
@@ -1526,6 +1871,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | INSERT, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "llen",
@@ -1534,6 +1882,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "lmove",
@@ -1542,6 +1893,10 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+            spec(RW | INSERT, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "lmpop",
@@ -1550,6 +1905,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(1), keynum(0, 1, 1)),
+        ],
     },
     CommandInfo {
         name: "lolwut",
@@ -1558,6 +1916,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "lpop",
@@ -1566,6 +1925,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "lpos",
@@ -1574,6 +1936,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "lpush",
@@ -1582,6 +1947,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | INSERT, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "lpushx",
@@ -1590,6 +1958,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | INSERT, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "lrange",
@@ -1598,6 +1969,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "lrem",
@@ -1606,6 +1980,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | DELETE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "lset",
@@ -1614,6 +1991,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "ltrim",
@@ -1622,6 +2002,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | DELETE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "memory",
@@ -1630,6 +2013,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "memory|doctor",
@@ -1638,6 +2022,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "memory|help",
@@ -1646,6 +2031,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "memory|malloc-stats",
@@ -1654,6 +2040,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "memory|purge",
@@ -1662,6 +2049,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "memory|stats",
@@ -1670,6 +2058,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "memory|usage",
@@ -1678,6 +2067,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 2,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RO, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "mget",
@@ -1686,6 +2078,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(-1, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "migrate",
@@ -1694,6 +2089,10 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 3,
         last_key: 3,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(3), range(0, 1, 0)),
+            spec(RW | ACCESS | DELETE | INCOMPLETE, keyword("KEYS", -2), range(-1, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "module",
@@ -1702,6 +2101,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "module|help",
@@ -1710,6 +2110,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "module|list",
@@ -1718,6 +2119,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "module|load",
@@ -1726,6 +2128,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "module|loadex",
@@ -1734,6 +2137,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "module|unload",
@@ -1742,6 +2146,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "monitor",
@@ -1750,6 +2155,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "move",
@@ -1758,6 +2164,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "mset",
@@ -1766,6 +2175,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -1,
         key_step: 2,
+        key_specs: &[
+            spec(OW | UPDATE, index(1), range(-1, 2, 0)),
+        ],
     },
     CommandInfo {
         name: "msetnx",
@@ -1774,6 +2186,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -1,
         key_step: 2,
+        key_specs: &[
+            spec(OW | INSERT, index(1), range(-1, 2, 0)),
+        ],
     },
     CommandInfo {
         name: "multi",
@@ -1782,6 +2197,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "object",
@@ -1790,6 +2206,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "object|encoding",
@@ -1798,6 +2215,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 2,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RO, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "object|freq",
@@ -1806,6 +2226,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 2,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RO, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "object|help",
@@ -1814,6 +2237,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "object|idletime",
@@ -1822,6 +2246,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 2,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RO, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "object|refcount",
@@ -1830,6 +2257,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 2,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RO, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "persist",
@@ -1838,6 +2268,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "pexpire",
@@ -1846,6 +2279,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "pexpireat",
@@ -1854,6 +2290,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "pexpiretime",
@@ -1862,6 +2301,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "pfadd",
@@ -1870,6 +2312,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | INSERT, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "pfcount",
@@ -1878,6 +2323,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS, index(1), range(-1, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "pfdebug",
@@ -1886,6 +2334,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 2,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "pfmerge",
@@ -1894,6 +2345,10 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | INSERT, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, index(2), range(-1, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "pfselftest",
@@ -1902,6 +2357,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "ping",
@@ -1910,6 +2366,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "psetex",
@@ -1918,6 +2375,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(OW | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "psubscribe",
@@ -1926,6 +2386,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "psync",
@@ -1934,6 +2395,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "pttl",
@@ -1942,6 +2404,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "publish",
@@ -1950,6 +2415,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "pubsub",
@@ -1958,6 +2424,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "pubsub|channels",
@@ -1966,6 +2433,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "pubsub|help",
@@ -1974,6 +2442,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "pubsub|numpat",
@@ -1982,6 +2451,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "pubsub|numsub",
@@ -1990,6 +2460,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "pubsub|shardchannels",
@@ -1998,6 +2469,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "pubsub|shardnumsub",
@@ -2006,6 +2478,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "punsubscribe",
@@ -2014,6 +2487,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "quit",
@@ -2022,6 +2496,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "randomkey",
@@ -2030,6 +2505,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "readonly",
@@ -2038,6 +2514,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "readwrite",
@@ -2046,6 +2523,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "rename",
@@ -2054,6 +2532,10 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+            spec(OW | UPDATE, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "renamenx",
@@ -2062,6 +2544,10 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+            spec(OW | INSERT, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "replconf",
@@ -2070,6 +2556,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "replicaof",
@@ -2078,6 +2565,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "reset",
@@ -2086,6 +2574,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "restore",
@@ -2094,6 +2583,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(OW | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "restore-asking",
@@ -2102,6 +2594,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(OW | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "role",
@@ -2110,6 +2605,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "rpop",
@@ -2118,6 +2614,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "rpoplpush",
@@ -2126,6 +2625,10 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+            spec(RW | INSERT, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "rpush",
@@ -2134,6 +2637,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | INSERT, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "rpushx",
@@ -2142,6 +2648,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | INSERT, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "sadd",
@@ -2150,6 +2659,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | INSERT, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "save",
@@ -2158,6 +2670,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "scan",
@@ -2166,6 +2679,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "scard",
@@ -2174,6 +2688,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "script",
@@ -2182,6 +2699,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "script|debug",
@@ -2190,6 +2708,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "script|exists",
@@ -2198,6 +2717,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "script|flush",
@@ -2206,6 +2726,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "script|help",
@@ -2214,6 +2735,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "script|kill",
@@ -2222,6 +2744,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "script|load",
@@ -2230,6 +2753,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "sdiff",
@@ -2238,6 +2762,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(-1, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "sdiffstore",
@@ -2246,6 +2773,10 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -1,
         key_step: 1,
+        key_specs: &[
+            spec(OW | UPDATE, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, index(2), range(-1, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "select",
@@ -2254,6 +2785,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "set",
@@ -2262,6 +2794,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | UPDATE | VARIABLE_FLAGS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "setbit",
@@ -2270,6 +2805,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "setex",
@@ -2278,6 +2816,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(OW | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "setnx",
@@ -2286,6 +2827,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(OW | INSERT, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "setrange",
@@ -2294,6 +2838,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "shutdown",
@@ -2302,6 +2849,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "sinter",
@@ -2310,6 +2858,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(-1, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "sintercard",
@@ -2318,6 +2869,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), keynum(0, 1, 1)),
+        ],
     },
     CommandInfo {
         name: "sinterstore",
@@ -2326,6 +2880,10 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | UPDATE, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, index(2), range(-1, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "sismember",
@@ -2334,6 +2892,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "slaveof",
@@ -2342,6 +2903,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "slowlog",
@@ -2350,6 +2912,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "slowlog|get",
@@ -2358,6 +2921,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "slowlog|help",
@@ -2366,6 +2930,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "slowlog|len",
@@ -2379,6 +2944,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "slowlog|reset",
@@ -2387,6 +2953,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "smembers",
@@ -2395,6 +2962,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "smismember",
@@ -2403,6 +2973,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "smove",
@@ -2411,6 +2984,10 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+            spec(RW | INSERT, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "sort",
@@ -2419,6 +2996,11 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, UNKNOWN_BEGIN, UNKNOWN_FIND),
+            spec(OW | UPDATE, UNKNOWN_BEGIN, UNKNOWN_FIND),
+        ],
     },
     CommandInfo {
         name: "sort_ro",
@@ -2427,6 +3009,10 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, UNKNOWN_BEGIN, UNKNOWN_FIND),
+        ],
     },
     CommandInfo {
         name: "spop",
@@ -2435,6 +3021,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "spublish",
@@ -2443,6 +3032,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(NOT_KEY, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "srandmember",
@@ -2451,6 +3043,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "srem",
@@ -2459,6 +3054,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | DELETE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "sscan",
@@ -2467,6 +3065,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "ssubscribe",
@@ -2475,6 +3076,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -1,
         key_step: 1,
+        key_specs: &[
+            spec(NOT_KEY, index(1), range(-1, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "strlen",
@@ -2483,6 +3087,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "subscribe",
@@ -2491,6 +3098,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "substr",
@@ -2499,6 +3107,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "sunion",
@@ -2507,6 +3118,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(-1, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "sunionstore",
@@ -2515,6 +3129,10 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -1,
         key_step: 1,
+        key_specs: &[
+            spec(OW | UPDATE, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, index(2), range(-1, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "sunsubscribe",
@@ -2523,6 +3141,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -1,
         key_step: 1,
+        key_specs: &[
+            spec(NOT_KEY, index(1), range(-1, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "swapdb",
@@ -2531,6 +3152,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "sync",
@@ -2539,6 +3161,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "time",
@@ -2547,6 +3170,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "touch",
@@ -2555,6 +3179,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -1,
         key_step: 1,
+        key_specs: &[
+            spec(RO, index(1), range(-1, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "ttl",
@@ -2563,6 +3190,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "type",
@@ -2571,6 +3201,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "unlink",
@@ -2579,6 +3212,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -1,
         key_step: 1,
+        key_specs: &[
+            spec(RM | DELETE, index(1), range(-1, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "unsubscribe",
@@ -2587,6 +3223,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "unwatch",
@@ -2595,6 +3232,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "wait",
@@ -2603,6 +3241,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "watch",
@@ -2611,6 +3250,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: -1,
         key_step: 1,
+        key_specs: &[
+            spec(RO, index(1), range(-1, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "xack",
@@ -2619,6 +3261,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "xadd",
@@ -2627,6 +3272,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "xautoclaim",
@@ -2635,6 +3283,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | DELETE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "xclaim",
@@ -2643,6 +3294,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "xdel",
@@ -2651,6 +3305,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | DELETE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "xgroup",
@@ -2659,6 +3316,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "xgroup|create",
@@ -2667,6 +3325,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 2,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RW | INSERT, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "xgroup|createconsumer",
@@ -2675,6 +3336,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 2,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RW | INSERT, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "xgroup|delconsumer",
@@ -2683,6 +3347,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 2,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RW | DELETE, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "xgroup|destroy",
@@ -2691,6 +3358,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 2,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RW | DELETE, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "xgroup|help",
@@ -2699,6 +3369,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "xgroup|setid",
@@ -2707,6 +3378,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 2,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RW | UPDATE, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "xinfo",
@@ -2715,6 +3389,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "xinfo|consumers",
@@ -2723,6 +3398,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 2,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "xinfo|groups",
@@ -2731,6 +3409,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 2,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "xinfo|help",
@@ -2739,6 +3420,7 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[],
     },
     CommandInfo {
         name: "xinfo|stream",
@@ -2747,6 +3429,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 2,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "xlen",
@@ -2755,6 +3440,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "xpending",
@@ -2763,6 +3451,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "xrange",
@@ -2771,6 +3462,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "xread",
@@ -2779,6 +3473,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[
+            spec(RO | ACCESS, keyword("STREAMS", 1), range(-1, 1, 2)),
+        ],
     },
     CommandInfo {
         name: "xreadgroup",
@@ -2787,6 +3484,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[
+            spec(RO | ACCESS, keyword("STREAMS", 4), range(-1, 1, 2)),
+        ],
     },
     CommandInfo {
         name: "xrevrange",
@@ -2795,6 +3495,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "xsetid",
@@ -2803,6 +3506,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "xtrim",
@@ -2811,6 +3517,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | DELETE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zadd",
@@ -2819,6 +3528,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zcard",
@@ -2827,6 +3539,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zcount",
@@ -2835,6 +3550,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zdiff",
@@ -2843,6 +3561,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), keynum(0, 1, 1)),
+        ],
     },
     CommandInfo {
         name: "zdiffstore",
@@ -2851,6 +3572,10 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(OW | UPDATE, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, index(2), keynum(0, 1, 1)),
+        ],
     },
     CommandInfo {
         name: "zincrby",
@@ -2859,6 +3584,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | UPDATE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zinter",
@@ -2867,6 +3595,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), keynum(0, 1, 1)),
+        ],
     },
     CommandInfo {
         name: "zintercard",
@@ -2875,6 +3606,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), keynum(0, 1, 1)),
+        ],
     },
     CommandInfo {
         name: "zinterstore",
@@ -2883,6 +3617,10 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(OW | UPDATE, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, index(2), keynum(0, 1, 1)),
+        ],
     },
     CommandInfo {
         name: "zlexcount",
@@ -2891,6 +3629,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zmpop",
@@ -2899,6 +3640,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(1), keynum(0, 1, 1)),
+        ],
     },
     CommandInfo {
         name: "zmscore",
@@ -2907,6 +3651,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zpopmax",
@@ -2915,6 +3662,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zpopmin",
@@ -2923,6 +3673,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | ACCESS | DELETE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zrandmember",
@@ -2931,6 +3684,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zrange",
@@ -2939,6 +3695,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zrangebylex",
@@ -2947,6 +3706,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zrangebyscore",
@@ -2955,6 +3717,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zrangestore",
@@ -2963,6 +3728,10 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 2,
         key_step: 1,
+        key_specs: &[
+            spec(OW | UPDATE, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, index(2), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zrank",
@@ -2971,6 +3740,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zrem",
@@ -2979,6 +3751,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | DELETE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zremrangebylex",
@@ -2987,6 +3762,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | DELETE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zremrangebyrank",
@@ -2995,6 +3773,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | DELETE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zremrangebyscore",
@@ -3003,6 +3784,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RW | DELETE, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zrevrange",
@@ -3011,6 +3795,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zrevrangebylex",
@@ -3019,6 +3806,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zrevrangebyscore",
@@ -3027,6 +3817,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zrevrank",
@@ -3035,6 +3828,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zscan",
@@ -3043,6 +3839,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zscore",
@@ -3051,6 +3850,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), range(0, 1, 0)),
+        ],
     },
     CommandInfo {
         name: "zunion",
@@ -3059,6 +3861,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 0,
         last_key: 0,
         key_step: 0,
+        key_specs: &[
+            spec(RO | ACCESS, index(1), keynum(0, 1, 1)),
+        ],
     },
     CommandInfo {
         name: "zunionstore",
@@ -3067,5 +3872,9 @@ pub(super) static COMMANDS: [CommandInfo; 366] = [
         first_key: 1,
         last_key: 1,
         key_step: 1,
+        key_specs: &[
+            spec(OW | UPDATE, index(1), range(0, 1, 0)),
+            spec(RO | ACCESS, index(2), keynum(0, 1, 1)),
+        ],
     },
 ];

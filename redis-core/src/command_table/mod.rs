@@ -9,9 +9,11 @@
 //! - **Blocking commands.** `BLPOP k 30`, `XREAD BLOCK 5000 ...` and `WAIT 1 0` legitimately
 //!   hold their reply for as long as their own timeout argument says, so the default
 //!   response timeout must not cut them; [`block_time`] reads that argument.
-//! - **Cluster routing (later).** The key positions (`first_key`, `last_key`, `key_step`,
-//!   and [`flags::MOVABLEKEYS`] when they depend on the arguments) and the request/response
-//!   policy tips tell which node(s) a command goes to and how replies are merged.
+//! - **Cluster routing.** [`keys`] finds a command's key arguments from the Redis 7 key
+//!   specifications ([`CommandInfo::key_specs`]), including keys that move with the
+//!   arguments ([`flags::MOVABLEKEYS`]: `EVAL` numkeys, `XREAD ... STREAMS`, ...); the
+//!   request/response policy tips tell which node(s) a command goes to and how replies are
+//!   merged.
 //!
 //! The table (`generated.rs`) is generated from a live server's `COMMAND` reply by
 //! `scripts/gen_command_table.py`, for the version in [`SERVER_VERSION`]; it lists every
@@ -26,8 +28,10 @@ use std::time::Duration;
 use crate::Cmd;
 
 mod generated;
+mod keys;
 
-pub use generated::{flags, SERVER_VERSION};
+pub use generated::{flags, key_flags, SERVER_VERSION};
+pub use keys::{keys, BeginSearch, FindKeys, KeySpec};
 
 /// One command or subcommand, as the server's `COMMAND` reply describes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,6 +49,8 @@ pub struct CommandInfo {
     pub last_key: i32,
     /// Step between keys (e.g. 2 for `MSET k v k v`).
     pub key_step: i32,
+    /// The Redis 7 key specifications, in the server's order (see [`keys`]).
+    pub key_specs: &'static [KeySpec],
 }
 
 impl CommandInfo {
