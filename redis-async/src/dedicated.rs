@@ -56,7 +56,7 @@ impl DedicatedConnection {
             response_timeout: config.connect_timeout,
             protocol: config.protocol,
         };
-        handshake(&mut con, config).await?;
+        con.protocol = handshake(&mut con, config).await?;
         con.response_timeout = config.response_timeout;
         Ok(con)
     }

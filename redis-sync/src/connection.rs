@@ -88,7 +88,7 @@ impl Connection {
             read_timeout: Some(config.connect_timeout),
             protocol: config.protocol,
         };
-        handshake(&mut con, config)?;
+        con.protocol = handshake(&mut con, config)?;
         Ok(con)
     }
 
