@@ -58,7 +58,7 @@ impl DedicatedConnection {
             protocol: config.protocol,
             addr: config.addr.clone(),
         };
-        handshake(&mut con, config).await?;
+        con.protocol = handshake(&mut con, config).await?;
         con.response_timeout = config.response_timeout;
         Ok(con)
     }

@@ -1,21 +1,29 @@
 //! Pub/sub as a `Stream`, on its own connection.
 //!
 //! One task owns the subscribed connection. The handle sends it (un)subscribe requests and
-//! reads messages from a bounded buffer. Subscribing waits for the server's confirmations,
-//! so a message published after `subscribe` returns is never missed.
+//! reads messages from a bounded buffer. Subscribing and unsubscribing wait for the
+//! server's confirmations (counted by [`redis_core::pubsub::Subscriptions`]), so a message
+//! published after `subscribe` returns is never missed and none arrives after
+//! `unsubscribe` returns. Both waits are bounded: by the response timeout, plus the
+//! reconnect budget when `reconnect` is on; a request whose caller gave up before it was
+//! sent is never sent.
 //!
 //! When the subscriber falls behind and the buffer is full, new messages are dropped and
-//! counted, and the stream reports `Err(Error::Lagged { dropped })` before the next message
-//! it delivers ([`Overflow::Lag`]), or ends with that error ([`Overflow::Fail`]): loss is
-//! never silent. With `reconnect: true`, a failed connection is replaced with backoff and
-//! every subscription is restored before messages flow again; without it, the stream
-//! reports the error and ends.
+//! counted, and the count is queued as `Err(Error::Lagged { dropped })` right behind the
+//! messages that came before the loss: the reader sees it as soon as it has read those,
+//! whether or not anything is published afterwards ([`Overflow::Lag`]); or the stream ends
+//! with that error ([`Overflow::Fail`]). Every message is delivered or counted. With
+//! `reconnect: true`, a failed connection is replaced with backoff, every subscription is
+//! restored, and the stream then yields a [`MsgKind::Resubscribed`] notice (messages
+//! published meanwhile are lost); without it, the stream reports the error and ends.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
-use redis_core::{cmd, Cmd, Error, Msg, MsgKind, Result, ToArgs, Value};
+use redis_core::pubsub::{Incoming, SubKind, Subscriptions, Ticket};
+use redis_core::{Cmd, Error, Msg, Result, ToArgs, Value};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, oneshot};
 
@@ -39,7 +47,9 @@ pub struct PubSubOptions {
     pub buffer: usize,
     /// Overflow policy (default: lag events).
     pub overflow: Overflow,
-    /// Reconnect and resubscribe after a connection failure (default: no).
+    /// Reconnect and resubscribe after a connection failure (default: no). The stream
+    /// then yields a [`MsgKind::Resubscribed`](redis_core::MsgKind::Resubscribed) notice
+    /// each time the subscriptions are restored.
     pub reconnect: bool,
 }
 
@@ -53,34 +63,9 @@ impl Default for PubSubOptions {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Channel,
-    Pattern,
-    Shard,
-}
-
-impl Kind {
-    fn subscribe(self) -> (&'static str, MsgKind) {
-        match self {
-            Kind::Channel => ("SUBSCRIBE", MsgKind::Subscribe),
-            Kind::Pattern => ("PSUBSCRIBE", MsgKind::PSubscribe),
-            Kind::Shard => ("SSUBSCRIBE", MsgKind::SSubscribe),
-        }
-    }
-
-    fn unsubscribe(self) -> &'static str {
-        match self {
-            Kind::Channel => "UNSUBSCRIBE",
-            Kind::Pattern => "PUNSUBSCRIBE",
-            Kind::Shard => "SUNSUBSCRIBE",
-        }
-    }
-}
-
 enum Control {
-    Subscribe(Kind, Vec<Vec<u8>>, oneshot::Sender<Result<()>>),
-    Unsubscribe(Kind, Vec<Vec<u8>>, oneshot::Sender<Result<()>>),
+    Subscribe(SubKind, Vec<Vec<u8>>, oneshot::Sender<Result<()>>),
+    Unsubscribe(SubKind, Vec<Vec<u8>>, oneshot::Sender<Result<()>>),
 }
 
 /// A subscribed connection; also a `Stream` of messages.
@@ -88,6 +73,8 @@ enum Control {
 pub struct PubSub {
     control: mpsc::Sender<Control>,
     messages: mpsc::Receiver<Result<Msg>>,
+    /// How long an (un)subscribe waits for its confirmations.
+    limit: Duration,
 }
 
 impl std::fmt::Debug for Control {
@@ -96,9 +83,26 @@ impl std::fmt::Debug for Control {
     }
 }
 
+/// How long a reconnect may take before a waiting request gives up: every connect attempt
+/// of the client's retry policy, each with its longest backoff.
+fn reconnect_budget(config: &redis_core::Config) -> Duration {
+    config
+        .connect_timeout
+        .saturating_add(config.connect_backoff.cap)
+        .saturating_mul(config.connect_backoff.max_retries.saturating_add(1))
+}
+
 impl PubSub {
     pub(crate) async fn open(client: Client, options: PubSubOptions) -> Result<PubSub> {
         let con = client.get_dedicated_connection().await?;
+        let config = client.config();
+        let limit = if options.reconnect {
+            config
+                .response_timeout
+                .saturating_add(reconnect_budget(config))
+        } else {
+            config.response_timeout
+        };
         let (control_tx, control_rx) = mpsc::channel(16);
         let (msg_tx, msg_rx) = mpsc::channel(options.buffer.max(1));
         let task = Subscriber {
@@ -106,64 +110,85 @@ impl PubSub {
             options,
             con,
             messages: msg_tx,
-            lagged: 0,
-            subscribed: [BTreeSet::new(), BTreeSet::new(), BTreeSet::new()],
-            pending: VecDeque::new(),
+            outbox: VecDeque::new(),
+            subs: Subscriptions::new(),
+            acks: BTreeMap::new(),
+            restoring: None,
         };
         tokio::spawn(task.run(control_rx));
         Ok(PubSub {
             control: control_tx,
             messages: msg_rx,
+            limit,
         })
     }
 
-    async fn control<T: ToArgs>(&self, kind: Kind, sub: bool, names: T) -> Result<()> {
+    async fn control<T: ToArgs>(&self, kind: SubKind, sub: bool, names: T) -> Result<()> {
         let names = names.to_arg_vec();
+        if sub && names.is_empty() {
+            return Err(Error::InvalidRequest(format!(
+                "{} needs at least one name",
+                kind.subscribe_command()
+            )));
+        }
         let (tx, rx) = oneshot::channel();
         let msg = if sub {
-            if names.is_empty() {
-                return Err(Error::InvalidRequest("subscribe needs a channel".into()));
-            }
             Control::Subscribe(kind, names, tx)
         } else {
             Control::Unsubscribe(kind, names, tx)
         };
         let gone = || Error::Broken("the pub/sub connection is closed".into());
-        self.control.send(msg).await.map_err(|_| gone())?;
-        rx.await.unwrap_or_else(|_| Err(gone()))
+        let exchange = async {
+            self.control.send(msg).await.map_err(|_| gone())?;
+            rx.await.unwrap_or_else(|_| Err(gone()))
+        };
+        // Dropping `rx` on timeout tells the task: a request it has not sent yet is skipped.
+        tokio::time::timeout(self.limit, exchange)
+            .await
+            .unwrap_or(Err(Error::Timeout {
+                what: "pub/sub confirmation",
+                after: self.limit,
+            }))
     }
 
     /// Subscribes to channel(s) and waits until the server confirms each.
+    ///
+    /// A `Timeout` means the server did not confirm in time; a request already sent may
+    /// still take effect (unsubscribe to be sure).
     pub async fn subscribe<T: ToArgs>(&mut self, channels: T) -> Result<()> {
-        self.control(Kind::Channel, true, channels).await
+        self.control(SubKind::Channel, true, channels).await
     }
 
     /// Subscribes to pattern(s) (`news.*`) and waits for the confirmations.
     pub async fn psubscribe<T: ToArgs>(&mut self, patterns: T) -> Result<()> {
-        self.control(Kind::Pattern, true, patterns).await
+        self.control(SubKind::Pattern, true, patterns).await
     }
 
     /// Subscribes to shard channel(s) and waits for the confirmations.
     pub async fn ssubscribe<T: ToArgs>(&mut self, channels: T) -> Result<()> {
-        self.control(Kind::Shard, true, channels).await
+        self.control(SubKind::Shard, true, channels).await
     }
 
-    /// Unsubscribes from channel(s); an empty list means all.
+    /// Unsubscribes from channel(s) (an empty list means all) and waits until the server
+    /// confirms: no message of those channels is published to this connection afterwards.
     pub async fn unsubscribe<T: ToArgs>(&mut self, channels: T) -> Result<()> {
-        self.control(Kind::Channel, false, channels).await
+        self.control(SubKind::Channel, false, channels).await
     }
 
-    /// Unsubscribes from pattern(s); an empty list means all.
+    /// Unsubscribes from pattern(s) (an empty list means all) and waits for the
+    /// confirmations.
     pub async fn punsubscribe<T: ToArgs>(&mut self, patterns: T) -> Result<()> {
-        self.control(Kind::Pattern, false, patterns).await
+        self.control(SubKind::Pattern, false, patterns).await
     }
 
-    /// Unsubscribes from shard channel(s); an empty list means all.
+    /// Unsubscribes from shard channel(s) (an empty list means all) and waits for the
+    /// confirmations.
     pub async fn sunsubscribe<T: ToArgs>(&mut self, channels: T) -> Result<()> {
-        self.control(Kind::Shard, false, channels).await
+        self.control(SubKind::Shard, false, channels).await
     }
 
-    /// The next message, or `None` once the connection has ended.
+    /// The next message (or lag report, or resubscription notice), or `None` once the
+    /// connection has ended.
     pub async fn next_message(&mut self) -> Option<Result<Msg>> {
         self.messages.recv().await
     }
@@ -177,43 +202,61 @@ impl futures_core::Stream for PubSub {
     }
 }
 
-struct Pending {
-    confirm: MsgKind,
-    left: usize,
-    ack: Option<oneshot::Sender<Result<()>>>,
-}
-
 struct Subscriber {
     client: Client,
     options: PubSubOptions,
     con: DedicatedConnection,
     messages: mpsc::Sender<Result<Msg>>,
-    lagged: u64,
-    subscribed: [BTreeSet<Vec<u8>>; 3],
-    pending: VecDeque<Pending>,
+    /// Reports that must reach the reader (lag counts, notices, the final error), in
+    /// order, ahead of any later message. Holds nothing while the reader keeps up.
+    outbox: VecDeque<Result<Msg>>,
+    subs: Subscriptions,
+    acks: BTreeMap<Ticket, oneshot::Sender<Result<()>>>,
+    /// The restore in progress after a reconnect, and how many names it restores.
+    restoring: Option<(Ticket, usize)>,
 }
 
-fn slot(kind: Kind) -> usize {
-    kind as usize
+enum Event {
+    Control(Option<Control>),
+    Frame(Result<Value>),
+    /// The reader made room and took the oldest queued report (`false`: it is gone).
+    Room(bool),
 }
 
 impl Subscriber {
     async fn run(mut self, mut control: mpsc::Receiver<Control>) {
         loop {
-            let event = tokio::select! {
-                c = control.recv() => Event::Control(c),
-                f = self.con.read_frame() => Event::Frame(f),
-            };
-            let outcome = match event {
-                Event::Control(None) => return, // the handle is gone
-                Event::Control(Some(c)) => self.handle_control(c).await,
-                Event::Frame(Ok(frame)) => self.handle_frame(frame),
-                Event::Frame(Err(e)) => Err(e),
+            let outcome = {
+                let event = tokio::select! {
+                    c = control.recv() => Event::Control(c),
+                    f = self.con.read_frame() => Event::Frame(f),
+                    p = self.messages.reserve(), if !self.outbox.is_empty() => match p {
+                        Ok(permit) => {
+                            if let Some(item) = self.outbox.pop_front() {
+                                permit.send(item);
+                            }
+                            Event::Room(true)
+                        }
+                        Err(_) => Event::Room(false),
+                    },
+                };
+                match event {
+                    Event::Control(None) => return, // the handle is gone
+                    Event::Control(Some(c)) => self.handle_control(c).await,
+                    Event::Frame(Ok(frame)) => self.handle_frame(frame),
+                    Event::Frame(Err(e)) => Err(e),
+                    Event::Room(true) => {
+                        self.flush();
+                        Ok(())
+                    }
+                    Event::Room(false) => return, // the reader is gone
+                }
             };
             if let Err(e) = outcome {
-                if matches!(e, Error::Lagged { .. }) || !self.options.reconnect {
-                    self.fail_pending(&e);
-                    let _ = self.messages.send(Err(e)).await;
+                let lagged = matches!(e, Error::Lagged { .. });
+                if lagged || !self.options.reconnect {
+                    // A lag failure is already queued as the last report.
+                    self.finish((!lagged).then_some(e)).await;
                     return;
                 }
                 if !self.reconnect().await {
@@ -228,113 +271,124 @@ impl Subscriber {
     }
 
     async fn handle_control(&mut self, c: Control) -> Result<()> {
-        match c {
-            Control::Subscribe(kind, names, ack) => {
-                let (name, confirm) = kind.subscribe();
-                let mut c = cmd(name);
-                for n in &names {
-                    c.arg(&n[..]);
-                    self.subscribed[slot(kind)].insert(n.clone());
-                }
-                self.pending.push_back(Pending {
-                    confirm,
-                    left: names.len(),
-                    ack: Some(ack),
-                });
-                self.send(&c).await
-            }
-            Control::Unsubscribe(kind, names, ack) => {
-                let mut c = cmd(kind.unsubscribe());
-                if names.is_empty() {
-                    self.subscribed[slot(kind)].clear();
-                }
-                for n in &names {
-                    c.arg(&n[..]);
-                    self.subscribed[slot(kind)].remove(n);
-                }
-                let r = self.send(&c).await;
-                let _ = ack.send(match &r {
-                    Ok(()) => Ok(()),
-                    Err(e) => Err(Error::Broken(e.to_string())),
-                });
-                r
-            }
-        }
-    }
-
-    fn handle_frame(&mut self, frame: Value) -> Result<()> {
-        let frame = match frame {
-            Value::ServerError(e) => {
-                // A refused (un)subscribe: fail whoever waits first.
-                if let Some(p) = self.pending.pop_front() {
-                    if let Some(ack) = p.ack {
-                        let _ = ack.send(Err(e.into()));
-                    }
-                }
-                return Ok(());
-            }
-            f => f,
+        let (kind, sub, names, ack) = match c {
+            Control::Subscribe(k, n, a) => (k, true, n, a),
+            Control::Unsubscribe(k, n, a) => (k, false, n, a),
         };
-        let Some(msg) = Msg::from_value(frame) else {
+        if ack.is_closed() {
+            // The caller timed out while the request was queued: never send it.
             return Ok(());
-        };
-        if msg.is_message() {
-            return self.deliver(msg);
         }
-        if let Some(front) = self.pending.front_mut() {
-            if msg.kind() == &front.confirm {
-                front.left = front.left.saturating_sub(1);
-                if front.left == 0 {
-                    if let Some(done) = self.pending.pop_front() {
-                        if let Some(ack) = done.ack {
-                            let _ = ack.send(Ok(()));
-                        }
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn deliver(&mut self, msg: Msg) -> Result<()> {
-        if self.lagged > 0 {
-            match self.messages.try_send(Err(Error::Lagged {
-                dropped: self.lagged,
-            })) {
-                Ok(()) => self.lagged = 0,
-                Err(_) => {
-                    self.lagged += 1;
+        let (c, ticket) = if sub {
+            match self.subs.subscribe(kind, &names) {
+                Ok(x) => x,
+                Err(e) => {
+                    let _ = ack.send(Err(e));
                     return Ok(());
                 }
             }
-        }
-        match self.messages.try_send(Ok(msg)) {
-            Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.lagged += 1;
-                match self.options.overflow {
-                    Overflow::Lag => Ok(()),
-                    Overflow::Fail => Err(Error::Lagged {
-                        dropped: self.lagged,
-                    }),
+        } else {
+            self.subs.unsubscribe(kind, &names)
+        };
+        self.acks.insert(ticket, ack);
+        self.send(&c).await
+    }
+
+    fn handle_frame(&mut self, frame: Value) -> Result<()> {
+        match self.subs.on_frame(frame) {
+            Incoming::Message(msg) => self.deliver(msg),
+            Incoming::Confirmed(done) => {
+                for t in done {
+                    self.complete(t, Ok(()));
                 }
+                Ok(())
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => Ok(()),
+            Incoming::Refused(failed, e) => {
+                for t in failed {
+                    self.complete(t, Err(e.clone().into()));
+                }
+                Ok(())
+            }
+            _ => Ok(()),
         }
     }
 
-    fn fail_pending(&mut self, e: &Error) {
-        for p in self.pending.drain(..) {
-            if let Some(ack) = p.ack {
-                let _ = ack.send(Err(Error::Broken(e.to_string())));
+    /// Answers the caller waiting on `t`, or reports the end of a restore in the stream.
+    fn complete(&mut self, t: Ticket, r: Result<()>) {
+        match self.restoring {
+            Some((restore, restored)) if restore == t => {
+                self.restoring = None;
+                self.outbox
+                    .push_back(r.map(|()| Msg::resubscribed(restored)));
+                self.flush();
+            }
+            _ => {
+                if let Some(ack) = self.acks.remove(&t) {
+                    let _ = ack.send(r);
+                }
+            }
+        }
+    }
+
+    /// Moves queued reports into the buffer while it has room.
+    fn flush(&mut self) {
+        while let Some(item) = self.outbox.pop_front() {
+            match self.messages.try_send(item) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(item)) => {
+                    self.outbox.push_front(item);
+                    return;
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    self.outbox.clear();
+                    return;
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, msg: Msg) -> Result<()> {
+        self.flush();
+        if self.outbox.is_empty() {
+            match self.messages.try_send(Ok(msg)) {
+                Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => return Ok(()),
+                Err(mpsc::error::TrySendError::Full(_)) => {}
+            }
+        }
+        // Dropped: count it in the lag report at the back of the queue, or start one.
+        match self.outbox.back_mut() {
+            Some(Err(Error::Lagged { dropped })) => *dropped += 1,
+            _ => self.outbox.push_back(Err(Error::Lagged { dropped: 1 })),
+        }
+        match self.options.overflow {
+            Overflow::Lag => Ok(()),
+            Overflow::Fail => Err(Error::Lagged { dropped: 1 }),
+        }
+    }
+
+    /// Ends the stream: fails the waiting callers, then hands the reader every queued
+    /// report and `error` (waiting for room: they must not be lost).
+    async fn finish(mut self, error: Option<Error>) {
+        let why = error.as_ref().map_or_else(
+            || "the subscriber fell behind".to_owned(),
+            ToString::to_string,
+        );
+        for (_, ack) in std::mem::take(&mut self.acks) {
+            let _ = ack.send(Err(Error::Broken(why.clone())));
+        }
+        self.outbox.extend(error.map(Err));
+        while let Some(item) = self.outbox.pop_front() {
+            if self.messages.send(item).await.is_err() {
+                return;
             }
         }
     }
 
     /// Replaces the connection and restores every subscription. Waiting (un)subscribe
-    /// calls are answered when the restored subscriptions are confirmed.
+    /// calls are answered, and the `Resubscribed` notice queued, once the server has
+    /// confirmed the restore. Retries (with the client's backoff, then pauses of its cap)
+    /// until the reader drops the stream; callers are bounded by their own limit.
     async fn reconnect(&mut self) -> bool {
-        let acks: Vec<_> = self.pending.drain(..).filter_map(|p| p.ack).collect();
         loop {
             if self.messages.is_closed() {
                 return false;
@@ -342,59 +396,26 @@ impl Subscriber {
             let con = match self.client.get_dedicated_connection().await {
                 Ok(c) => c,
                 Err(_) => {
-                    // get_dedicated_connection already backed off through its retries;
-                    // pause once more so a server that stays down is not hammered.
                     tokio::time::sleep(self.client.config().connect_backoff.cap).await;
                     continue;
                 }
             };
             self.con = con;
-            let mut ok = true;
-            for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
-                let names: Vec<Vec<u8>> = self.subscribed[slot(kind)].iter().cloned().collect();
-                if names.is_empty() {
-                    continue;
-                }
-                let (name, confirm) = kind.subscribe();
-                let mut c = cmd(name);
-                for n in &names {
-                    c.arg(&n[..]);
-                }
-                self.pending.push_back(Pending {
-                    confirm,
-                    left: names.len(),
-                    ack: None,
-                });
-                if self.send(&c).await.is_err() {
-                    ok = false;
+            let restore = self.subs.restore();
+            self.restoring = Some((restore.ticket, restore.restored));
+            for t in restore.done_now {
+                self.complete(t, Ok(()));
+            }
+            let mut sent = true;
+            for c in &restore.commands {
+                if self.send(c).await.is_err() {
+                    sent = false;
                     break;
                 }
             }
-            if ok {
-                // Answer the callers that were waiting once the last restore is confirmed.
-                let mut acks = acks;
-                match self.pending.back_mut() {
-                    Some(last) => {
-                        let (first, rest) = (acks.pop(), acks);
-                        last.ack = first;
-                        for ack in rest {
-                            let _ = ack.send(Ok(()));
-                        }
-                    }
-                    None => {
-                        for ack in acks {
-                            let _ = ack.send(Ok(()));
-                        }
-                    }
-                }
+            if sent {
                 return true;
             }
-            self.pending.clear();
         }
     }
-}
-
-enum Event {
-    Control(Option<Control>),
-    Frame(Result<Value>),
 }

@@ -90,7 +90,7 @@ impl Connection {
             protocol: config.protocol,
             addr: config.addr.clone(),
         };
-        handshake(&mut con, config)?;
+        con.protocol = handshake(&mut con, config)?;
         Ok(con)
     }
 

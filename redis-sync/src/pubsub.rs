@@ -1,13 +1,16 @@
 //! Pub/sub on a dedicated connection.
 //!
-//! Subscribing waits for the server's confirmations, so a message published after
-//! `subscribe` returns is never missed. Messages that arrive while waiting are queued, not
-//! dropped. Works the same on RESP2 (arrays) and RESP3 (push frames).
+//! Subscribing and unsubscribing wait (within the response timeout) for the server's
+//! confirmations, counted by [`redis_core::pubsub::Subscriptions`]: a message published
+//! after `subscribe` returns is never missed, and none is sent after `unsubscribe`
+//! returns. Messages that arrive while waiting are queued, not dropped. Works the same on
+//! RESP2 (arrays) and RESP3 (push frames).
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use redis_core::{cmd, Error, Msg, MsgKind, Result, ToArgs, Value};
+use redis_core::pubsub::{Incoming, SubKind, Subscriptions, Ticket};
+use redis_core::{cmd, Error, Msg, Result, ToArgs, Value};
 
 use crate::connection::Connection;
 
@@ -15,6 +18,7 @@ use crate::connection::Connection;
 #[derive(Debug)]
 pub struct PubSub {
     con: Connection,
+    subs: Subscriptions,
     queued: VecDeque<Msg>,
 }
 
@@ -22,71 +26,72 @@ impl PubSub {
     pub(crate) fn new(con: Connection) -> PubSub {
         PubSub {
             con,
+            subs: Subscriptions::new(),
             queued: VecDeque::new(),
         }
     }
 
     /// Subscribes to channel(s) and waits until the server confirms each.
     pub fn subscribe<T: ToArgs>(&mut self, channels: T) -> Result<()> {
-        self.sub("SUBSCRIBE", MsgKind::Subscribe, channels)
+        self.request(SubKind::Channel, true, channels)
     }
 
     /// Subscribes to pattern(s) (`news.*`) and waits for the confirmations.
     pub fn psubscribe<T: ToArgs>(&mut self, patterns: T) -> Result<()> {
-        self.sub("PSUBSCRIBE", MsgKind::PSubscribe, patterns)
+        self.request(SubKind::Pattern, true, patterns)
     }
 
     /// Subscribes to shard channel(s) and waits for the confirmations.
     pub fn ssubscribe<T: ToArgs>(&mut self, channels: T) -> Result<()> {
-        self.sub("SSUBSCRIBE", MsgKind::SSubscribe, channels)
+        self.request(SubKind::Shard, true, channels)
     }
 
-    /// Unsubscribes from channel(s) (all channels when given an empty list).
+    /// Unsubscribes from channel(s) (all channels when given an empty list) and waits
+    /// for the confirmations.
     pub fn unsubscribe<T: ToArgs>(&mut self, channels: T) -> Result<()> {
-        self.con
-            .write_raw(cmd("UNSUBSCRIBE").arg(channels).packed())
+        self.request(SubKind::Channel, false, channels)
     }
 
-    /// Unsubscribes from pattern(s) (all patterns when given an empty list).
+    /// Unsubscribes from pattern(s) (all patterns when given an empty list) and waits for
+    /// the confirmations.
     pub fn punsubscribe<T: ToArgs>(&mut self, patterns: T) -> Result<()> {
-        self.con
-            .write_raw(cmd("PUNSUBSCRIBE").arg(patterns).packed())
+        self.request(SubKind::Pattern, false, patterns)
     }
 
-    /// Unsubscribes from shard channel(s).
+    /// Unsubscribes from shard channel(s) (all when given an empty list) and waits for
+    /// the confirmations.
     pub fn sunsubscribe<T: ToArgs>(&mut self, channels: T) -> Result<()> {
-        self.con
-            .write_raw(cmd("SUNSUBSCRIBE").arg(channels).packed())
+        self.request(SubKind::Shard, false, channels)
     }
 
-    fn sub<T: ToArgs>(&mut self, name: &str, confirm: MsgKind, channels: T) -> Result<()> {
-        let mut c = cmd(name);
-        c.arg(channels);
-        let mut waiting = c.argc() - 1;
-        if waiting == 0 {
-            return Err(Error::InvalidRequest(format!("{name} needs a channel")));
-        }
+    fn request<T: ToArgs>(&mut self, kind: SubKind, sub: bool, names: T) -> Result<()> {
+        let names = names.to_arg_vec();
+        let (c, ticket) = if sub {
+            self.subs.subscribe(kind, &names)?
+        } else {
+            self.subs.unsubscribe(kind, &names)
+        };
         self.con.write_raw(c.packed())?;
+        self.wait_for(ticket)
+    }
+
+    /// Reads until `ticket` is confirmed (queueing messages), within the response timeout.
+    fn wait_for(&mut self, ticket: Ticket) -> Result<()> {
         let timeout = self.con.response_timeout();
         let deadline = Instant::now() + timeout;
-        while waiting > 0 {
+        while self.subs.is_waiting(ticket) {
             let left = deadline.saturating_duration_since(Instant::now());
-            let frame = match self
+            let Some(frame) = self
                 .con
                 .poll_frame(Some(left.max(Duration::from_millis(1))))?
-            {
-                Some(f) => f,
-                None => {
-                    return Err(Error::Timeout {
-                        what: "subscription confirmation",
-                        after: timeout,
-                    })
-                }
+            else {
+                return Err(Error::Timeout {
+                    what: "subscription confirmation",
+                    after: timeout,
+                });
             };
-            match Msg::from_value(frame.into_result()?) {
-                Some(m) if m.kind() == &confirm => waiting -= 1,
-                Some(m) if m.is_message() => self.queued.push_back(m),
-                _ => {}
+            if let Some(m) = self.message_of(frame, Some(ticket))? {
+                self.queued.push_back(m);
             }
         }
         Ok(())
@@ -108,7 +113,7 @@ impl PubSub {
                 Some(f) => f,
                 None => return Ok(None),
             };
-            if let Some(m) = self.message_of(frame)? {
+            if let Some(m) = self.message_of(frame, None)? {
                 return Ok(Some(m));
             }
             if Instant::now() >= deadline {
@@ -124,7 +129,7 @@ impl PubSub {
         }
         loop {
             if let Some(frame) = self.con.poll_frame(None)? {
-                if let Some(m) = self.message_of(frame)? {
+                if let Some(m) = self.message_of(frame, None)? {
                     return Ok(m);
                 }
             }
@@ -145,9 +150,18 @@ impl PubSub {
         self.con.write_raw(cmd("PING").packed())
     }
 
-    fn message_of(&mut self, frame: Value) -> Result<Option<Msg>> {
-        let frame = frame.into_result()?;
-        Ok(Msg::from_value(frame).filter(Msg::is_message))
+    /// Feeds a frame to the bookkeeping: the message it carries, if any. A refusal is an
+    /// error for the request it answers (`waiting`), and for a reader when nothing waits.
+    fn message_of(&mut self, frame: Value, waiting: Option<Ticket>) -> Result<Option<Msg>> {
+        match self.subs.on_frame(frame) {
+            Incoming::Message(m) => Ok(Some(m)),
+            Incoming::Refused(failed, e)
+                if failed.is_empty() || waiting.is_some_and(|t| failed.contains(&t)) =>
+            {
+                Err(e.into())
+            }
+            _ => Ok(None),
+        }
     }
 }
 

@@ -833,7 +833,8 @@ async fn managed_subscriber_resubscribes_after_a_server_restart() {
                 .query::<i64>(&mut publisher)
                 .await;
             match next_within(&mut sub, Duration::from_millis(100)).await {
-                Some(Ok(msg)) => break msg,
+                Some(Ok(msg)) if msg.is_message() => break msg,
+                Some(Ok(_resubscribed_notice)) => {}
                 Some(Err(e)) => panic!("{protocol:?}: the managed subscriber reported {e}"),
                 None => {}
             }
