@@ -28,7 +28,7 @@ pub mod value;
 pub use backoff::Backoff;
 pub use bytes::Bytes;
 pub use cmd::{cmd, Cmd};
-pub use config::{Addr, Config, IntoConfig, Protocol, TlsConfig};
+pub use config::{Addr, Config, IntoConfig, NodeEndpoint, Protocol, TlsConfig};
 pub use credentials::{Credentials, CredentialsProvider, Secret, StaticCredentials};
 pub use error::{Error, LockErrorKind, Result, ServerError, ServerErrorKind};
 pub use pipeline::{pipe, Pipeline};
