@@ -34,5 +34,7 @@ pub use error::{Error, LockErrorKind, Result, ServerError, ServerErrorKind};
 pub use pipeline::{pipe, Pipeline};
 pub use pubsub::{Msg, MsgKind};
 pub use script::{Script, ScriptInvocation};
+#[cfg(feature = "json")]
+pub use types::Json;
 pub use types::{ArgSink, FromValue, ToArgs};
 pub use value::Value;
