@@ -2,7 +2,16 @@
 //!
 //! One config type serves both shells and, later, every node of a cluster and every
 //! sentinel-discovered server: the address is separate from everything else so a router
-//! can clone the config and swap the address. Every wait has a finite default.
+//! can clone the config and swap the address. Every wait has a finite default, and every
+//! config either client opens goes through one [`Config::validate`].
+//!
+//! URLs are parsed with the `url` crate (reserved characters in user info, IPv6,
+//! percent-encoding). An error about a URL names the part that failed and never quotes
+//! the URL or a value from it: a redactor that tries to find the password in a broken URL
+//! is bound to miss one form of it.
+//!
+//! [`Addr::parse_node`] reads node addresses as servers write them (redirects, cluster
+//! and sentinel replies), for the cluster and sentinel crates.
 
 use std::fmt;
 use std::ops::RangeInclusive;
@@ -394,7 +403,7 @@ impl Config {
                 return Err(invalid(format!("URL option `{name}` is given twice")));
             }
             seen.push(name);
-            let value = decode_part(value, name)?;
+            let value = decode_part(value, &format!("URL option `{name}`"))?;
             let secs = |setting: &str| -> Result<Duration> {
                 let secs: f64 = value
                     .parse()
