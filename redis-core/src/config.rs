@@ -849,6 +849,29 @@ mod tests {
         assert!(leaks.is_empty(), "{}", leaks.join("\n"));
     }
 
+    proptest::proptest! {
+        /// Whatever surrounds a secret in a URL, parsing never panics and no error quotes
+        /// it (our messages are fixed text plus known option names).
+        #[test]
+        fn no_url_error_ever_quotes_the_input(
+            scheme in "(redis|rediss|unix|valkey|http|)(://|:/|:|)",
+            before in "[a-z0-9:/?#@&=%\\[\\]._+-]{0,24}",
+            after in "[a-z0-9:/?#@&=%\\[\\]._+-]{0,24}",
+        ) {
+            let url = format!("{scheme}{before}s3cr3t{after}");
+            if let Err(e) = Config::from_url(&url) {
+                proptest::prop_assert!(!e.to_string().contains("s3cr3t"), "{} -> {}", url, e);
+                proptest::prop_assert!(!format!("{e:?}").contains("s3cr3t"), "{} -> {:?}", url, e);
+            }
+        }
+
+        /// Node addresses from a server never panic the parser.
+        #[test]
+        fn parse_node_never_panics(s in "[a-z0-9:?\\[\\]@,. -]{0,24}", tls: bool) {
+            let _ = Addr::parse_node(&s, tls);
+        }
+    }
+
     /// Defect 7: absurd or zero durations in a URL are a typed error naming the option,
     /// never a panic.
     #[test]
