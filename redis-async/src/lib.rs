@@ -53,7 +53,32 @@ pub use redis_core::{
     Value,
 };
 
+/// A serde value stored as JSON text: `con.set("k", Json(&v))`, `let Json(v): Json<T> =
+/// con.get("k")`. Needs the `json` feature.
+#[cfg(feature = "json")]
+pub use redis_core::Json;
+
 /// Everything a typical program needs: `use redis_async::prelude::*;`.
+///
+/// The client and connection types, the [`Commands`] and [`Query`] traits (so typed
+/// methods and `cmd(..).query(..)` work), [`Value`], [`Error`] and [`Result`] (whose error
+/// type defaults to [`Error`], so `Result<T, OtherError>` still works), the conversion
+/// traits, and the option types of the typed commands (`SetOptions`, `Expiry`,
+/// `ScanOptions`, `ZAddOptions`, ...). BITFIELD's `Overflow` is left out (it would clash
+/// with the pub/sub `Overflow` of redis-async): import it from [`commands`].
 pub mod prelude {
-    pub use crate::{cmd, pipe, Client, Commands, Connection, ConnectionLike, Query, Scan, Script};
+    pub use crate::commands::{
+        Aggregate, BitFieldOps, BitOp, ClientTrackingOptions, Comparison, Counted, Direction,
+        Existence, ExpireOption, Expiry, FlushMode, FunctionRestorePolicy, GeoAddOptions, GeoBy,
+        GeoFrom, GeoOptions, GeoSearch, GeoUnit, LposOptions, MigrateOptions, MinMax,
+        RestoreOptions, ScanOptions, SetOptions, SortOptions, SortOrder, StreamReadOptions,
+        StreamTrim, XAddOptions, XAutoClaimOptions, XClaimOptions, XGroupCreateOptions,
+        XPendingOptions, ZAddOptions, ZAggregateOptions, ZRangeOptions,
+    };
+    #[cfg(feature = "json")]
+    pub use crate::Json;
+    pub use crate::{
+        cmd, pipe, Client, Cmd, Commands, Config, Connection, ConnectionLike, DedicatedConnection,
+        Error, FromValue, ManagedConnection, Pipeline, Query, Result, Scan, Script, ToArgs, Value,
+    };
 }

@@ -146,9 +146,19 @@ impl std::fmt::Debug for Cmd {
 }
 
 /// Iterator over a command's arguments.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ArgIter<'a> {
     rest: &'a [u8],
+}
+
+impl std::fmt::Debug for ArgIter<'_> {
+    /// Shows how many arguments are left, never their bytes: they may hold secrets, as
+    /// [`Cmd`]'s `Debug` explains.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArgIter")
+            .field("remaining", &self.clone().count())
+            .finish()
+    }
 }
 
 impl<'a> Iterator for ArgIter<'a> {
@@ -168,6 +178,30 @@ impl<'a> Iterator for ArgIter<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Defect 10: `Debug` of the argument iterator printed the packed arguments (the
+    /// password of an `AUTH`, as a list of byte values). It shows how many are left only.
+    #[test]
+    fn arg_iter_debug_hides_arguments() {
+        let c = cmd("AUTH").with("user").with("s3cr3t");
+        let secret_bytes = format!("{:?}", b"s3cr3t");
+        let secret_bytes = secret_bytes.trim_matches(|c| c == '[' || c == ']');
+        let mut it = c.args();
+        for dbg in [format!("{it:?}"), format!("{it:#?}")] {
+            assert!(
+                !dbg.contains("s3cr3t") && !dbg.contains(secret_bytes),
+                "{dbg}"
+            );
+            assert_eq!(
+                dbg.split_whitespace()
+                    .collect::<String>()
+                    .replace(",}", "}"),
+                "ArgIter{remaining:3}"
+            );
+        }
+        it.next();
+        assert_eq!(format!("{it:?}"), "ArgIter { remaining: 2 }");
+    }
 
     #[test]
     fn encodes_resp() {

@@ -29,12 +29,14 @@ pub mod value;
 pub use backoff::Backoff;
 pub use bytes::Bytes;
 pub use cmd::{cmd, Cmd};
-pub use config::{Addr, Config, IntoConfig, Protocol, TlsConfig};
+pub use config::{Addr, Config, IntoConfig, NodeEndpoint, Protocol, TlsConfig};
 pub use credentials::{Credentials, CredentialsProvider, Secret, StaticCredentials};
 pub use error::{Error, LockErrorKind, Result, ServerError, ServerErrorKind};
 pub use pipeline::{pipe, Pipeline};
 pub use pubsub::{Msg, MsgKind};
 pub use script::{Script, ScriptInvocation};
 pub use source::{Role, Target};
+#[cfg(feature = "json")]
+pub use types::Json;
 pub use types::{ArgSink, FromValue, ToArgs};
 pub use value::Value;
