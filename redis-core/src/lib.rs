@@ -24,6 +24,7 @@ pub mod script;
 pub mod timing;
 #[cfg(feature = "tls")]
 pub mod tls;
+pub mod transaction;
 pub mod types;
 pub mod value;
 

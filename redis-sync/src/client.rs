@@ -51,8 +51,9 @@ impl Client {
         Ok(PubSub::new(self.get_connection()?))
     }
 
-    /// A pool builder with this crate's defaults (8 connections, 5 s checkout timeout);
-    /// finish it with `.build(client.clone())`.
+    /// A pool builder with this crate's defaults (8 connections, checkout timeout =
+    /// `connect_timeout`); finish it with `.build(client.clone())` and wrap the result
+    /// with `Pool::from`.
     pub fn pool_builder(&self) -> r2d2::Builder<Client> {
         r2d2::Pool::builder()
             .max_size(8)
@@ -64,6 +65,7 @@ impl Client {
         self.pool_builder()
             .max_size(max_size)
             .build(self.clone())
+            .map(crate::Pool::from)
             .map_err(|e| Error::Pool(e.to_string()))
     }
 }

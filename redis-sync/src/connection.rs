@@ -52,6 +52,22 @@ pub trait ConnectionLike {
     fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>>;
 }
 
+/// A borrowed connection works wherever an owned one does (a lock or a transaction on
+/// `&mut con`).
+impl<C: ConnectionLike + ?Sized> ConnectionLike for &mut C {
+    fn req(&mut self, cmd: &Cmd) -> Result<Value> {
+        (**self).req(cmd)
+    }
+
+    fn req_owned(&mut self, cmd: Cmd) -> Result<Value> {
+        (**self).req_owned(cmd)
+    }
+
+    fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>> {
+        (**self).req_pipeline(pipe)
+    }
+}
+
 const READ_CHUNK: usize = 16 * 1024;
 
 /// A blocking connection to one server.

@@ -33,7 +33,10 @@ pub use lock::{Lock, LockGuard};
 pub use pool::{Pool, PooledConnection};
 pub use pubsub::{Messages, PubSub};
 pub use scan::{Scan, ScanIter};
-pub use transaction::transaction;
+pub use transaction::{
+    transaction, transaction_with_attempts, ExclusiveConnection, WatchedConnection,
+    DEFAULT_MAX_ATTEMPTS,
+};
 
 pub use redis_core::commands;
 pub use redis_core::{

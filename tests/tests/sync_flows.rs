@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use redis_sync::prelude::*;
-use redis_sync::{Backoff, Config, Error, Value};
+use redis_sync::{commands, transaction, Backoff, Config, Error, Value, DEFAULT_MAX_ATTEMPTS};
 use redis_tests::{unique_key, FakePeer, FakeStep, RedisServer};
 
 /// A config for a scripted peer: no handshake at all, no connect retries.
@@ -115,4 +115,75 @@ fn the_handshake_is_bounded_by_the_connect_timeout() {
         elapsed < Duration::from_secs(2),
         "returned after {elapsed:?}"
     );
+}
+
+/// Defect 13: a body that returns without EXEC leaves no key watched: after it, a change
+/// by someone else followed by MULTI/EXEC on the same (pooled) connection commits.
+#[test]
+fn a_transaction_body_that_skips_exec_leaves_nothing_watched() {
+    let server = RedisServer::start();
+    let client = Client::open(server.config()).unwrap();
+    let pool = client.pool(1).unwrap();
+    let mut other = client.get_connection().unwrap();
+    let key = unique_key("watched");
+    for early_error in [false, true] {
+        {
+            // `pool.get()?` converts into the crate's error (the friction item).
+            let run = || -> redis_sync::Result<Option<i64>> {
+                let mut con = pool.get()?;
+                transaction(&mut con, &key, |con, _pipe| {
+                    let v: Option<i64> = con.get(&key)?;
+                    if early_error {
+                        // An error reply inside the body.
+                        let _: i64 = cmd("INCR").arg(&key).arg("x").query(con)?;
+                    }
+                    Ok(Some(v)) // returns without EXEC
+                })
+            };
+            let r = run();
+            assert_eq!(r.is_err(), early_error, "{r:?}");
+        }
+        let _: () = other.set(&key, 1).unwrap();
+        let mut con = pool.get().unwrap(); // the same single connection
+        let mut p = pipe();
+        p.atomic().add(commands::set(&key, 2)).ignore();
+        let committed: Option<()> = p.query(&mut con).unwrap();
+        assert_eq!(
+            committed,
+            Some(()),
+            "EXEC was aborted: the key was still watched"
+        );
+    }
+}
+
+/// Defect 13: a key that changes under every attempt ends the loop with a typed error.
+#[test]
+fn a_transaction_that_always_conflicts_gives_up_with_a_typed_error() {
+    let server = RedisServer::start();
+    let client = Client::open(server.config()).unwrap();
+    let mut con = client.get_connection().unwrap();
+    let mut other = client.get_connection().unwrap();
+    let key = unique_key("hot");
+    let mut runs = 0;
+    let r: redis_sync::Result<()> = transaction(&mut con, &key, |con, pipe| {
+        runs += 1;
+        if runs > 1000 {
+            // Hang guard for the version without a limit.
+            return Err(Error::InvalidRequest("no retry limit".into()));
+        }
+        let _: () = other.incr(&key, 1)?;
+        pipe.add(commands::set(&key, 0)).ignore();
+        pipe.query(con)
+    });
+    let err = r.unwrap_err();
+    assert!(
+        matches!(err, Error::WatchConflicts { attempts } if attempts == DEFAULT_MAX_ATTEMPTS),
+        "{err}"
+    );
+    assert_eq!(runs, DEFAULT_MAX_ATTEMPTS);
+    // The connection is clean and usable afterwards.
+    let mut p = pipe();
+    p.atomic().add(commands::set(&key, 5)).ignore();
+    let _: () = other.set(&key, 6).unwrap();
+    assert_eq!(p.query::<Option<()>>(&mut con).unwrap(), Some(()));
 }
