@@ -3,8 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use redis_async::prelude::*;
-use redis_async::{commands, transaction, Error, DEFAULT_MAX_ATTEMPTS};
+use redis_async::{commands, transaction, Error, Lock, DEFAULT_MAX_ATTEMPTS};
 use redis_tests::{unique_key, RedisServer};
 
 /// Defect 13: a body that returns without EXEC leaves no key watched.
@@ -63,4 +66,53 @@ async fn a_transaction_that_always_conflicts_gives_up_with_a_typed_error() {
         "{err}"
     );
     assert_eq!(runs, DEFAULT_MAX_ATTEMPTS);
+}
+
+/// Defect 14: 16 tasks contend 50 times each for one lock held ~1 ms at a time: every
+/// acquire succeeds within 5 s and the longest wait stays within a generous multiple of
+/// the mean (a fairness bound, not a speed check).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_contenders_share_the_lock_fairly() {
+    const TASKS: usize = 16;
+    const ROUNDS: usize = 50;
+    let server = RedisServer::start();
+    let client = Client::open(server.config()).unwrap();
+    let lock = Lock::new(unique_key("fair"), Duration::from_secs(10));
+    let barrier = Arc::new(tokio::sync::Barrier::new(TASKS));
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        let (client, lock, barrier) = (client.clone(), lock.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            let con = client.get_connection().await.unwrap();
+            barrier.wait().await;
+            let mut waits = Vec::with_capacity(ROUNDS);
+            for _ in 0..ROUNDS {
+                let asked = Instant::now();
+                let guard = lock.acquire(con.clone(), Duration::from_secs(5)).await;
+                let waited = asked.elapsed();
+                let guard = match guard {
+                    Ok(g) => g,
+                    Err(e) => return Err(format!("{e} after {waited:?}")),
+                };
+                waits.push(waited);
+                tokio::time::sleep(Duration::from_millis(1)).await; // the critical section
+                guard.release().await.unwrap();
+            }
+            Ok(waits)
+        }));
+    }
+    let mut waits = Vec::new();
+    for t in tasks {
+        waits.extend(t.await.unwrap().unwrap());
+    }
+    let mean = waits.iter().sum::<Duration>() / waits.len() as u32;
+    let max = waits.iter().copied().max().unwrap();
+    println!(
+        "async lock: {} acquires, mean wait {mean:?}, max wait {max:?}",
+        waits.len()
+    );
+    assert!(
+        max <= mean * 10 + Duration::from_millis(200),
+        "a waiter was starved: max wait {max:?}, mean {mean:?}"
+    );
 }
