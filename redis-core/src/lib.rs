@@ -20,6 +20,7 @@ pub mod pipeline;
 pub mod pubsub;
 mod query;
 pub mod resp;
+pub mod scan;
 pub mod script;
 pub mod timing;
 #[cfg(feature = "tls")]

@@ -116,3 +116,32 @@ async fn sixteen_contenders_share_the_lock_fairly() {
         "a waiter was starved: max wait {max:?}, mean {mean:?}"
     );
 }
+
+/// The async SCAN stream, now driven by the core cursor machine, yields every key and
+/// every hash field over many batches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_streams_follow_the_cursor_to_the_end() {
+    let server = RedisServer::start();
+    let client = Client::open(server.config()).unwrap();
+    let mut con = client.get_connection().await.unwrap();
+    let prefix = unique_key("scan");
+    let mut p = pipe();
+    for i in 0..1000 {
+        p.add(commands::set(format!("{prefix}:{i}"), i)).ignore();
+    }
+    let _: () = p.query(&mut con).await.unwrap();
+    let keys: Vec<String> = con
+        .scan_options_iter(("MATCH", format!("{prefix}:*"), "COUNT", 50))
+        .collect_all()
+        .await
+        .unwrap();
+    let unique: std::collections::HashSet<_> = keys.into_iter().collect();
+    assert_eq!(unique.len(), 1000);
+    let h = unique_key("hash");
+    for i in 0..300 {
+        let _: () = con.hset(&h, format!("f{i}"), i).await.unwrap();
+    }
+    let fields: Vec<(String, i64)> = con.hscan_iter(&h).collect_all().await.unwrap();
+    let unique: std::collections::HashSet<_> = fields.into_iter().collect();
+    assert_eq!(unique.len(), 300);
+}
