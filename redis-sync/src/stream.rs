@@ -146,3 +146,28 @@ impl Write for Stream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shared TCP options reach the socket: keepalive, and TCP_USER_TIMEOUT where
+    /// the OS has it (a plain local listener; no server needed to read socket options).
+    #[test]
+    fn tcp_options_are_applied() -> Result<()> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let mut config = Config::new(Addr::tcp("127.0.0.1", port));
+        config.response_timeout = Duration::from_secs(7);
+        let stream = Stream::connect(&config)?;
+        let Some(tcp) = stream.tcp() else {
+            return Err(Error::InvalidConfig("expected a TCP stream".into()));
+        };
+        let sock = socket2::SockRef::from(tcp);
+        assert!(sock.keepalive()?);
+        assert!(sock.tcp_nodelay()?);
+        #[cfg(target_os = "linux")]
+        assert_eq!(sock.tcp_user_timeout()?, Some(Duration::from_secs(10)));
+        Ok(())
+    }
+}
