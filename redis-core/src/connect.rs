@@ -78,16 +78,7 @@ impl SocketOptions {
         sock.set_tcp_nodelay(self.nodelay)?;
         if let Some(k) = self.keepalive {
             let ka = socket2::TcpKeepalive::new().with_time(k.idle);
-            #[cfg(any(
-                target_os = "linux",
-                target_os = "android",
-                target_os = "macos",
-                target_os = "ios",
-                target_os = "freebsd",
-                target_os = "netbsd",
-                target_os = "windows"
-            ))]
-            let ka = ka.with_interval(k.interval);
+            // Probe timing is settable on these; elsewhere the OS defaults apply.
             #[cfg(any(
                 target_os = "linux",
                 target_os = "android",
@@ -96,7 +87,7 @@ impl SocketOptions {
                 target_os = "freebsd",
                 target_os = "netbsd"
             ))]
-            let ka = ka.with_retries(k.retries);
+            let ka = ka.with_interval(k.interval).with_retries(k.retries);
             sock.set_tcp_keepalive(&ka)?;
         }
         #[cfg(any(target_os = "linux", target_os = "android", target_os = "fuchsia"))]

@@ -10,7 +10,8 @@
 //! the next user of the connection (a pooled one goes back to the pool) would see its
 //! own EXEC fail for no reason of its own. So the machine sends `UNWATCH` after such a
 //! body. Whether the body sent EXEC is observed by the shell (see [`ends_watch`]), not
-//! guessed, so a committed transaction costs no extra round trip.
+//! guessed, so a committed transaction costs no extra round trip. The shells' driver loop
+//! and that observing connection are one template, [`transaction_template!`](crate::transaction_template).
 //!
 //! ```text
 //! start ─▶ Send(WATCH) ─ok─▶ RunBody ─Some, EXEC sent──────────────▶ Done(Ok)
@@ -161,6 +162,101 @@ pub fn ends_watch(cmd: &Cmd) -> bool {
 /// EXEC).
 pub fn pipeline_ends_watch(pipe: &Pipeline) -> bool {
     pipe.is_atomic() || pipe.cmds().iter().any(ends_watch)
+}
+
+/// Expands the shell half of the WATCH loop into a client crate: [`WatchLoop`]'s driver
+/// `transaction` / `transaction_with_attempts`, and `WatchedConnection`, the connection
+/// the body sees (it records whether the body sent EXEC). Arguments: the maybe-async
+/// attribute (`maybe_async::must_be_sync` or `maybe_async::must_be_async(AFIT)`), the
+/// body's closure trait (`FnMut` or `AsyncFnMut`), then the doc comment of `transaction`.
+/// The expansion site provides `ConnectionLike` and `ExclusiveConnection`.
+#[macro_export]
+macro_rules! transaction_template {
+    ($attr:meta; $body_fn:ident; $(#[$doc:meta])*) => {
+        /// The connection a transaction body works with: the caller's connection, watched
+        /// for whether the body sent EXEC (or DISCARD/UNWATCH), so that a body that did not
+        /// is followed by `UNWATCH` and the connection is left clean.
+        #[derive(Debug)]
+        pub struct WatchedConnection<'a, C: ?Sized> {
+            con: &'a mut C,
+            ended: bool,
+        }
+
+        #[$attr]
+        impl<C: ConnectionLike + ?Sized> ConnectionLike for WatchedConnection<'_, C> {
+            async fn req(&mut self, cmd: &$crate::Cmd) -> $crate::Result<$crate::Value> {
+                self.ended |= $crate::transaction::ends_watch(cmd);
+                self.con.req(cmd).await
+            }
+
+            async fn req_owned(&mut self, cmd: $crate::Cmd) -> $crate::Result<$crate::Value> {
+                self.ended |= $crate::transaction::ends_watch(&cmd);
+                self.con.req_owned(cmd).await
+            }
+
+            async fn req_pipeline(
+                &mut self,
+                pipe: &$crate::Pipeline,
+            ) -> $crate::Result<Vec<$crate::Value>> {
+                self.ended |= $crate::transaction::pipeline_ends_watch(pipe);
+                self.con.req_pipeline(pipe).await
+            }
+        }
+
+        impl<C: ExclusiveConnection + ?Sized> ExclusiveConnection for WatchedConnection<'_, C> {}
+
+        $(#[$doc])*
+        #[$attr]
+        pub async fn transaction<C, K, T, F>(con: &mut C, keys: K, body: F) -> $crate::Result<T>
+        where
+            C: ExclusiveConnection + ?Sized,
+            K: $crate::ToArgs,
+            F: $body_fn(&mut WatchedConnection<'_, C>, &mut $crate::Pipeline)
+                -> $crate::Result<Option<T>>,
+        {
+            transaction_with_attempts(con, keys, $crate::transaction::DEFAULT_MAX_ATTEMPTS, body)
+                .await
+        }
+
+        /// [`transaction`] with its own limit on how many times the body runs.
+        #[$attr]
+        pub async fn transaction_with_attempts<C, K, T, F>(
+            con: &mut C,
+            keys: K,
+            max_attempts: u32,
+            mut body: F,
+        ) -> $crate::Result<T>
+        where
+            C: ExclusiveConnection + ?Sized,
+            K: $crate::ToArgs,
+            F: $body_fn(&mut WatchedConnection<'_, C>, &mut $crate::Pipeline)
+                -> $crate::Result<Option<T>>,
+        {
+            use $crate::transaction::{WatchLoop, WatchStep};
+            let mut flow = WatchLoop::new(WatchLoop::<T>::watch_cmd(keys), max_attempts);
+            let mut step = flow.start();
+            loop {
+                step = match step {
+                    WatchStep::Send(c) => {
+                        let reply = con.req(&c).await;
+                        flow.on_reply(reply)
+                    }
+                    WatchStep::RunBody => {
+                        let mut p = $crate::pipe();
+                        p.atomic();
+                        let mut watched = WatchedConnection {
+                            con: &mut *con,
+                            ended: false,
+                        };
+                        let outcome = body(&mut watched, &mut p).await;
+                        let ended = watched.ended;
+                        flow.on_body(outcome, ended)
+                    }
+                    WatchStep::Done(r) => return r,
+                }
+            }
+        }
+    };
 }
 
 #[cfg(test)]
