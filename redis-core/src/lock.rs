@@ -171,7 +171,8 @@ macro_rules! lock_template {
         }
 
         /// A held lock. Released on [`LockGuard::release`] or, best effort, on drop. Holds
-        /// the connection it was taken with (an owned, pooled or borrowed one).
+        /// the connection it was taken with: owned or pooled, and in the blocking client
+        /// also borrowed (`lock.acquire(&mut con, timeout)`).
         #[derive(Debug)]
         pub struct LockGuard<C: ConnectionLike $($bound)*> {
             con: Option<C>,
