@@ -265,3 +265,67 @@ fn hot_loop_of_gets() {
         assert_eq!(v, "v");
     }
 }
+
+/// The lock's waiting line never blocks it for good: a waiter that gave up leaves the
+/// line at once, and one that vanished without leaving (a crashed process) loses its
+/// place after `redis_core::lock::STALE_WAITER`.
+#[test]
+fn the_lock_line_forgets_waiters_that_left_or_vanished() {
+    let server = RedisServer::start();
+    let client = Client::open(server.config()).unwrap();
+    let name = unique_key("line");
+    let lock = Lock::new(&name, Duration::from_secs(10));
+    let mut a = client.get_connection().unwrap();
+    let mut b = client.get_connection().unwrap();
+    let held = lock.try_acquire(&mut a).unwrap();
+    let err = lock
+        .acquire(&mut b, Duration::from_millis(100))
+        .unwrap_err();
+    assert!(matches!(err, Error::Lock(_)), "{err}");
+    held.release().unwrap();
+    // B left the line when it gave up, so a single try finds the lock free.
+    lock.try_acquire(&mut b).unwrap().release().unwrap();
+
+    // A waiter that never comes back: first in line, last seen long ago.
+    let (line, asked) = redis_core::lock::queue_keys(&name);
+    let _: () = cmd("ZADD")
+        .arg(&line)
+        .arg(0)
+        .arg("ghost")
+        .query(&mut a)
+        .unwrap();
+    let _: () = cmd("ZADD")
+        .arg(&asked)
+        .arg(0)
+        .arg("ghost")
+        .query(&mut a)
+        .unwrap();
+    let started = Instant::now();
+    let guard = lock.acquire(&mut a, Duration::from_secs(5)).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    guard.release().unwrap();
+
+    // A waiter that stopped asking just now holds the line only until it is stale.
+    let t: (String, String) = cmd("TIME").query(&mut a).unwrap();
+    let now_ms = t.0.parse::<u64>().unwrap() * 1000 + t.1.parse::<u64>().unwrap() / 1000;
+    let _: () = cmd("ZADD")
+        .arg(&line)
+        .arg(0)
+        .arg("ghost")
+        .query(&mut a)
+        .unwrap();
+    let _: () = cmd("ZADD")
+        .arg(&asked)
+        .arg(now_ms)
+        .arg("ghost")
+        .query(&mut a)
+        .unwrap();
+    let started = Instant::now();
+    let guard = lock.acquire(&mut a, Duration::from_secs(5)).unwrap();
+    let waited = started.elapsed();
+    assert!(
+        waited >= redis_core::lock::STALE_WAITER / 2,
+        "the ghost was skipped while still fresh ({waited:?})"
+    );
+    guard.release().unwrap();
+}
