@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use redis_core::{Config, Error, IntoConfig, Result};
+use redis_core::{Config, IntoConfig, Result};
 
 use crate::dedicated::DedicatedConnection;
 use crate::managed::ManagedConnection;
@@ -125,11 +125,5 @@ impl Client {
     }
 }
 
-/// Failures that a new attempt may fix (the server is restarting, a link dropped);
-/// authentication, TLS and configuration errors are not among them.
-pub(crate) fn is_transient(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::Io(_) | Error::Timeout { .. } | Error::RoleMismatch { .. }
-    ) || e.is_retriable() && matches!(e, Error::Server(_))
-}
+/// Failures that a new attempt may fix (shared with the blocking client).
+pub(crate) use redis_core::connect::is_transient;

@@ -137,7 +137,9 @@ impl DedicatedConnection {
     async fn read_reply(&mut self) -> Result<Value> {
         loop {
             match self.read_frame().await? {
-                Value::Push(_) if self.protocol == Protocol::Resp3 => continue,
+                // Never a reply, whatever protocol was negotiated (the user may have sent
+                // HELLO 3 and CLIENT TRACKING ON on this connection).
+                Value::Push(_) => continue,
                 v => return Ok(v),
             }
         }
@@ -174,28 +176,8 @@ impl DedicatedConnection {
     }
 }
 
-/// The wait for a reply: the response timeout, plus the block time of blocking commands
-/// (`None` = no limit, for "block forever").
-pub(crate) fn timeout_for(response: Duration, block: BlockTime) -> Option<Duration> {
-    match block {
-        BlockTime::NotBlocking => Some(response),
-        BlockTime::For(d) => Some(response.saturating_add(d)),
-        BlockTime::Forever => None,
-    }
-}
-
-/// The longest wait among a pipeline's commands.
-pub(crate) fn pipeline_block(pipe: &Pipeline) -> BlockTime {
-    pipe.cmds()
-        .iter()
-        .map(command_table::block_time)
-        .fold(BlockTime::NotBlocking, |a, b| match (a, b) {
-            (BlockTime::Forever, _) | (_, BlockTime::Forever) => BlockTime::Forever,
-            (BlockTime::For(x), BlockTime::For(y)) => BlockTime::For(x.max(y)),
-            (BlockTime::For(x), _) | (_, BlockTime::For(x)) => BlockTime::For(x),
-            _ => BlockTime::NotBlocking,
-        })
-}
+// The limits both clients share (the multiplexed connection imports them from here).
+pub(crate) use redis_core::timing::{pipeline_block_time as pipeline_block, timeout_for};
 
 impl ConnectionLike for DedicatedConnection {
     async fn req(&mut self, cmd: &Cmd) -> Result<Value> {

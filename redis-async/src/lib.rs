@@ -44,7 +44,10 @@ pub use multiplexed::Connection;
 pub use pubsub::{Overflow, PubSub, PubSubOptions};
 pub use scan::{Scan, ScanStream};
 pub use source::{ConnectionSource, TargetFuture};
-pub use transaction::transaction;
+pub use transaction::{
+    transaction, transaction_with_attempts, ExclusiveConnection, WatchedConnection,
+    DEFAULT_MAX_ATTEMPTS,
+};
 
 pub use redis_core::commands;
 pub use redis_core::{

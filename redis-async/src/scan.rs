@@ -1,7 +1,8 @@
 //! SCAN, HSCAN, SSCAN and ZSCAN as `Stream`s that follow the cursor to the end.
 //!
-//! The stream owns a clone of the connection handle, so it can be passed around and
-//! polled from anywhere; each batch is one request. Elements may repeat (the server's
+//! The cursor loop is `redis_core::scan::ScanCursor` (shared with the blocking
+//! iterator). The stream owns a clone of the connection handle, so it can be passed around
+//! and polled from anywhere; each batch is one request. Elements may repeat (the server's
 //! guarantee is "at least once" for elements present during the whole scan).
 
 use std::collections::VecDeque;
@@ -9,18 +10,20 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use redis_core::scan::ScanCursor;
 use redis_core::{cmd, Cmd, FromValue, Result, ToArgs, Value};
 
 use crate::api::ConnectionLike;
 
 type Batch = Pin<Box<dyn Future<Output = Result<Value>> + Send>>;
 
-/// Builds the request for the batch after a cursor.
-type NextBatch = Box<dyn FnMut(&[u8]) -> Batch + Send>;
+/// Sends one request of the scan on a clone of the connection.
+type SendBatch = Box<dyn FnMut(Cmd) -> Batch + Send>;
 
 /// A cursor-based scan as a stream of items. Errors end the stream after being returned.
 pub struct ScanStream<T> {
-    next: Option<NextBatch>,
+    scan: ScanCursor,
+    send: SendBatch,
     pending: Option<Batch>,
     items: VecDeque<T>,
     done: bool,
@@ -68,20 +71,16 @@ impl<T: FromValue + Unpin> futures_core::Stream for ScanStream<T> {
                 Poll::Ready(r) => r,
             };
             this.pending = None;
-            let (cursor, items): (Vec<u8>, Vec<T>) = match reply.and_then(FromValue::from_value) {
-                Ok(r) => r,
+            match this.scan.on_reply::<T>(reply) {
+                Ok(items) => this.items.extend(items),
                 Err(e) => {
                     this.done = true;
                     return Poll::Ready(Some(Err(e)));
                 }
-            };
-            this.items.extend(items);
-            if cursor != b"0" {
-                if let Some(next) = this.next.as_mut() {
-                    this.pending = Some(next(&cursor));
-                }
-            } else {
-                this.done = true;
+            }
+            match this.scan.next_cmd() {
+                Some(c) => this.pending = Some((this.send)(c)),
+                None => this.done = true,
             }
         }
     }
@@ -92,21 +91,17 @@ where
     C: ConnectionLike + Clone + Sync + 'static,
     O: ToArgs,
 {
-    let options = options.to_arg_vec();
     let con = con.clone();
-    let next = move |cursor: &[u8]| -> Batch {
-        let mut c = base.clone();
-        c.arg(cursor);
-        for o in &options {
-            c.arg(&o[..]);
-        }
+    let mut send = move |c: Cmd| -> Batch {
         let mut con = con.clone();
         Box::pin(async move { con.req(&c).await })
     };
-    let first = next(b"0");
+    let scan = ScanCursor::new(base, options);
+    let pending = scan.next_cmd().map(&mut send);
     ScanStream {
-        next: Some(Box::new(next)),
-        pending: Some(first),
+        scan,
+        send: Box::new(send),
+        pending,
         items: VecDeque::new(),
         done: false,
     }

@@ -1,12 +1,15 @@
 //! The byte stream under a connection: TCP, Unix socket or TLS over TCP, on tokio.
 //!
-//! Opening one applies every socket-level setting from the config in one place, with the
-//! whole connect (resolution, TCP, TLS) bounded by `connect_timeout`.
+//! Opening one applies every socket-level setting from the config in one place (the TCP
+//! options `redis_core::connect::SocketOptions` describes: TCP_NODELAY, keepalive,
+//! TCP_USER_TIMEOUT), with the whole connect (resolution, TCP, TLS) bounded by
+//! `connect_timeout`.
 
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use redis_core::connect::SocketOptions;
 use redis_core::{Addr, Config, Error, Result};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -56,11 +59,7 @@ impl Stream {
 
 async fn connect_tcp(host: &str, port: u16, config: &Config) -> Result<TcpStream> {
     let s = TcpStream::connect((host, port)).await?;
-    s.set_nodelay(config.tcp_nodelay)?;
-    if let Some(idle) = config.tcp_keepalive {
-        let ka = socket2::TcpKeepalive::new().with_time(idle);
-        socket2::SockRef::from(&s).set_tcp_keepalive(&ka)?;
-    }
+    SocketOptions::from_config(config).apply(socket2::SockRef::from(&s))?;
     Ok(s)
 }
 

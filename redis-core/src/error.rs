@@ -57,6 +57,13 @@ pub enum Error {
     /// the server, so it was not retried automatically.
     #[error("command may have executed before the connection failed: {0}")]
     MayHaveExecuted(Box<Error>),
+    /// An optimistic transaction (WATCH ... EXEC) kept finding its watched keys changed
+    /// and gave up after this many attempts (see `redis_core::transaction`).
+    #[error("transaction gave up: watched keys changed under {attempts} attempt(s)")]
+    WatchConflicts {
+        /// How many times the transaction body ran.
+        attempts: u32,
+    },
     /// A client-side misuse: a command or argument the client refuses to send.
     #[error("invalid request: {0}")]
     InvalidRequest(String),

@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod command_table;
 pub mod commands;
 pub mod config;
+pub mod connect;
 pub mod credentials;
 pub mod error;
 pub mod handshake;
@@ -19,10 +20,13 @@ pub mod pipeline;
 pub mod pubsub;
 mod query;
 pub mod resp;
+pub mod scan;
 pub mod script;
 pub mod source;
+pub mod timing;
 #[cfg(feature = "tls")]
 pub mod tls;
+pub mod transaction;
 pub mod types;
 pub mod value;
 

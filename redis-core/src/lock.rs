@@ -3,10 +3,23 @@
 //! A lock is a key holding a random token, set with `SET key token NX PX ttl`. Releasing
 //! and extending compare the stored token first, in Lua, so a holder whose lock expired and
 //! was taken by someone else can never delete or extend the new holder's key.
+//!
+//! # Waiting in line
+//!
+//! Polling `SET NX` with backoff is unfair: a waiter that has backed off long sleeps
+//! through every release while fresh waiters poll often, so under contention single waits
+//! ran into seconds and timed out while the lock changed hands every millisecond. So
+//! waiters queue: [`ACQUIRE_SCRIPT`] takes the lock only for the first waiter in line
+//! (by arrival), and tells the others their place, which sets how soon they ask again
+//! ([`poll_delay`]: about 1 ms for the head, up to 20 ms further back). The line is two
+//! sorted sets next to the lock ([`queue_keys`]): arrival order, and when each waiter last
+//! asked. A waiter that stops asking for [`STALE_WAITER`] (it crashed, or gave up without
+//! leaving) loses its place, so a dead waiter delays the others by at most that long.
+//! `try_acquire` does not queue: it takes the lock only when it is free and no one waits.
 
 use std::time::Duration;
 
-use rand::RngCore;
+use rand::{Rng, RngCore};
 
 use crate::cmd::{cmd, Cmd};
 use crate::script::Script;
@@ -27,6 +40,48 @@ end
 return 0
 "#;
 
+/// Takes the lock for the first waiter in line. `KEYS`: the lock, the line (token ->
+/// arrival ms), the last-asked times (token -> ms). `ARGV`: token, TTL ms, stale ms,
+/// `1` to wait in line or `0` to try once. Returns 0 when acquired, else the waiter's
+/// place in line (1 = next), or -1 for a single try that failed.
+pub const ACQUIRE_SCRIPT: &str = r#"
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local token, stale = ARGV[1], tonumber(ARGV[3])
+local waiting = ARGV[4] == "1"
+for _, w in ipairs(redis.call("ZRANGEBYSCORE", KEYS[3], "-inf", now - stale)) do
+    redis.call("ZREM", KEYS[2], w)
+    redis.call("ZREM", KEYS[3], w)
+end
+if waiting then
+    redis.call("ZADD", KEYS[2], "NX", now, token)
+    redis.call("ZADD", KEYS[3], now, token)
+    redis.call("PEXPIRE", KEYS[2], stale * 2)
+    redis.call("PEXPIRE", KEYS[3], stale * 2)
+end
+local head = redis.call("ZRANGE", KEYS[2], 0, 0)[1]
+if redis.call("EXISTS", KEYS[1]) == 0 and (head == nil or head == token) then
+    redis.call("SET", KEYS[1], token, "PX", ARGV[2])
+    redis.call("ZREM", KEYS[2], token)
+    redis.call("ZREM", KEYS[3], token)
+    return 0
+end
+if not waiting then
+    return -1
+end
+return redis.call("ZRANK", KEYS[2], token) + 1
+"#;
+
+/// Leaves the line (a waiter that gave up). `KEYS`: the line, the last-asked times.
+pub const LEAVE_SCRIPT: &str = r#"
+redis.call("ZREM", KEYS[1], ARGV[1])
+redis.call("ZREM", KEYS[2], ARGV[1])
+return 0
+"#;
+
+/// How long a waiter may go without asking before it loses its place in line.
+pub const STALE_WAITER: Duration = Duration::from_secs(1);
+
 /// The release script, ready to invoke.
 pub fn release_script() -> Script {
     Script::new(RELEASE_SCRIPT)
@@ -35,6 +90,45 @@ pub fn release_script() -> Script {
 /// The extend script, ready to invoke.
 pub fn extend_script() -> Script {
     Script::new(EXTEND_SCRIPT)
+}
+
+/// The acquire script (hashed once per process).
+pub fn acquire_script() -> &'static Script {
+    static S: std::sync::LazyLock<Script> =
+        std::sync::LazyLock::new(|| Script::new(ACQUIRE_SCRIPT));
+    &S
+}
+
+/// The leave script (hashed once per process).
+pub fn leave_script() -> &'static Script {
+    static S: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| Script::new(LEAVE_SCRIPT));
+    &S
+}
+
+/// The two keys of the line for lock `key`, in the same cluster slot as `key`: `key`'s
+/// own hash tag when it has one, else `{key}` (e.g. `{lock:a}:waiters`, `{lock:a}:asked`).
+pub fn queue_keys(key: &str) -> (String, String) {
+    let base = if has_hash_tag(key) {
+        key.to_string()
+    } else {
+        format!("{{{key}}}")
+    };
+    (format!("{base}:waiters"), format!("{base}:asked"))
+}
+
+/// True when `key` has a cluster hash tag: a `{` followed later by a `}`, not empty.
+fn has_hash_tag(key: &str) -> bool {
+    key.find('{')
+        .and_then(|open| key[open + 1..].find('}'))
+        .is_some_and(|len| len > 0)
+}
+
+/// How long a waiter at `place` in line (1 = next) sleeps before asking again: about
+/// `place` ms (jittered ±50 %), at most 20 ms, so the next waiter notices a release
+/// within about a millisecond and the rest keep their place without flooding the server.
+pub fn poll_delay(place: i64) -> Duration {
+    let base = u64::try_from(place.clamp(1, 20)).unwrap_or(20) * 1000;
+    Duration::from_micros(rand::rng().random_range(base / 2..=base + base / 2))
 }
 
 /// A fresh random token (128 bits, hex).
@@ -68,16 +162,17 @@ pub fn ttl_millis(ttl: Duration) -> u64 {
 macro_rules! lock_template {
     ($attr:meta; $($bound:tt)*) => {
         /// How to take a named lock: `SET key token NX PX ttl`, released and extended only
-        /// by its holder (compare-and-act in Lua).
+        /// by its holder (compare-and-act in Lua); waiters queue in arrival order.
         #[derive(Debug, Clone)]
         pub struct Lock {
             key: String,
+            queue: (String, String),
             ttl: std::time::Duration,
-            retry: $crate::Backoff,
         }
 
-        /// A held lock. Released on [`LockGuard::release`] or, best effort, on drop. Owns
-        /// the connection it was taken with (a pooled or cloned one works well).
+        /// A held lock. Released on [`LockGuard::release`] or, best effort, on drop. Holds
+        /// the connection it was taken with: owned or pooled, and in the blocking client
+        /// also borrowed (`lock.acquire(&mut con, timeout)`).
         #[derive(Debug)]
         pub struct LockGuard<C: ConnectionLike $($bound)*> {
             con: Option<C>,
@@ -89,15 +184,13 @@ macro_rules! lock_template {
         #[$attr]
         impl Lock {
             /// A lock stored at `key` that expires `ttl` after it is taken (or extended).
+            /// Waiters queue in two sorted sets next to it (`redis_core::lock::queue_keys`).
             pub fn new(key: impl Into<String>, ttl: std::time::Duration) -> Lock {
+                let key = key.into();
                 Lock {
-                    key: key.into(),
+                    queue: $crate::lock::queue_keys(&key),
+                    key,
                     ttl,
-                    retry: $crate::Backoff {
-                        base: std::time::Duration::from_millis(2),
-                        cap: std::time::Duration::from_millis(50),
-                        max_retries: u32::MAX,
-                    },
                 }
             }
 
@@ -106,20 +199,21 @@ macro_rules! lock_template {
                 &self.key
             }
 
-            /// Tries once; `Error::Lock(NotAcquired)` when another holder has it.
+            /// Tries once; `Error::Lock(NotAcquired)` when another holder has it or
+            /// others are waiting for it.
             pub async fn try_acquire<C: ConnectionLike $($bound)*>(
                 &self,
                 mut con: C,
             ) -> $crate::Result<LockGuard<C>> {
                 let token = $crate::lock::new_token();
-                if self.set_nx(&mut con, &token).await? {
+                if self.ask(&mut con, &token, false).await? == 0 {
                     Ok(self.guard(con, token))
                 } else {
                     Err($crate::Error::Lock($crate::LockErrorKind::NotAcquired))
                 }
             }
 
-            /// Waits up to `timeout` for the lock, polling with jittered backoff;
+            /// Waits up to `timeout` for the lock, in line behind earlier waiters;
             /// `Error::Lock(NotAcquired)` when the time runs out.
             pub async fn acquire<C: ConnectionLike $($bound)*>(
                 &self,
@@ -128,26 +222,41 @@ macro_rules! lock_template {
             ) -> $crate::Result<LockGuard<C>> {
                 let deadline = std::time::Instant::now() + timeout;
                 let token = $crate::lock::new_token();
-                let mut delays = self.retry.delays();
                 loop {
-                    if self.set_nx(&mut con, &token).await? {
+                    let place = self.ask(&mut con, &token, true).await?;
+                    if place == 0 {
                         return Ok(self.guard(con, token));
                     }
                     let left = deadline.saturating_duration_since(std::time::Instant::now());
                     if left.is_zero() {
+                        // Best effort: a waiter that does not leave loses its place soon.
+                        let _: $crate::Result<i64> = $crate::lock::leave_script()
+                            .key(&self.queue.0)
+                            .key(&self.queue.1)
+                            .arg(&token)
+                            .query(&mut con)
+                            .await;
                         return Err($crate::Error::Lock($crate::LockErrorKind::NotAcquired));
                     }
-                    let pause = delays.next().unwrap_or(self.retry.cap);
-                    sleep(pause.min(left)).await;
+                    sleep($crate::lock::poll_delay(place).min(left)).await;
                 }
             }
 
-            async fn set_nx<C: ConnectionLike>(
+            /// Runs the acquire script: 0 = acquired, else the place in line (or -1).
+            async fn ask<C: ConnectionLike>(
                 &self,
                 con: &mut C,
                 token: &str,
-            ) -> $crate::Result<bool> {
-                $crate::lock::acquire_cmd(&self.key, token, self.ttl)
+                wait: bool,
+            ) -> $crate::Result<i64> {
+                $crate::lock::acquire_script()
+                    .key(&self.key)
+                    .key(&self.queue.0)
+                    .key(&self.queue.1)
+                    .arg(token)
+                    .arg($crate::lock::ttl_millis(self.ttl))
+                    .arg($crate::lock::ttl_millis($crate::lock::STALE_WAITER))
+                    .arg(if wait { 1 } else { 0 })
                     .query(con)
                     .await
             }
@@ -236,5 +345,25 @@ mod tests {
         let c = acquire_cmd("l", &a, Duration::from_micros(10));
         let args: Vec<&[u8]> = c.args().collect();
         assert_eq!(args[3..], [&b"NX"[..], b"PX", b"1"]);
+    }
+
+    #[test]
+    fn the_line_lives_in_the_locks_slot() {
+        assert_eq!(
+            queue_keys("lock:a"),
+            ("{lock:a}:waiters".to_string(), "{lock:a}:asked".to_string())
+        );
+        assert_eq!(queue_keys("l{t}x").0, "l{t}x:waiters");
+        assert_eq!(queue_keys("l{}x").0, "{l{}x}:waiters");
+    }
+
+    #[test]
+    fn the_next_waiter_asks_soonest() {
+        for _ in 0..100 {
+            assert!(poll_delay(1) <= Duration::from_micros(1500));
+            assert!(poll_delay(1) >= Duration::from_micros(500));
+            assert!(poll_delay(1000) <= Duration::from_millis(30));
+            assert!(poll_delay(-5) <= Duration::from_micros(1500));
+        }
     }
 }

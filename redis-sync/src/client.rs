@@ -61,7 +61,7 @@ impl Client {
                 Err(e) => {
                     self.source.failed(target.addr(), &e);
                     match delays.next() {
-                        Some(d) if is_transient(&e) => std::thread::sleep(d),
+                        Some(d) if redis_core::connect::is_transient(&e) => std::thread::sleep(d),
                         _ => return Err(e),
                     }
                 }
@@ -74,8 +74,9 @@ impl Client {
         Ok(PubSub::new(self.get_connection()?))
     }
 
-    /// A pool builder with this crate's defaults (8 connections, 5 s checkout timeout);
-    /// finish it with `.build(client.clone())`.
+    /// A pool builder with this crate's defaults (8 connections, checkout timeout =
+    /// `connect_timeout`); finish it with `.build(client.clone())` and wrap the result
+    /// with `Pool::from`.
     pub fn pool_builder(&self) -> r2d2::Builder<Client> {
         r2d2::Pool::builder()
             .max_size(8)
@@ -87,13 +88,7 @@ impl Client {
         self.pool_builder()
             .max_size(max_size)
             .build(self.clone())
+            .map(crate::Pool::from)
             .map_err(|e| Error::Pool(e.to_string()))
     }
-}
-
-fn is_transient(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::Io(_) | Error::Timeout { .. } | Error::RoleMismatch { .. }
-    ) || e.is_retriable() && matches!(e, Error::Server(_))
 }

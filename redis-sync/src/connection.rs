@@ -12,16 +12,23 @@
 //! Requests are written straight from the `Cmd`'s encoded buffer (pipelines from one
 //! reused buffer), in one `write_all`. Replies are read into a `BytesMut` and decoded by
 //! the sans-IO decoder in redis-core; bulk payloads come out as slices of that buffer.
-//! The socket read timeout is set per request only when it changes: the response timeout,
-//! or for blocking commands (BLPOP, XREAD BLOCK, WAIT, ...) the command's own block time
-//! plus the response timeout, or no limit for "block forever".
+//!
+//! Each request has a deadline (`redis_core::timing`): the response timeout, or for
+//! blocking commands (BLPOP, XREAD BLOCK, WAIT, ...) the command's own block time plus the
+//! response timeout, or none for "block forever". The socket read timeout is set to the
+//! time left before each read, but only when that differs from the current setting by more
+//! than a tenth of the limit, so a reply that comes in one read costs no extra system call.
+//! The handshake shares one deadline with the connect: `connect_timeout`.
+//!
+//! A push frame (`>`) is never a reply, whatever protocol was negotiated (the user may
+//! send `HELLO 3` and `CLIENT TRACKING ON` themselves): reading a reply sets pushes aside.
 
 use std::io::{self, Read, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use redis_core::command_table::{self, BlockTime};
 use redis_core::resp::Decoder;
+use redis_core::timing;
 use redis_core::{Addr, Cmd, Config, Error, Pipeline, Protocol, Result, Target, Value};
 
 use crate::stream::Stream;
@@ -45,6 +52,22 @@ pub trait ConnectionLike {
     fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>>;
 }
 
+/// A borrowed connection works wherever an owned one does (a lock or a transaction on
+/// `&mut con`).
+impl<C: ConnectionLike + ?Sized> ConnectionLike for &mut C {
+    fn req(&mut self, cmd: &Cmd) -> Result<Value> {
+        (**self).req(cmd)
+    }
+
+    fn req_owned(&mut self, cmd: Cmd) -> Result<Value> {
+        (**self).req_owned(cmd)
+    }
+
+    fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>> {
+        (**self).req_pipeline(pipe)
+    }
+}
+
 const READ_CHUNK: usize = 16 * 1024;
 
 /// A blocking connection to one server.
@@ -56,9 +79,22 @@ pub struct Connection {
     wbuf: Vec<u8>,
     broken: Option<String>,
     response_timeout: Duration,
+    /// The read timeout the socket has now.
     read_timeout: Option<Duration>,
+    /// The current request's deadline and its whole limit (`None`: no limit).
+    deadline: Option<Deadline>,
+    /// Set during the handshake: every request shares the connect deadline.
+    handshake: Option<Deadline>,
     protocol: Protocol,
     addr: Addr,
+}
+
+/// When a request must be answered by, and the limit that set it (for the error).
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    at: Instant,
+    limit: Duration,
+    what: &'static str,
 }
 
 impl std::fmt::Debug for Connection {
@@ -75,9 +111,9 @@ redis_core::handshake_template!(maybe_async::must_be_sync);
 impl Connection {
     /// Opens the socket and runs the handshake (one attempt; [`crate::Client`] retries).
     pub(crate) fn open(config: &Config) -> Result<Connection> {
+        let started = Instant::now();
         let stream = Stream::connect(config)?;
         stream.set_write_timeout(Some(config.write_timeout))?;
-        stream.set_read_timeout(Some(config.connect_timeout))?;
         let mut con = Connection {
             stream,
             rbuf: BytesMut::with_capacity(READ_CHUNK),
@@ -86,11 +122,18 @@ impl Connection {
             wbuf: Vec::new(),
             broken: None,
             response_timeout: config.response_timeout,
-            read_timeout: Some(config.connect_timeout),
+            read_timeout: None,
+            deadline: None,
+            handshake: Some(Deadline {
+                at: started + config.connect_timeout,
+                limit: config.connect_timeout,
+                what: "connect and handshake",
+            }),
             protocol: config.protocol,
             addr: config.addr.clone(),
         };
         con.protocol = handshake(&mut con, config)?;
+        con.handshake = None;
         Ok(con)
     }
 
@@ -158,11 +201,34 @@ impl Connection {
         Ok(())
     }
 
-    fn timeout_for(&self, block: BlockTime) -> Option<Duration> {
-        match block {
-            BlockTime::NotBlocking => Some(self.response_timeout),
-            BlockTime::For(d) => Some(self.response_timeout.saturating_add(d)),
-            BlockTime::Forever => None,
+    /// Starts the deadline of a request allowed to wait `limit` (`None`: forever).
+    fn start(&mut self, limit: Option<Duration>) {
+        self.deadline = match self.handshake {
+            Some(d) => Some(d),
+            None => limit.map(|limit| Deadline {
+                at: Instant::now() + limit,
+                limit,
+                what: "response",
+            }),
+        };
+    }
+
+    /// Sets the socket read timeout to the time left before the deadline (when that
+    /// changes it meaningfully); a deadline already past is a timeout.
+    fn arm(&mut self) -> Result<()> {
+        let (left, limit) = match self.deadline {
+            Some(d) => {
+                let left = d.at.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(self.fail(d.timeout(), "reading a reply failed"));
+                }
+                (Some(left), d.limit)
+            }
+            None => (None, Duration::ZERO),
+        };
+        match timing::read_timeout_change(self.read_timeout, left, limit) {
+            Some(t) => self.set_read_timeout(t),
+            None => Ok(()),
         }
     }
 
@@ -213,7 +279,8 @@ impl Connection {
         }
     }
 
-    /// Reads one frame (replies and pushes alike). Any failure breaks the connection.
+    /// Reads one frame (replies and pushes alike) before the request's deadline. Any
+    /// failure breaks the connection.
     pub(crate) fn read_frame(&mut self) -> Result<Value> {
         loop {
             match self.decoder.decode(&mut self.rbuf) {
@@ -221,9 +288,19 @@ impl Connection {
                 Ok(None) => {}
                 Err(e) => return Err(self.fail(e, "invalid reply")),
             }
-            if let Err(e) = self.fill() {
-                let e = io_error(e, "response", self.read_timeout);
-                return Err(self.fail(e, "reading a reply failed"));
+            self.arm()?;
+            match self.fill() {
+                Ok(()) => {}
+                // The socket's timeout may end a little before the deadline: re-arm.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) && self.deadline.is_some() => {}
+                Err(e) => {
+                    let e = io_error(e, "response", self.read_timeout);
+                    return Err(self.fail(e, "reading a reply failed"));
+                }
             }
         }
     }
@@ -260,13 +337,23 @@ impl Connection {
         }
     }
 
-    /// Reads one reply, setting aside out-of-band RESP3 pushes (client tracking, ...).
+    /// Reads one reply, setting aside out-of-band pushes (client tracking, ...): a push
+    /// is never a reply, whatever protocol was negotiated.
     fn read_reply(&mut self) -> Result<Value> {
         loop {
             match self.read_frame()? {
-                Value::Push(_) if self.protocol == Protocol::Resp3 => continue,
+                Value::Push(_) => continue,
                 v => return Ok(v),
             }
+        }
+    }
+}
+
+impl Deadline {
+    fn timeout(&self) -> Error {
+        Error::Timeout {
+            what: self.what,
+            after: self.limit,
         }
     }
 }
@@ -290,19 +377,14 @@ fn io_error(e: io::Error, what: &'static str, timeout: Option<Duration>) -> Erro
 impl ConnectionLike for Connection {
     fn req(&mut self, cmd: &Cmd) -> Result<Value> {
         self.check()?;
-        self.set_read_timeout(self.timeout_for(command_table::block_time(cmd)))?;
+        self.start(timing::cmd_timeout(self.response_timeout, cmd));
         self.write_raw(cmd.packed())?;
         self.read_reply()?.into_result()
     }
 
     fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>> {
         self.check()?;
-        let block = pipe
-            .cmds()
-            .iter()
-            .map(command_table::block_time)
-            .fold(BlockTime::NotBlocking, longest);
-        self.set_read_timeout(self.timeout_for(block))?;
+        self.start(timing::pipeline_timeout(self.response_timeout, pipe));
         let mut wbuf = std::mem::take(&mut self.wbuf);
         wbuf.clear();
         pipe.write_packed(&mut wbuf);
@@ -315,14 +397,5 @@ impl ConnectionLike for Connection {
             replies.push(self.read_reply()?);
         }
         Ok(replies)
-    }
-}
-
-fn longest(a: BlockTime, b: BlockTime) -> BlockTime {
-    match (a, b) {
-        (BlockTime::Forever, _) | (_, BlockTime::Forever) => BlockTime::Forever,
-        (BlockTime::For(x), BlockTime::For(y)) => BlockTime::For(x.max(y)),
-        (BlockTime::For(x), _) | (_, BlockTime::For(x)) => BlockTime::For(x),
-        _ => BlockTime::NotBlocking,
     }
 }

@@ -35,7 +35,10 @@ pub use pool::{Pool, PooledConnection};
 pub use pubsub::{Messages, PubSub};
 pub use scan::{Scan, ScanIter};
 pub use source::ConnectionSource;
-pub use transaction::transaction;
+pub use transaction::{
+    transaction, transaction_with_attempts, ExclusiveConnection, WatchedConnection,
+    DEFAULT_MAX_ATTEMPTS,
+};
 
 pub use redis_core::commands;
 pub use redis_core::{

@@ -1,21 +1,19 @@
 //! SCAN, HSCAN, SSCAN and ZSCAN as iterators that follow the cursor to the end.
 //!
-//! The server guarantees every element present for the whole scan is returned at least
-//! once; elements may repeat, and the iterator does not hide repeats (that would need
-//! memory proportional to the keyspace).
+//! The cursor loop is `redis_core::scan::ScanCursor` (shared with the async stream); this
+//! file sends its requests. Elements may repeat (the server's guarantee is "at least once"
+//! for elements present during the whole scan).
 
+use redis_core::scan::ScanCursor;
 use redis_core::{cmd, Cmd, FromValue, Result, ToArgs};
 
-use crate::api::Query;
 use crate::connection::ConnectionLike;
 
 /// Iterator over a cursor-based scan. Errors end the iteration after being returned.
 #[derive(Debug)]
 pub struct ScanIter<'a, C, T> {
     con: &'a mut C,
-    base: Cmd,
-    options: Vec<Vec<u8>>,
-    cursor: Option<Vec<u8>>,
+    scan: ScanCursor,
     batch: std::vec::IntoIter<T>,
 }
 
@@ -27,20 +25,12 @@ impl<C: ConnectionLike, T: FromValue> Iterator for ScanIter<'_, C, T> {
             if let Some(item) = self.batch.next() {
                 return Some(Ok(item));
             }
-            let cursor = self.cursor.take()?;
-            let mut c = self.base.clone();
-            c.arg(&cursor[..]);
-            for o in &self.options {
-                c.arg(&o[..]);
-            }
-            let (next, items): (Vec<u8>, Vec<T>) = match c.query(self.con) {
-                Ok(r) => r,
+            let c = self.scan.next_cmd()?;
+            let reply = self.con.req(&c);
+            match self.scan.on_reply(reply) {
+                Ok(items) => self.batch = items.into_iter(),
                 Err(e) => return Some(Err(e)),
-            };
-            if next != b"0" {
-                self.cursor = Some(next);
             }
-            self.batch = items.into_iter();
         }
     }
 }
@@ -48,9 +38,7 @@ impl<C: ConnectionLike, T: FromValue> Iterator for ScanIter<'_, C, T> {
 fn start<'a, C, T, O: ToArgs>(con: &'a mut C, base: Cmd, options: O) -> ScanIter<'a, C, T> {
     ScanIter {
         con,
-        base,
-        options: options.to_arg_vec(),
-        cursor: Some(b"0".to_vec()),
+        scan: ScanCursor::new(base, options),
         batch: Vec::new().into_iter(),
     }
 }

@@ -1,8 +1,9 @@
 //! The byte stream under a connection: TCP, Unix socket or TLS over TCP.
 //!
 //! Opening one applies every socket-level setting from the config in one place (connect
-//! timeout per resolved address, TCP_NODELAY, keepalive, TLS verification), so the
-//! connection above only sees `Read + Write` and timeouts.
+//! timeout, TLS verification, and the TCP options `redis_core::connect::SocketOptions`
+//! describes: TCP_NODELAY, keepalive, TCP_USER_TIMEOUT), so the connection above only sees
+//! `Read + Write` and timeouts.
 
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -10,6 +11,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
+use redis_core::connect::SocketOptions;
 use redis_core::{Addr, Config, Error, Result};
 
 /// An open socket.
@@ -94,11 +96,7 @@ fn connect_tcp(host: &str, port: u16, config: &Config) -> Result<TcpStream> {
     for addr in (host, port).to_socket_addrs()? {
         match TcpStream::connect_timeout(&addr, config.connect_timeout) {
             Ok(s) => {
-                s.set_nodelay(config.tcp_nodelay)?;
-                if let Some(idle) = config.tcp_keepalive {
-                    let ka = socket2::TcpKeepalive::new().with_time(idle);
-                    socket2::SockRef::from(&s).set_tcp_keepalive(&ka)?;
-                }
+                SocketOptions::from_config(config).apply(socket2::SockRef::from(&s))?;
                 return Ok(s);
             }
             Err(e) if e.kind() == io::ErrorKind::TimedOut => {
@@ -146,5 +144,30 @@ impl Write for Stream {
             Stream::Unix(s) => s.flush(),
             Stream::Tls(s) => s.flush(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shared TCP options reach the socket: keepalive, and TCP_USER_TIMEOUT where
+    /// the OS has it (a plain local listener; no server needed to read socket options).
+    #[test]
+    fn tcp_options_are_applied() -> Result<()> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let mut config = Config::new(Addr::tcp("127.0.0.1", port));
+        config.response_timeout = Duration::from_secs(7);
+        let stream = Stream::connect(&config)?;
+        let Some(tcp) = stream.tcp() else {
+            return Err(Error::InvalidConfig("expected a TCP stream".into()));
+        };
+        let sock = socket2::SockRef::from(tcp);
+        assert!(sock.keepalive()?);
+        assert!(sock.tcp_nodelay()?);
+        #[cfg(target_os = "linux")]
+        assert_eq!(sock.tcp_user_timeout()?, Some(Duration::from_secs(10)));
+        Ok(())
     }
 }
