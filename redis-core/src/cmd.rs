@@ -3,7 +3,11 @@
 //! A `Cmd` keeps its arguments already in RESP form (`$len\r\ndata\r\n` each) in one buffer,
 //! with room reserved in front for the `*argc\r\n` header, which is rewritten as arguments
 //! are added. Sending a command is then one borrowed slice: no second encoding pass and no
-//! second copy of a large argument.
+//! second copy of a large argument. The buffer is shared on clone (copy on write), so a
+//! task can hand a borrowed command's bytes to another task ([`Cmd::packed_bytes`])
+//! without copying a large payload.
+
+use std::sync::Arc;
 
 use crate::types::{ArgSink, ToArgs};
 
@@ -13,7 +17,7 @@ const HEADER_ROOM: usize = 24;
 /// A Redis command: its name followed by arguments.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Cmd {
-    buf: Vec<u8>,
+    buf: Arc<Vec<u8>>,
     start: usize,
     argc: usize,
 }
@@ -43,7 +47,7 @@ impl Cmd {
         let mut buf = Vec::with_capacity(HEADER_ROOM + bytes);
         buf.resize(HEADER_ROOM, 0);
         let mut c = Cmd {
-            buf,
+            buf: Arc::new(buf),
             start: HEADER_ROOM,
             argc: 0,
         };
@@ -77,7 +81,17 @@ impl Cmd {
     /// The encoded command as shared bytes, without copying (for handing it to another
     /// task).
     pub fn into_packed(self) -> bytes::Bytes {
-        bytes::Bytes::from(self.buf).slice(self.start..)
+        match Arc::try_unwrap(self.buf) {
+            Ok(buf) => bytes::Bytes::from(buf).slice(self.start..),
+            Err(shared) => bytes::Bytes::from_owner(SharedBuf(shared)).slice(self.start..),
+        }
+    }
+
+    /// The encoded command as shared bytes, without copying the buffer: the bytes share
+    /// it with this `Cmd` (a later `arg` on the command copies it first). Worth it for
+    /// large commands; for a few bytes, copying `packed()` is as cheap.
+    pub fn packed_bytes(&self) -> bytes::Bytes {
+        bytes::Bytes::from_owner(SharedBuf(Arc::clone(&self.buf))).slice(self.start..)
     }
 
     /// The arguments (name first), as byte slices.
@@ -104,11 +118,21 @@ impl Cmd {
         let d = digits.format(self.argc).as_bytes();
         let len = d.len() + 3;
         let start = HEADER_ROOM - len;
-        self.buf[start] = b'*';
-        self.buf[start + 1..start + 1 + d.len()].copy_from_slice(d);
-        self.buf[HEADER_ROOM - 2] = b'\r';
-        self.buf[HEADER_ROOM - 1] = b'\n';
+        let buf = Arc::make_mut(&mut self.buf);
+        buf[start] = b'*';
+        buf[start + 1..start + 1 + d.len()].copy_from_slice(d);
+        buf[HEADER_ROOM - 2] = b'\r';
+        buf[HEADER_ROOM - 1] = b'\n';
         self.start = start;
+    }
+}
+
+/// A command buffer shared with the bytes handed out by [`Cmd::packed_bytes`].
+struct SharedBuf(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBuf {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
     }
 }
 
@@ -116,12 +140,14 @@ impl ArgSink for Cmd {
     fn push_arg(&mut self, arg: &[u8]) {
         let mut digits = itoa::Buffer::new();
         let d = digits.format(arg.len()).as_bytes();
-        self.buf.reserve(arg.len() + d.len() + 5);
-        self.buf.push(b'$');
-        self.buf.extend_from_slice(d);
-        self.buf.extend_from_slice(b"\r\n");
-        self.buf.extend_from_slice(arg);
-        self.buf.extend_from_slice(b"\r\n");
+        // Copy on write: only when packed bytes handed out earlier still share the buffer.
+        let buf = Arc::make_mut(&mut self.buf);
+        buf.reserve(arg.len() + d.len() + 5);
+        buf.push(b'$');
+        buf.extend_from_slice(d);
+        buf.extend_from_slice(b"\r\n");
+        buf.extend_from_slice(arg);
+        buf.extend_from_slice(b"\r\n");
         self.argc += 1;
         self.write_header();
     }
@@ -178,6 +204,13 @@ mod tests {
             big.arg(i);
         }
         assert!(big.packed().starts_with(b"*13\r\n$4\r\nMSET\r\n"));
+        let mut shared = cmd("SET");
+        shared.arg("k");
+        let sent = shared.packed_bytes();
+        assert_eq!(&sent[..], shared.packed());
+        shared.arg("v"); // copies: the bytes handed out do not change
+        assert_eq!(&sent[..], b"*2\r\n$3\r\nSET\r\n$1\r\nk\r\n");
+        assert_eq!(shared.clone().into_packed(), shared.packed());
         assert_eq!(
             format!("{:?}", cmd("AUTH").with("secret")),
             "Cmd { name: \"AUTH\", argc: 2 }"
