@@ -3,11 +3,12 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use redis_core::{Config, Error, IntoConfig, Result};
+use redis_core::{Config, ConnectionEvent, Error, IntoConfig, Result};
+use tokio::sync::broadcast;
 
 use crate::dedicated::DedicatedConnection;
 use crate::managed::ManagedConnection;
-use crate::multiplexed::Connection;
+use crate::multiplexed::{Connection, Sinks};
 use crate::pubsub::{PubSub, PubSubOptions};
 
 /// Opens connections to one server. Clone it freely; it holds no socket.
@@ -15,7 +16,11 @@ use crate::pubsub::{PubSub, PubSubOptions};
 pub struct Client {
     config: Arc<Config>,
     queue: usize,
+    events: broadcast::Sender<ConnectionEvent>,
 }
+
+/// Connection events buffered for a slow subscriber before it lags.
+const EVENT_CAPACITY: usize = 256;
 
 impl Client {
     /// Validates a URL (`redis://...`, `rediss://...`, `unix:///...`) or takes a
@@ -24,6 +29,7 @@ impl Client {
         Ok(Client {
             config: Arc::new(config.into_config()?),
             queue: 4096,
+            events: broadcast::channel(EVENT_CAPACITY).0,
         })
     }
 
@@ -39,16 +45,32 @@ impl Client {
         &self.config
     }
 
+    /// Subscribes to the life events of the multiplexed connections this client (and
+    /// its clones) opens from now on: connected, disconnected with the cause, unresponsive
+    /// (a stalled link about to be dropped). For a topology manager or a health check;
+    /// 256 events are buffered, and a subscriber that falls behind gets
+    /// `RecvError::Lagged(n)` with the number it lost.
+    pub fn events(&self) -> broadcast::Receiver<ConnectionEvent> {
+        self.events.subscribe()
+    }
+
     /// Opens a multiplexed connection: clone it to share one socket among many tasks.
     /// Connection-level failures are retried following `config.connect_backoff`.
     pub async fn get_connection(&self) -> Result<Connection> {
-        self.retrying(|| Connection::open(&self.config, self.queue))
+        let sinks = self.sinks();
+        self.retrying(|| Connection::open(&self.config, self.queue, sinks.clone()))
             .await
     }
 
-    /// One attempt at a multiplexed connection (the managed handle does its own retrying).
-    pub(crate) async fn get_connection_once(&self) -> Result<Connection> {
-        Connection::open(&self.config, self.queue).await
+    /// A new push sink, with this client's event channel.
+    pub(crate) fn sinks(&self) -> Sinks {
+        Sinks::new(self.events.clone())
+    }
+
+    /// One attempt at a multiplexed connection (the managed handle does its own retrying
+    /// and keeps one push sink across its sockets).
+    pub(crate) async fn get_connection_once(&self, sinks: Sinks) -> Result<Connection> {
+        Connection::open(&self.config, self.queue, sinks).await
     }
 
     /// Opens a connection for one caller at a time (WATCH transactions, blocking
@@ -61,8 +83,11 @@ impl Client {
     /// Opens a multiplexed connection that replaces its socket in the background when it
     /// fails, and retries a request only when that is safe.
     pub async fn get_managed_connection(&self) -> Result<ManagedConnection> {
-        let first = self.get_connection().await?;
-        Ok(ManagedConnection::new(self.clone(), first))
+        let sinks = self.sinks();
+        let first = self
+            .retrying(|| Connection::open(&self.config, self.queue, sinks.clone()))
+            .await?;
+        Ok(ManagedConnection::new(self.clone(), first, sinks))
     }
 
     /// Opens a pub/sub connection with default options (1024-message buffer, lag events

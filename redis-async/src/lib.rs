@@ -46,8 +46,9 @@ pub use transaction::transaction;
 
 pub use redis_core::commands;
 pub use redis_core::{
-    cmd, pipe, Addr, Backoff, Cmd, Config, Error, FromValue, LockErrorKind, Msg, MsgKind, Pipeline,
-    Protocol, Result, Script, ScriptInvocation, ServerError, ServerErrorKind, ToArgs, Value,
+    cmd, pipe, Addr, Backoff, Cmd, Config, ConnectionEvent, Error, FromValue, LockErrorKind, Msg,
+    MsgKind, Pipeline, Protocol, Result, Script, ScriptInvocation, ServerError, ServerErrorKind,
+    ToArgs, Value,
 };
 
 /// Everything a typical program needs: `use redis_async::prelude::*;`.
