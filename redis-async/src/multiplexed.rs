@@ -258,7 +258,14 @@ impl Connection {
     /// A dedicated connection for a blocking command: an idle one kept from earlier, or a
     /// new one.
     async fn blocking_connection(&self) -> Result<DedicatedConnection> {
-        let idle = self.blocking_pool().pop();
+        let idle = loop {
+            let Some(mut con) = self.blocking_pool().pop() else {
+                break None;
+            };
+            if is_quiet(&mut con) {
+                break Some(con);
+            } // else closed by the server while idle (timeout, restart): drop it
+        };
         let mut con = match idle {
             Some(con) => con,
             None => DedicatedConnection::open(&self.shared.config).await?,
@@ -288,6 +295,16 @@ impl Connection {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// True when an idle dedicated connection has nothing to read. With no request in flight,
+/// anything readable (end of file, an error, stray bytes) means the server closed it or
+/// it is out of step, and it must not run the next blocking command. One non-blocking
+/// poll, no wait.
+fn is_quiet(con: &mut DedicatedConnection) -> bool {
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let read = std::pin::pin!(con.io.read_buf(&mut con.rbuf));
+    read.poll(&mut cx).is_pending()
 }
 
 fn not_sent() -> Error {

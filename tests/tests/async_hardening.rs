@@ -632,3 +632,34 @@ async fn events_report_connects_and_disconnects_with_their_cause() {
     );
     assert_eq!(managed.generation(), 2);
 }
+
+/// The dedicated connection kept for blocking commands may be closed by the server while
+/// idle; the next blocking command must not fail on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_blocking_connection_closed_while_idle_is_not_reused() {
+    let server = RedisServer::start();
+    let client = Client::open(server.config()).unwrap();
+    let mut con = client.get_connection().await.unwrap();
+    let list = unique_key("idle");
+    let r: Option<(String, String)> = con.blpop(&list, 0.05).await.unwrap();
+    assert_eq!(r, None);
+    // Kill the connection that ran the BLPOP (now idle and kept by the handle).
+    let clients: String = cmd("CLIENT").with("LIST").query(&mut con).await.unwrap();
+    let id = clients
+        .lines()
+        .find(|l| l.contains("cmd=blpop"))
+        .and_then(|l| l.split_whitespace().find_map(|f| f.strip_prefix("id=")))
+        .unwrap_or_else(|| panic!("no BLPOP connection in {clients}"))
+        .to_owned();
+    let killed: i64 = cmd("CLIENT")
+        .with("KILL")
+        .with("ID")
+        .with(&id)
+        .query(&mut con)
+        .await
+        .unwrap();
+    assert_eq!(killed, 1);
+    tokio::time::sleep(Duration::from_millis(50)).await; // let the close reach us
+    let r: Option<(String, String)> = con.blpop(&list, 0.05).await.unwrap();
+    assert_eq!(r, None);
+}
