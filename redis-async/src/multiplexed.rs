@@ -56,7 +56,7 @@ use crate::dedicated::{pipeline_block, timeout_for, DedicatedConnection};
 use crate::stream::Stream;
 
 /// Requests bigger than this are written from their own buffer instead of being copied
-/// into the batch buffer (and a borrowed command this big is shared, not copied).
+/// into the batch buffer.
 const BIG_REQUEST: usize = 64 * 1024;
 
 /// Bytes of small requests gathered into one batch.
@@ -373,12 +373,10 @@ impl ConnectionLike for Connection {
             self.keep_blocking_connection(con);
             return r;
         }
-        let bytes = if cmd.packed().len() >= BIG_REQUEST {
-            cmd.packed_bytes() // shared with the caller's command, not copied
-        } else {
-            Bytes::copy_from_slice(cmd.packed())
-        };
-        self.send_one(bytes).await
+        // A large command's bytes are shared with the caller's `Cmd`, not copied: a
+        // 100 MiB SET holds its payload twice (the caller's data and the command), as in
+        // the blocking client, not three times.
+        self.send_one(cmd.packed_bytes()).await
     }
 
     async fn req_owned(&mut self, cmd: Cmd) -> Result<Value> {
