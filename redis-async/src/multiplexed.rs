@@ -30,7 +30,8 @@
 //! [`crate::ManagedConnection`] replaces it.
 //!
 //! A shared socket must keep the same state for every caller, so commands that change it
-//! (WATCH/MULTI/EXEC, SELECT, HELLO, AUTH, RESET, CLIENT TRACKING/REPLY, SUBSCRIBE, MONITOR)
+//! (WATCH/MULTI/EXEC, SELECT, HELLO, AUTH, RESET, CLIENT TRACKING/REPLY, SUBSCRIBE, MONITOR,
+//! QUIT)
 //! are refused, and blocking commands (BLPOP, XREAD BLOCK, WAIT, ...) run on a dedicated
 //! connection the handle keeps for them, so they never stall the other callers.
 
@@ -340,6 +341,8 @@ pub(crate) fn check_shareable(cmd: &Cmd) -> Result<()> {
         "SUNSUBSCRIBE",
     ]) {
         "use get_pubsub()"
+    } else if is(&["QUIT"]) {
+        "drop the handle (the socket closes when the last clone is dropped)"
     } else if is(&["MONITOR", "SYNC", "PSYNC"])
         || (name.eq_ignore_ascii_case(b"CLIENT")
             && cmd.arg_at(1).is_some_and(|s| {

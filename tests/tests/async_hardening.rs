@@ -147,7 +147,7 @@ async fn shared_connections_refuse_state_changing_commands_and_name_the_alternat
     let client = Client::open(server.config()).unwrap();
     let mut con = client.get_connection().await.unwrap();
     let mut managed = client.get_managed_connection().await.unwrap();
-    let cases: [(&[&str], &str); 16] = [
+    let cases: [(&[&str], &str); 17] = [
         (&["WATCH", "k"], "DedicatedConnection"),
         (&["unwatch"], "DedicatedConnection"),
         (&["MULTI"], "DedicatedConnection"),
@@ -164,6 +164,7 @@ async fn shared_connections_refuse_state_changing_commands_and_name_the_alternat
         (&["SSUBSCRIBE", "ch"], "get_pubsub"),
         (&["UNSUBSCRIBE"], "get_pubsub"),
         (&["MONITOR"], "DedicatedConnection"),
+        (&["QUIT"], "drop the handle"),
     ];
     for (args, hint) in cases {
         assert_refused(&mut con, args, hint).await;
