@@ -635,7 +635,9 @@ impl Driver {
         } else {
             Vec::with_capacity(req.replies.min(1024))
         };
-        let deadline = req.limit.map(|l| now + l);
+        // An eighth of the limit after the caller's own timer: the caller sees its own
+        // `Timeout`, and the link is dropped just after.
+        let deadline = req.limit.map(|l| now + l + l / 8);
         if let Some(d) = deadline {
             // Only a handle with a shorter timeout than the watchdog's current period
             // moves it; in the usual case this is one comparison.
