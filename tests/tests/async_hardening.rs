@@ -709,3 +709,47 @@ async fn a_large_borrowed_command_is_not_copied_to_the_driver() {
         "peak grew {ratio:.2}x the payload: a copy was made"
     );
 }
+
+/// The push sink of a managed handle outlives its sockets: a subscriber taken before a
+/// reconnect still gets the pushes of the replacement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_managed_push_subscriber_keeps_receiving_after_a_reconnect() {
+    let push = |n: &str| format!(">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\n{n}\r\n");
+    let peer = FakePeer::start(vec![
+        FakeStep::expect_command(&["PING"]),
+        FakeStep::send(push("a") + "+PONG\r\n"),
+        FakeStep::Close,
+        FakeStep::Accept,
+        FakeStep::expect_command(&["PING"]),
+        FakeStep::send(push("b") + "+PONG\r\n"),
+    ]);
+    let mut config = peer.config();
+    config.set_lib_info = false;
+    let managed = Client::open(config)
+        .unwrap()
+        .get_managed_connection()
+        .await
+        .unwrap();
+    let mut pushes = managed.pushes();
+    let mut con = managed.clone();
+    let pong: String = con.ping().await.unwrap();
+    assert_eq!(pong, "PONG");
+    // The peer closes the first socket; PING is read-only, so it is retried on the next.
+    let pong: String = con.ping().await.unwrap();
+    assert_eq!(pong, "PONG");
+    assert_eq!(managed.generation(), 2);
+    for key in ["a", "b"] {
+        let got = tokio::time::timeout(Duration::from_secs(5), pushes.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let Value::Push(parts) = got else {
+            panic!("not a push: {got:?}")
+        };
+        assert_eq!(
+            parts[1],
+            Value::Array(vec![Value::BulkString(bytes::Bytes::from(key))])
+        );
+    }
+    peer.wait_done().unwrap();
+}
