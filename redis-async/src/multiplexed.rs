@@ -24,9 +24,9 @@
 //! made no progress for `write_timeout`, the driver fails the link. The watchdog is one
 //! timer per connection, checked when it fires, never one per request.
 //!
-//! When the socket fails, every request staged for the socket gets
-//! `Error::MayHaveExecuted` with the real cause inside, every request still in the
-//! channel gets `Error::Broken` (never sent, safe to retry), and the handle is dead;
+//! When the socket fails, every request of which at least one byte was handed to the
+//! socket gets `Error::MayHaveExecuted` with the real cause inside, every other one gets
+//! `Error::Broken` (never sent, safe to retry), and the handle is dead;
 //! [`crate::ManagedConnection`] replaces it.
 //!
 //! A shared socket must keep the same state for every caller, so commands that change it
@@ -96,6 +96,8 @@ struct Request {
 }
 
 struct InFlight {
+    /// Where its bytes start in the connection's output stream (bytes staged before it).
+    offset: u64,
     left: usize,
     values: Vec<Value>,
     /// When the link counts as stalled if this is still the oldest request unanswered.
@@ -177,6 +179,8 @@ impl Connection {
             big_pos: 0,
             flush: false,
             write_blocked: None,
+            staged: 0,
+            written: 0,
             watchdog: Box::pin(tokio::time::sleep(config.response_timeout)),
             addr: config.addr.clone(),
             response_timeout: config.response_timeout,
@@ -430,6 +434,10 @@ struct Driver {
     flush: bool,
     /// Since when a write has been waiting for room in the socket.
     write_blocked: Option<Instant>,
+    /// Bytes staged and bytes handed to the socket since the connection opened: a request
+    /// whose offset is at or past `written` was never sent.
+    staged: u64,
+    written: u64,
     watchdog: Pin<Box<Sleep>>,
     addr: Addr,
     response_timeout: Duration,
@@ -494,9 +502,12 @@ impl Driver {
             Some(e) => {
                 let cause = e.to_string();
                 for slot in self.inflight.drain(..) {
-                    let _ = slot
-                        .tx
-                        .send(Err(Error::MayHaveExecuted(Box::new(e.replicate()))));
+                    let err = if slot.offset >= self.written {
+                        not_sent() // not one byte reached the socket: safe to retry
+                    } else {
+                        Error::MayHaveExecuted(Box::new(e.replicate()))
+                    };
+                    let _ = slot.tx.send(Err(err));
                 }
                 cause
             }
@@ -564,6 +575,7 @@ impl Driver {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(n)) => {
                     self.write_blocked = None;
+                    self.written += n as u64;
                     match self.big.front() {
                         Some((at, bytes)) if self.wpos >= *at => {
                             self.big_pos += n;
@@ -646,12 +658,14 @@ impl Driver {
             }
         }
         self.inflight.push_back(InFlight {
+            offset: self.staged,
             left: req.replies,
             values,
             deadline,
             tx: req.tx,
         });
         self.flush = true;
+        self.staged += req.bytes.len() as u64;
         if req.bytes.len() >= BIG_REQUEST {
             self.big.push_back((self.wbuf.len(), req.bytes));
         } else {

@@ -753,3 +753,35 @@ async fn a_managed_push_subscriber_keeps_receiving_after_a_reconnect() {
     }
     peer.wait_done().unwrap();
 }
+
+/// A request staged behind a write that never completed did not reach the server: it is
+/// reported as never sent (`Broken`, safe to retry), not as possibly executed.
+#[tokio::test(flavor = "current_thread")]
+async fn a_request_behind_a_stuck_write_is_reported_as_never_sent() {
+    let server = RedisServer::start();
+    let proxy = Proxy::start(&server.addr());
+    let mut config = via(&server, &proxy);
+    config.response_timeout = Duration::from_secs(60);
+    config.write_timeout = Duration::from_millis(300);
+    let client = Client::open(config).unwrap();
+    let con = client.get_connection().await.unwrap();
+    let (mut a, mut b) = (con.clone(), con.clone());
+    let _: String = a.ping().await.unwrap();
+    proxy.blackhole(true); // an atomic flag: fine on this single-threaded runtime
+    let big = vec![b'w'; 64 << 20];
+    // One runtime thread: both requests are queued before the driver runs, so they are
+    // staged in the same batch, the ECHO behind the SET.
+    let set = cmd("SET").with("big").with(&big[..]);
+    let echo = cmd("ECHO").with("behind");
+    let (set, echo) = tokio::time::timeout(Duration::from_secs(30), async {
+        tokio::join!(set.query::<()>(&mut a), echo.query::<String>(&mut b))
+    })
+    .await
+    .expect("the stuck write was never cut");
+    assert!(
+        matches!(&set, Err(Error::MayHaveExecuted(c)) if matches!(**c, Error::Timeout { what: "write", .. })),
+        "{set:?}"
+    );
+    assert!(matches!(echo, Err(Error::Broken(_))), "{echo:?}");
+    proxy.blackhole(false);
+}
