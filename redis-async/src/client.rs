@@ -3,11 +3,12 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use redis_core::{Config, IntoConfig, Result};
+use redis_core::{Config, ConnectionEvent, IntoConfig, Result};
+use tokio::sync::broadcast;
 
 use crate::dedicated::DedicatedConnection;
 use crate::managed::ManagedConnection;
-use crate::multiplexed::Connection;
+use crate::multiplexed::{Connection, Sinks};
 use crate::pubsub::{PubSub, PubSubOptions};
 use crate::source::ConnectionSource;
 
@@ -18,7 +19,11 @@ pub struct Client {
     config: Arc<Config>,
     source: Arc<dyn ConnectionSource>,
     queue: usize,
+    events: broadcast::Sender<ConnectionEvent>,
 }
+
+/// Connection events buffered for a slow subscriber before it lags.
+const EVENT_CAPACITY: usize = 256;
 
 impl Client {
     /// Validates a URL (`redis://...`, `rediss://...`, `unix:///...`) or takes a
@@ -29,6 +34,7 @@ impl Client {
             source: config.clone(),
             config,
             queue: 4096,
+            events: broadcast::channel(EVENT_CAPACITY).0,
         })
     }
 
@@ -40,6 +46,7 @@ impl Client {
             config: Arc::new(config),
             source,
             queue: 4096,
+            events: broadcast::channel(EVENT_CAPACITY).0,
         }
     }
 
@@ -60,16 +67,33 @@ impl Client {
         &self.config
     }
 
+    /// Subscribes to the life events of the multiplexed connections this client (and
+    /// its clones) opens from now on: connected, disconnected with the cause, unresponsive
+    /// (a stalled link about to be dropped). For a topology manager or a health check;
+    /// 256 events are buffered, and a subscriber that falls behind gets
+    /// `RecvError::Lagged(n)` with the number it lost.
+    pub fn events(&self) -> broadcast::Receiver<ConnectionEvent> {
+        self.events.subscribe()
+    }
+
     /// Opens a multiplexed connection: clone it to share one socket among many tasks.
     /// Connection-level failures are retried following `config.connect_backoff`.
     pub async fn get_connection(&self) -> Result<Connection> {
-        self.retrying(|| self.get_connection_once()).await
+        let sinks = self.sinks();
+        self.retrying(|| self.get_connection_once(sinks.clone()))
+            .await
     }
 
-    /// One attempt at a multiplexed connection (the managed handle does its own retrying).
-    pub(crate) async fn get_connection_once(&self) -> Result<Connection> {
+    /// A new push sink, with this client's event channel.
+    pub(crate) fn sinks(&self) -> Sinks {
+        Sinks::new(self.events.clone())
+    }
+
+    /// One attempt at a multiplexed connection (the managed handle does its own retrying
+    /// and keeps one push sink across its sockets).
+    pub(crate) async fn get_connection_once(&self, sinks: Sinks) -> Result<Connection> {
         let target = self.source.target().await?;
-        Connection::open(&target, self.queue)
+        Connection::open(&target, self.queue, sinks)
             .await
             .inspect_err(|e| self.source.failed(target.addr(), e))
     }
@@ -89,8 +113,11 @@ impl Client {
     /// Opens a multiplexed connection that replaces its socket in the background when it
     /// fails, and retries a request only when that is safe.
     pub async fn get_managed_connection(&self) -> Result<ManagedConnection> {
-        let first = self.get_connection().await?;
-        Ok(ManagedConnection::new(self.clone(), first))
+        let sinks = self.sinks();
+        let first = self
+            .retrying(|| self.get_connection_once(sinks.clone()))
+            .await?;
+        Ok(ManagedConnection::new(self.clone(), first, sinks))
     }
 
     /// Opens a pub/sub connection with default options (1024-message buffer, lag events

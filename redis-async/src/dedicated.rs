@@ -134,6 +134,9 @@ impl DedicatedConnection {
         }
     }
 
+    /// Reads the next reply. A push frame (`>`) is never a reply, whatever protocol the
+    /// handshake chose: the user may have sent `HELLO 3` and `CLIENT TRACKING ON` on this
+    /// connection, and an invalidation may come before any reply.
     async fn read_reply(&mut self) -> Result<Value> {
         loop {
             match self.read_frame().await? {

@@ -2,11 +2,18 @@
 //!
 //! - [`Connection`]: multiplexed, cheap to clone, shared by many tasks; one driver task
 //!   owns the socket, coalesces waiting requests into one write and matches replies in
-//!   order. Dropping a request's future only loses that request's reply.
-//! - [`ManagedConnection`]: a `Connection` that reconnects in the background and retries
-//!   a failed request only when it was never written or cannot apply twice.
-//! - [`DedicatedConnection`]: one caller at a time, for WATCH transactions and blocking
-//!   commands.
+//!   order. Dropping a request's future only loses that request's reply. It refuses
+//!   commands that change connection state (WATCH/MULTI/EXEC, SELECT, HELLO, AUTH, RESET,
+//!   CLIENT TRACKING/REPLY, SUBSCRIBE, MONITOR), runs blocking commands (BLPOP, XREAD
+//!   BLOCK, WAIT) on dedicated connections it keeps for them, hands push frames to
+//!   [`Connection::pushes`], and drops a link whose oldest request is overdue.
+//! - [`ManagedConnection`]: a `Connection` that reconnects in the background (also after
+//!   a timeout) and retries a failed request only when it was never written or cannot
+//!   change data (reads); idempotent writes only with `Config::retry_idempotent_writes`.
+//! - [`DedicatedConnection`]: one caller at a time, for WATCH transactions, SELECT and
+//!   other connection state.
+//! - [`Client::events`]: connected / disconnected / unresponsive events of the
+//!   connections a client opens, for topology managers and health checks.
 //! - [`PubSub`]: subscriptions as a `Stream`, with a bounded buffer and explicit overflow.
 //!
 //! Commands, conversions, errors and configuration come from `redis-core`, and the typed
@@ -51,9 +58,9 @@ pub use transaction::{
 
 pub use redis_core::commands;
 pub use redis_core::{
-    cmd, pipe, Addr, Backoff, Cmd, Config, Error, FromValue, LockErrorKind, Msg, MsgKind, Pipeline,
-    Protocol, Result, Role, Script, ScriptInvocation, ServerError, ServerErrorKind, Target, ToArgs,
-    Value,
+    cmd, pipe, Addr, Backoff, Cmd, Config, ConnectionEvent, Error, FromValue, LockErrorKind, Msg,
+    MsgKind, Pipeline, Protocol, Result, Role, Script, ScriptInvocation, ServerError,
+    ServerErrorKind, Target, ToArgs, Value,
 };
 
 /// A serde value stored as JSON text: `con.set("k", Json(&v))`, `let Json(v): Json<T> =

@@ -5,21 +5,29 @@
 //! the handshake; callers wait for it (within the connect limits) instead of failing.
 //!
 //! A request that failed with the socket is retried on the new connection only when that
-//! cannot apply it twice: it was never written (`Error::Broken`), or the command table says
-//! it is read-only or idempotent. Otherwise the caller gets `Error::MayHaveExecuted`: an
-//! `INCR` is never applied twice by a retry. Timeouts are returned as they are (the server
-//! may just be slow; the connection stays).
+//! cannot change data twice: it was never written (`Error::Broken`), or the command table
+//! says it cannot change data (reads, `PING`); idempotent-looking writes (`SET`, `DEL`)
+//! only with `Config::retry_idempotent_writes`. Otherwise the caller gets
+//! `Error::MayHaveExecuted` with the real cause inside: an `INCR` is never applied twice,
+//! and a `SET` never overwrites a value another client wrote in between.
+//!
+//! A request that times out is returned as `Error::Timeout`, and the socket is dropped
+//! (the next caller gets a fresh one): a link that leaves a request unanswered past its
+//! limit is stalled or half-open far more often than merely slow, and every other caller
+//! of the socket would wait behind it. Blocking commands run on their own dedicated
+//! connections (see [`Connection`]), so their waits never count against the shared socket.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use redis_core::command_table;
+use redis_core::command_table::{self, BlockTime};
 use redis_core::{Cmd, Error, Pipeline, Result, Value};
-use tokio::sync::Notify;
+use tokio::sync::{broadcast, Notify};
 
 use crate::api::ConnectionLike;
 use crate::client::{is_transient, Client};
-use crate::multiplexed::Connection;
+use crate::dedicated::pipeline_block;
+use crate::multiplexed::{Connection, Sinks};
 
 /// A self-healing handle; clone it freely.
 #[derive(Clone, Debug)]
@@ -30,6 +38,8 @@ pub struct ManagedConnection {
 #[derive(Debug)]
 struct Shared {
     client: Client,
+    /// One push sink for every socket this handle opens.
+    sinks: Sinks,
     state: Mutex<State>,
     changed: Notify,
 }
@@ -44,10 +54,11 @@ struct State {
 }
 
 impl ManagedConnection {
-    pub(crate) fn new(client: Client, con: Connection) -> ManagedConnection {
+    pub(crate) fn new(client: Client, con: Connection, sinks: Sinks) -> ManagedConnection {
         ManagedConnection {
             shared: Arc::new(Shared {
                 client,
+                sinks,
                 state: Mutex::new(State {
                     generation: 1,
                     con: Some(con),
@@ -63,6 +74,12 @@ impl ManagedConnection {
     /// How many times the socket has been replaced (1 = the original).
     pub fn generation(&self) -> u64 {
         self.shared.lock().generation
+    }
+
+    /// Subscribes to the push frames of this handle's sockets, the current one and every
+    /// replacement; see [`Connection::pushes`].
+    pub fn pushes(&self) -> broadcast::Receiver<Value> {
+        self.shared.sinks.pushes.subscribe()
     }
 
     /// The live connection, waiting for a reconnect when there is none.
@@ -115,9 +132,11 @@ impl ManagedConnection {
     }
 
     async fn send(&self, req: Request<'_>) -> Result<Vec<Value>> {
-        let retry_safe = match req {
-            Request::One(cmd) => command_table::is_retry_safe(cmd),
-            Request::Many(pipe) => pipe.cmds().iter().all(command_table::is_retry_safe),
+        let writes = self.shared.client.config().retry_idempotent_writes;
+        let safe = |cmd: &Cmd| command_table::is_retry_safe(cmd, writes);
+        let (retry_safe, block) = match req {
+            Request::One(cmd) => (safe(cmd), command_table::block_time(cmd)),
+            Request::Many(pipe) => (pipe.cmds().iter().all(safe), pipeline_block(pipe)),
         };
         let retries = self.shared.client.config().connect_backoff.max_retries;
         let mut attempt = 0;
@@ -128,8 +147,15 @@ impl ManagedConnection {
                 Request::Many(pipe) => con.req_pipeline(pipe).await,
             };
             match result {
-                Err(e @ (Error::Broken(_) | Error::MayHaveExecuted(_))) => {
+                Err(e @ Error::Timeout { .. }) if block == BlockTime::NotBlocking => {
+                    // Stalled or half-open: the next caller gets a fresh socket.
                     self.invalidate(generation);
+                    return Err(e);
+                }
+                Err(e @ (Error::Broken(_) | Error::MayHaveExecuted(_))) => {
+                    if con.is_dead() {
+                        self.invalidate(generation);
+                    }
                     let never_sent = matches!(e, Error::Broken(_));
                     if (never_sent || retry_safe) && attempt < retries {
                         attempt += 1;
@@ -160,7 +186,7 @@ impl Shared {
 async fn reconnect(shared: Arc<Shared>) {
     let result = shared
         .client
-        .retrying(|| shared.client.get_connection_once())
+        .retrying(|| shared.client.get_connection_once(shared.sinks.clone()))
         .await;
     {
         let mut st = shared.lock();

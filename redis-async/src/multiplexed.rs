@@ -2,39 +2,73 @@
 //!
 //! One driver task owns the socket. Callers hand it requests through a bounded channel
 //! (which pushes back when full) and wait on a oneshot for their replies. The driver
-//! writes every request it finds waiting in one `write_all` (auto-pipelining) and matches
+//! writes every request it finds waiting in one batch (auto-pipelining) and matches
 //! replies to requests in order.
+//!
+//! The driver is one poll loop over four sources: write progress, reads, new requests and
+//! a watchdog timer. It reads while a write is blocked, so a pipeline larger than both
+//! socket buffers cannot deadlock against a server that is waiting for its replies to be
+//! read. New requests are taken only once the previous batch is written (back-pressure
+//! through the bounded channel).
 //!
 //! Cancellation safety comes from that shape: a caller that drops its future (timeout,
 //! `select!`, abort) only drops its oneshot receiver. If the request was not written yet,
 //! the driver sees the closed oneshot and never sends it; if it was written, the driver
 //! still reads its reply in turn and throws it away. No reply can reach another caller,
 //! because replies are only ever matched to the slot at the front of the in-flight queue.
+//! A push frame (`>`: client tracking, sharded pub/sub) is never a reply, whatever the
+//! protocol: it goes to the push sink ([`Connection::pushes`]).
 //!
-//! When the socket fails, every written request gets an error saying it may have executed,
-//! every unwritten one gets `Error::Broken` (never sent, safe to retry), and the handle is
-//! dead; [`crate::ManagedConnection`] replaces it.
+//! A stalled link is not kept: when the oldest request in flight has waited past its own
+//! limit (the response timeout, plus the block time of a blocking command), or a write
+//! made no progress for `write_timeout`, the driver fails the link. The watchdog is one
+//! timer per connection, checked when it fires, never one per request.
+//!
+//! When the socket fails, every request of which at least one byte was handed to the
+//! socket gets `Error::MayHaveExecuted` with the real cause inside, every other one gets
+//! `Error::Broken` (never sent, safe to retry), and the handle is dead;
+//! [`crate::ManagedConnection`] replaces it.
+//!
+//! A shared socket must keep the same state for every caller, so commands that change it
+//! (WATCH/MULTI/EXEC, SELECT, HELLO, AUTH, RESET, CLIENT TRACKING/REPLY, SUBSCRIBE, MONITOR,
+//! QUIT)
+//! are refused, and blocking commands (BLPOP, XREAD BLOCK, WAIT, ...) run on a dedicated
+//! connection the handle keeps for them, so they never stall the other callers.
 
 use std::collections::VecDeque;
+use std::future::{poll_fn, Future};
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use redis_core::command_table::{self, BlockTime};
 use redis_core::resp::Decoder;
-use redis_core::{Addr, Cmd, Error, Pipeline, Protocol, Result, Target, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot};
+use redis_core::{Addr, Cmd, ConnectionEvent, Error, Pipeline, Protocol, Result, Target, Value};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::{Instant, Sleep};
 
 use crate::api::ConnectionLike;
 use crate::dedicated::{pipeline_block, timeout_for, DedicatedConnection};
 use crate::stream::Stream;
 
-/// Requests bigger than this are written on their own instead of being copied into the
-/// batch buffer.
+/// Requests bigger than this are written from their own buffer instead of being copied
+/// into the batch buffer.
 const BIG_REQUEST: usize = 64 * 1024;
+
+/// Bytes of small requests gathered into one batch.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// Idle dedicated connections a handle keeps for blocking commands.
+const IDLE_BLOCKING: usize = 4;
+
+/// Push frames buffered for a slow push subscriber before it lags (and is told how many
+/// it lost).
+pub(crate) const PUSH_CAPACITY: usize = 1024;
 
 type Reply = Result<Replies>;
 
@@ -56,20 +90,55 @@ impl Replies {
 struct Request {
     bytes: Bytes,
     replies: usize,
+    /// How long the server may take to answer (`None`: no limit).
+    limit: Option<Duration>,
     tx: oneshot::Sender<Reply>,
 }
 
 struct InFlight {
+    /// Where its bytes start in the connection's output stream (bytes staged before it).
+    offset: u64,
     left: usize,
     values: Vec<Value>,
+    /// When the link counts as stalled if this is still the oldest request unanswered.
+    deadline: Option<Instant>,
     tx: oneshot::Sender<Reply>,
+}
+
+/// Where a connection reports what is not a reply: push frames and its own life events.
+#[derive(Clone, Debug)]
+pub(crate) struct Sinks {
+    pub(crate) pushes: broadcast::Sender<Value>,
+    pub(crate) events: broadcast::Sender<ConnectionEvent>,
+}
+
+impl Sinks {
+    /// A new push sink; `events` is the client's event channel.
+    pub(crate) fn new(events: broadcast::Sender<ConnectionEvent>) -> Sinks {
+        Sinks {
+            pushes: broadcast::channel(PUSH_CAPACITY).0,
+            events,
+        }
+    }
+}
+
+/// What the handles and the driver share.
+struct Shared {
+    dead: AtomicBool,
+    /// Where blocking commands' dedicated connections go: the same node, same checks.
+    target: Target,
+    pushes: broadcast::Sender<Value>,
+    /// Push frames that arrived while nobody subscribed to them.
+    unclaimed_pushes: AtomicU64,
+    /// Idle dedicated connections for blocking commands.
+    blocking: Mutex<Vec<DedicatedConnection>>,
 }
 
 /// A cheap-to-clone handle to a shared connection (`Send + Sync`).
 #[derive(Clone)]
 pub struct Connection {
     tx: mpsc::Sender<Request>,
-    dead: Arc<AtomicBool>,
+    shared: Arc<Shared>,
     response_timeout: Duration,
     protocol: Protocol,
     addr: Arc<Addr>,
@@ -87,25 +156,45 @@ impl std::fmt::Debug for Connection {
 impl Connection {
     /// Opens a connection (handshake included) and starts its driver task on the current
     /// tokio runtime. `queue` bounds the requests waiting to be written.
-    pub(crate) async fn open(target: &Target, queue: usize) -> Result<Connection> {
+    pub(crate) async fn open(target: &Target, queue: usize, sinks: Sinks) -> Result<Connection> {
         let con = DedicatedConnection::open_target(target).await?;
+        let config = &target.config;
         let (tx, rx) = mpsc::channel(queue.max(1));
-        let dead = Arc::new(AtomicBool::new(false));
+        let shared = Arc::new(Shared {
+            dead: AtomicBool::new(false),
+            target: target.clone(),
+            pushes: sinks.pushes,
+            unclaimed_pushes: AtomicU64::new(0),
+            blocking: Mutex::new(Vec::new()),
+        });
         let driver = Driver {
             io: con.io,
             rbuf: con.rbuf,
             decoder: con.decoder,
-            protocol: con.protocol,
             inflight: VecDeque::new(),
             wbuf: Vec::with_capacity(16 * 1024),
-            big: Vec::new(),
-            dead: dead.clone(),
+            wpos: 0,
+            big: VecDeque::new(),
+            big_pos: 0,
+            flush: false,
+            write_blocked: None,
+            staged: 0,
+            written: 0,
+            watchdog: Box::pin(tokio::time::sleep(config.response_timeout)),
+            addr: config.addr.clone(),
+            response_timeout: config.response_timeout,
+            write_timeout: config.write_timeout,
+            events: sinks.events,
+            shared: shared.clone(),
         };
+        let _ = driver.events.send(ConnectionEvent::Connected {
+            addr: config.addr.clone(),
+        });
         tokio::spawn(driver.run(rx));
         Ok(Connection {
             tx,
-            dead,
-            response_timeout: target.config.response_timeout,
+            shared,
+            response_timeout: config.response_timeout,
             protocol: con.protocol,
             addr: Arc::new(con.addr),
         })
@@ -113,7 +202,7 @@ impl Connection {
 
     /// True once the socket has failed or closed; every request will fail.
     pub fn is_dead(&self) -> bool {
-        self.dead.load(Ordering::Acquire)
+        self.shared.dead.load(Ordering::Acquire)
     }
 
     /// The protocol the handshake settled on.
@@ -131,16 +220,34 @@ impl Connection {
         self.response_timeout = t;
     }
 
+    /// Subscribes to the push frames (`>`, RESP3) this connection receives: client-side
+    /// caching invalidations, sharded pub/sub messages on a shared link. A push is never a
+    /// reply to a request. Only pushes that arrive after this call are seen; the buffer
+    /// holds 1024 pushes, and a subscriber that falls further behind gets
+    /// `RecvError::Lagged(n)` with the number it lost, never a silent gap.
+    pub fn pushes(&self) -> broadcast::Receiver<Value> {
+        self.shared.pushes.subscribe()
+    }
+
+    /// How many push frames arrived while nobody was subscribed to them (dropped).
+    pub fn unclaimed_pushes(&self) -> u64 {
+        self.shared.unclaimed_pushes.load(Ordering::Relaxed)
+    }
+
     async fn send(&self, bytes: Bytes, replies: usize, block: BlockTime) -> Reply {
+        let limit = timeout_for(self.response_timeout, block);
         let (tx, rx) = oneshot::channel();
         let exchange = async {
-            self.tx
-                .send(Request { bytes, replies, tx })
-                .await
-                .map_err(|_| not_sent())?;
+            let request = Request {
+                bytes,
+                replies,
+                limit,
+                tx,
+            };
+            self.tx.send(request).await.map_err(|_| not_sent())?;
             rx.await.unwrap_or_else(|_| Err(not_sent()))
         };
-        match timeout_for(self.response_timeout, block) {
+        match limit {
             Some(t) => tokio::time::timeout(t, exchange)
                 .await
                 .unwrap_or(Err(Error::Timeout {
@@ -150,91 +257,205 @@ impl Connection {
             None => exchange.await,
         }
     }
-}
 
-impl Connection {
-    async fn send_one(&self, bytes: Bytes, block: BlockTime) -> Result<Value> {
-        match self.send(bytes, 1, block).await? {
+    async fn send_one(&self, bytes: Bytes) -> Result<Value> {
+        match self.send(bytes, 1, BlockTime::NotBlocking).await? {
             Replies::One(v) => v.into_result(),
             Replies::Many(mut v) => v.pop().unwrap_or(Value::Nil).into_result(),
         }
     }
+
+    /// A dedicated connection for a blocking command: an idle one kept from earlier, or a
+    /// new one.
+    async fn blocking_connection(&self) -> Result<DedicatedConnection> {
+        let idle = loop {
+            let Some(mut con) = self.blocking_pool().pop() else {
+                break None;
+            };
+            if is_quiet(&mut con) {
+                break Some(con);
+            } // else closed by the server while idle (timeout, restart): drop it
+        };
+        let mut con = match idle {
+            Some(con) => con,
+            None => DedicatedConnection::open_target(&self.shared.target).await?,
+        };
+        con.set_response_timeout(self.response_timeout);
+        Ok(con)
+    }
+
+    /// Keeps a dedicated connection for the next blocking command, if it is still in step
+    /// and fewer than a few are idle. A cancelled blocking command drops its connection
+    /// with its future instead (its reply is still on the way).
+    fn keep_blocking_connection(&self, con: DedicatedConnection) {
+        if con.is_broken() || self.is_dead() {
+            return;
+        }
+        let mut pool = self.blocking_pool();
+        if pool.len() < IDLE_BLOCKING {
+            pool.push(con);
+        }
+    }
+
+    fn blocking_pool(&self) -> MutexGuard<'_, Vec<DedicatedConnection>> {
+        // The critical sections are a push or a pop: a panic cannot leave the list
+        // half-written, so a poisoned lock is still valid.
+        self.shared
+            .blocking
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// True when an idle dedicated connection has nothing to read. With no request in flight,
+/// anything readable (end of file, an error, stray bytes) means the server closed it or
+/// it is out of step, and it must not run the next blocking command. One non-blocking
+/// poll, no wait.
+fn is_quiet(con: &mut DedicatedConnection) -> bool {
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let read = std::pin::pin!(con.io.read_buf(&mut con.rbuf));
+    read.poll(&mut cx).is_pending()
 }
 
 fn not_sent() -> Error {
     Error::Broken("the connection is closed; the request was not sent".into())
 }
 
-/// Commands that change what the server sends back on the socket (subscribed mode,
-/// MONITOR, CLIENT REPLY OFF) would desynchronize every other caller of a shared socket.
-fn check_shareable(cmd: &Cmd) -> Result<()> {
-    let name = cmd.arg_at(0).unwrap_or_default();
-    const REFUSED: [&[u8]; 7] = [
-        b"SUBSCRIBE",
-        b"PSUBSCRIBE",
-        b"SSUBSCRIBE",
-        b"UNSUBSCRIBE",
-        b"PUNSUBSCRIBE",
-        b"SUNSUBSCRIBE",
-        b"MONITOR",
-    ];
-    let refused = REFUSED.iter().any(|r| name.eq_ignore_ascii_case(r))
+/// Refuses commands that would change the state of a socket other callers share (their
+/// effect would reach, or be undone by, someone else's commands), naming what to use
+/// instead.
+///
+/// `AUTH` is refused too: it changes the user every caller of the socket acts as, and a
+/// reconnect would silently log in as the configured user again. Credentials belong in
+/// the `Config` (a `CredentialsProvider` for rotating ones). An atomic pipeline is fine:
+/// its `MULTI ... EXEC` is one request, written contiguously and answered in order, and
+/// it carries no `WATCH`.
+pub(crate) fn check_shareable(cmd: &Cmd) -> Result<()> {
+    let Some(name) = cmd.arg_at(0) else {
+        return Ok(());
+    };
+    let is = |list: &[&str]| list.iter().any(|n| name.eq_ignore_ascii_case(n.as_bytes()));
+    let instead = if is(&["WATCH", "UNWATCH", "MULTI", "EXEC", "DISCARD"]) {
+        "use transaction() on a DedicatedConnection (or an atomic pipeline without WATCH)"
+    } else if is(&["SELECT"]) {
+        "set the database in the Config (with_db or /N in the URL), or use a DedicatedConnection"
+    } else if is(&["HELLO", "RESET", "AUTH"]) {
+        "set the protocol and credentials in the Config, or use a DedicatedConnection"
+    } else if is(&[
+        "SUBSCRIBE",
+        "PSUBSCRIBE",
+        "SSUBSCRIBE",
+        "UNSUBSCRIBE",
+        "PUNSUBSCRIBE",
+        "SUNSUBSCRIBE",
+    ]) {
+        "use get_pubsub()"
+    } else if is(&["QUIT"]) {
+        "drop the handle (the socket closes when the last clone is dropped)"
+    } else if is(&["MONITOR", "SYNC", "PSYNC"])
         || (name.eq_ignore_ascii_case(b"CLIENT")
-            && cmd
-                .arg_at(1)
-                .is_some_and(|s| s.eq_ignore_ascii_case(b"REPLY")));
-    if refused {
-        return Err(Error::InvalidRequest(format!(
-            "{} cannot run on a shared connection; use get_pubsub() or a dedicated connection",
-            cmd.name()
-        )));
-    }
-    Ok(())
+            && cmd.arg_at(1).is_some_and(|s| {
+                s.eq_ignore_ascii_case(b"REPLY") || s.eq_ignore_ascii_case(b"TRACKING")
+            }))
+    {
+        "use a DedicatedConnection"
+    } else {
+        return Ok(());
+    };
+    let what = match cmd.arg_at(1) {
+        Some(sub) if name.eq_ignore_ascii_case(b"CLIENT") => {
+            format!(
+                "CLIENT {}",
+                String::from_utf8_lossy(sub).to_ascii_uppercase()
+            )
+        }
+        _ => cmd.name(),
+    };
+    Err(Error::InvalidRequest(format!(
+        "{what} changes the state of a connection other callers share; {instead}"
+    )))
 }
 
 impl ConnectionLike for Connection {
     async fn req(&mut self, cmd: &Cmd) -> Result<Value> {
         check_shareable(cmd)?;
-        let block = command_table::block_time(cmd);
-        self.send_one(Bytes::copy_from_slice(cmd.packed()), block)
-            .await
+        if command_table::block_time(cmd) != BlockTime::NotBlocking {
+            let mut con = self.blocking_connection().await?;
+            let r = con.req(cmd).await;
+            self.keep_blocking_connection(con);
+            return r;
+        }
+        // A large command's bytes are shared with the caller's `Cmd`, not copied: a
+        // 100 MiB SET holds its payload twice (the caller's data and the command), as in
+        // the blocking client, not three times.
+        self.send_one(cmd.packed_bytes()).await
     }
 
     async fn req_owned(&mut self, cmd: Cmd) -> Result<Value> {
         check_shareable(&cmd)?;
-        let block = command_table::block_time(&cmd);
-        self.send_one(cmd.into_packed(), block).await
+        if command_table::block_time(&cmd) != BlockTime::NotBlocking {
+            return self.req(&cmd).await;
+        }
+        self.send_one(cmd.into_packed()).await
     }
 
     async fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>> {
         pipe.cmds().iter().try_for_each(check_shareable)?;
-        self.send(
-            Bytes::from(pipe.packed()),
-            pipe.expected_replies(),
-            pipeline_block(pipe),
-        )
-        .await
-        .map(Replies::into_vec)
+        let block = pipeline_block(pipe);
+        if block != BlockTime::NotBlocking {
+            let mut con = self.blocking_connection().await?;
+            let r = con.req_pipeline(pipe).await;
+            self.keep_blocking_connection(con);
+            return r;
+        }
+        self.send(Bytes::from(pipe.packed()), pipe.expected_replies(), block)
+            .await
+            .map(Replies::into_vec)
     }
+}
+
+/// What woke the driver.
+enum Event {
+    Read(io::Result<usize>),
+    WriteFailed(io::Error),
+    Request(Request),
+    HandlesGone,
+    Watchdog,
 }
 
 struct Driver {
     io: Stream,
     rbuf: BytesMut,
     decoder: Decoder,
-    protocol: Protocol,
     inflight: VecDeque<InFlight>,
+    /// Small requests of the current batch; `wbuf[..wpos]` is written.
     wbuf: Vec<u8>,
-    /// Large requests of the current batch, with their position in `wbuf`.
-    big: Vec<(usize, Bytes)>,
-    dead: Arc<AtomicBool>,
+    wpos: usize,
+    /// Large requests of the current batch, with their position in `wbuf`;
+    /// `big[0].1[..big_pos]` is written.
+    big: VecDeque<(usize, Bytes)>,
+    big_pos: usize,
+    /// The batch is written but not flushed yet (TLS buffers).
+    flush: bool,
+    /// Since when a write has been waiting for room in the socket.
+    write_blocked: Option<Instant>,
+    /// Bytes staged and bytes handed to the socket since the connection opened: a request
+    /// whose offset is at or past `written` was never sent.
+    staged: u64,
+    written: u64,
+    watchdog: Pin<Box<Sleep>>,
+    addr: Addr,
+    response_timeout: Duration,
+    write_timeout: Duration,
+    events: broadcast::Sender<ConnectionEvent>,
+    shared: Arc<Shared>,
 }
 
 impl Driver {
     async fn run(mut self, mut rx: mpsc::Receiver<Request>) {
         let mut handles_gone = false;
         let failure = loop {
-            if handles_gone && self.inflight.is_empty() {
+            if handles_gone && self.inflight.is_empty() && !self.has_output() {
                 break None;
             }
             // Reserve only when short of room: right after a large reply was handed out,
@@ -243,75 +464,182 @@ impl Driver {
             if self.rbuf.capacity() - self.rbuf.len() < want.max(4096) {
                 self.rbuf.reserve(want.max(16 * 1024));
             }
-            tokio::select! {
-                biased;
-                read = self.io.read_buf(&mut self.rbuf) => {
-                    match read {
-                        Ok(0) => break Some(io::Error::new(
+            match poll_fn(|cx| self.poll_event(cx, &mut rx, handles_gone)).await {
+                Event::Read(Ok(0)) => {
+                    break Some(
+                        io::Error::new(
                             io::ErrorKind::UnexpectedEof,
                             "the server closed the connection",
-                        ).into()),
-                        Ok(_) => {
-                            if let Err(e) = self.dispatch() {
-                                break Some(e);
-                            }
-                        }
-                        Err(e) => break Some(e.into()),
+                        )
+                        .into(),
+                    )
+                }
+                Event::Read(Ok(_)) => {
+                    if let Err(e) = self.dispatch() {
+                        break Some(e);
                     }
                 }
-                req = rx.recv(), if !handles_gone => {
-                    match req {
-                        Some(first) => {
-                            let busy = !self.inflight.is_empty();
-                            self.stage(first);
-                            // Everything else already waiting goes in the same write.
-                            self.drain(&mut rx);
-                            if busy {
-                                // Other callers are active: let them queue their requests
-                                // first, so one write carries more of them. A lone
-                                // sequential caller never pays for this.
-                                tokio::task::yield_now().await;
-                                self.drain(&mut rx);
-                            }
-                            if let Err(e) = self.flush().await {
-                                break Some(e.into());
-                            }
-                        }
-                        None => handles_gone = true,
+                Event::Read(Err(e)) | Event::WriteFailed(e) => break Some(e.into()),
+                Event::Request(first) => {
+                    let busy = !self.inflight.is_empty();
+                    let now = Instant::now();
+                    self.stage(first, now);
+                    // Everything else already waiting goes in the same write.
+                    self.drain(&mut rx, now);
+                    if busy {
+                        // Other callers are active: let them queue their requests first,
+                        // so one write carries more of them. A lone sequential caller
+                        // never pays for this.
+                        tokio::task::yield_now().await;
+                        self.drain(&mut rx, now);
+                    }
+                }
+                Event::HandlesGone => handles_gone = true,
+                Event::Watchdog => {
+                    if let Some(e) = self.check_stall() {
+                        break Some(e);
                     }
                 }
             }
         };
-        self.dead.store(true, Ordering::Release);
-        let _ = self.io.shutdown().await;
-        if let Some(e) = failure {
-            let (kind, text) = match &e {
-                Error::Io(io) => (io.kind(), io.to_string()),
-                other => (io::ErrorKind::Other, other.to_string()),
-            };
-            for slot in self.inflight.drain(..) {
-                let err = Error::Io(io::Error::new(kind, text.clone()));
-                let _ = slot.tx.send(Err(Error::MayHaveExecuted(Box::new(err))));
+        self.shared.dead.store(true, Ordering::Release);
+        let cause = match failure {
+            Some(e) => {
+                let cause = e.to_string();
+                for slot in self.inflight.drain(..) {
+                    let err = if slot.offset >= self.written {
+                        not_sent() // not one byte reached the socket: safe to retry
+                    } else {
+                        Error::MayHaveExecuted(Box::new(e.replicate()))
+                    };
+                    let _ = slot.tx.send(Err(err));
+                }
+                cause
             }
-        }
+            None => {
+                // Every handle is gone: close politely, but never wait on a stuck socket.
+                let _ = tokio::time::timeout(self.write_timeout, self.io.shutdown()).await;
+                "closed: every handle was dropped".to_owned()
+            }
+        };
+        let _ = self.events.send(ConnectionEvent::Disconnected {
+            addr: self.addr.clone(),
+            cause,
+        });
         rx.close();
         while let Ok(req) = rx.try_recv() {
             let _ = req.tx.send(Err(not_sent()));
         }
     }
 
+    /// Moves the pending write forward, then waits for whichever comes first: bytes to
+    /// read, a new request (once the batch is written), or the watchdog.
+    fn poll_event(
+        &mut self,
+        cx: &mut Context<'_>,
+        rx: &mut mpsc::Receiver<Request>,
+        handles_gone: bool,
+    ) -> Poll<Event> {
+        if self.has_output() {
+            if let Poll::Ready(Err(e)) = self.poll_write(cx) {
+                return Poll::Ready(Event::WriteFailed(e));
+            }
+        }
+        let read = std::pin::pin!(self.io.read_buf(&mut self.rbuf));
+        if let Poll::Ready(r) = read.poll(cx) {
+            return Poll::Ready(Event::Read(r));
+        }
+        if !handles_gone && !self.has_output() {
+            match rx.poll_recv(cx) {
+                Poll::Ready(Some(req)) => return Poll::Ready(Event::Request(req)),
+                Poll::Ready(None) => return Poll::Ready(Event::HandlesGone),
+                Poll::Pending => {}
+            }
+        }
+        if self.watchdog.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Event::Watchdog);
+        }
+        Poll::Pending
+    }
+
+    fn has_output(&self) -> bool {
+        self.wpos < self.wbuf.len() || !self.big.is_empty() || self.flush
+    }
+
+    /// Writes as much of the batch as the socket takes: `Ready(Ok)` once all of it is
+    /// written and flushed, `Pending` while the socket is full.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            let chunk: &[u8] = match self.big.front() {
+                Some((at, bytes)) if self.wpos >= *at => &bytes[self.big_pos..],
+                Some((at, _)) => &self.wbuf[self.wpos..*at],
+                None if self.wpos < self.wbuf.len() => &self.wbuf[self.wpos..],
+                None => break,
+            };
+            match Pin::new(&mut self.io).poll_write(cx, chunk) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => {
+                    self.write_blocked = None;
+                    self.written += n as u64;
+                    match self.big.front() {
+                        Some((at, bytes)) if self.wpos >= *at => {
+                            self.big_pos += n;
+                            if self.big_pos == bytes.len() {
+                                self.big.pop_front();
+                                self.big_pos = 0;
+                            }
+                        }
+                        _ => self.wpos += n,
+                    }
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    self.note_write_blocked();
+                    return Poll::Pending;
+                }
+            }
+        }
+        self.wbuf.clear();
+        self.wpos = 0;
+        if self.flush {
+            match Pin::new(&mut self.io).poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.flush = false,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    self.note_write_blocked();
+                    return Poll::Pending;
+                }
+            }
+        }
+        self.write_blocked = None;
+        Poll::Ready(Ok(()))
+    }
+
+    /// A write is waiting for room in the socket: from the first time it does, the
+    /// watchdog must fire no later than `write_timeout` from now.
+    fn note_write_blocked(&mut self) {
+        if self.write_blocked.is_none() {
+            let now = Instant::now();
+            self.write_blocked = Some(now);
+            let due = now + self.write_timeout;
+            if self.watchdog.deadline() > due {
+                self.watchdog.as_mut().reset(due);
+            }
+        }
+    }
+
     /// Stages every request already waiting, up to about 1 MiB of bytes.
-    fn drain(&mut self, rx: &mut mpsc::Receiver<Request>) {
-        while self.wbuf.len() < 1 << 20 {
+    fn drain(&mut self, rx: &mut mpsc::Receiver<Request>, now: Instant) {
+        while self.wbuf.len() < BATCH_BYTES {
             match rx.try_recv() {
-                Ok(more) => self.stage(more),
+                Ok(more) => self.stage(more, now),
                 Err(_) => break,
             }
         }
     }
 
     /// Queues a request for the next write, unless its caller is already gone.
-    fn stage(&mut self, req: Request) {
+    fn stage(&mut self, req: Request, now: Instant) {
         if req.tx.is_closed() {
             return; // cancelled before it was written: it never runs
         }
@@ -319,49 +647,79 @@ impl Driver {
             let _ = req.tx.send(Ok(Replies::Many(Vec::new())));
             return;
         }
-        if req.bytes.len() >= BIG_REQUEST {
-            self.inflight.push_back(InFlight {
-                left: req.replies,
-                values: Vec::with_capacity(req.replies.min(1024)),
-                tx: req.tx,
-            });
-            self.big.push((self.wbuf.len(), req.bytes));
-            return;
+        let values = if req.replies == 1 {
+            Vec::new()
+        } else {
+            Vec::with_capacity(req.replies.min(1024))
+        };
+        // An eighth of the limit after the caller's own timer: the caller sees its own
+        // `Timeout`, and the link is dropped just after.
+        let deadline = req.limit.map(|l| now + l + l / 8);
+        if let Some(d) = deadline {
+            // Only a handle with a shorter timeout than the watchdog's current period
+            // moves it; in the usual case this is one comparison.
+            if d < self.watchdog.deadline() {
+                self.watchdog.as_mut().reset(d);
+            }
         }
-        self.wbuf.extend_from_slice(&req.bytes);
         self.inflight.push_back(InFlight {
+            offset: self.staged,
             left: req.replies,
-            values: if req.replies == 1 {
-                Vec::new()
-            } else {
-                Vec::with_capacity(req.replies.min(1024))
-            },
+            values,
+            deadline,
             tx: req.tx,
         });
+        self.flush = true;
+        self.staged += req.bytes.len() as u64;
+        if req.bytes.len() >= BIG_REQUEST {
+            self.big.push_back((self.wbuf.len(), req.bytes));
+        } else {
+            self.wbuf.extend_from_slice(&req.bytes);
+        }
     }
 
-    /// Writes the batch: small requests from one buffer, large ones from their own.
-    async fn flush(&mut self) -> io::Result<()> {
-        let mut from = 0;
-        for (at, bytes) in std::mem::take(&mut self.big) {
-            if at > from {
-                self.io.write_all(&self.wbuf[from..at]).await?;
+    /// The watchdog fired: fails the link if the oldest request in flight is past its
+    /// deadline or a write has made no progress for `write_timeout`; otherwise sets the
+    /// next check.
+    fn check_stall(&mut self) -> Option<Error> {
+        let now = Instant::now();
+        let mut next = now + self.response_timeout;
+        if let Some(since) = self.write_blocked {
+            let waited = now.saturating_duration_since(since);
+            if waited >= self.write_timeout {
+                return Some(self.unresponsive("write", self.write_timeout, waited));
             }
-            self.io.write_all(&bytes).await?;
-            from = at;
+            next = next.min(since + self.write_timeout);
         }
-        if self.wbuf.len() > from {
-            self.io.write_all(&self.wbuf[from..]).await?;
+        if let Some(deadline) = self.inflight.front().and_then(|f| f.deadline) {
+            if now >= deadline {
+                let waited = self.response_timeout.max(now - deadline);
+                return Some(self.unresponsive("response", self.response_timeout, waited));
+            }
+            next = next.min(deadline);
         }
-        self.wbuf.clear();
-        self.io.flush().await
+        self.watchdog.as_mut().reset(next);
+        None
     }
 
-    /// Hands every complete reply to the request at the front of the queue.
+    fn unresponsive(&self, what: &'static str, after: Duration, waited: Duration) -> Error {
+        let _ = self.events.send(ConnectionEvent::Unresponsive {
+            addr: self.addr.clone(),
+            waited,
+        });
+        Error::Timeout { what, after }
+    }
+
+    /// Hands every complete reply to the request at the front of the queue, and every
+    /// push frame to the push sink.
     fn dispatch(&mut self) -> Result<()> {
         while let Some(v) = self.decoder.decode(&mut self.rbuf)? {
-            if matches!(v, Value::Push(_)) && self.protocol == Protocol::Resp3 {
-                continue; // out-of-band (client tracking): not a reply; pub/sub has its own connection
+            if matches!(v, Value::Push(_)) {
+                // Out of band (client tracking, sharded pub/sub), whatever the protocol.
+                if self.shared.pushes.send(v).is_err() {
+                    self.shared.unclaimed_pushes.fetch_add(1, Ordering::Relaxed);
+                }
+                continue;
             }
             let Some(front) = self.inflight.front_mut() else {
                 return Err(Error::protocol("the server sent a reply nobody asked for"));

@@ -3,20 +3,63 @@
 //! A `Cmd` keeps its arguments already in RESP form (`$len\r\ndata\r\n` each) in one buffer,
 //! with room reserved in front for the `*argc\r\n` header, which is rewritten as arguments
 //! are added. Sending a command is then one borrowed slice: no second encoding pass and no
-//! second copy of a large argument.
+//! second copy of a large argument. A large command's buffer is shared rather than copied
+//! when another task needs its bytes ([`Cmd::packed_bytes`]); a small one's is copied,
+//! which is cheaper than sharing.
+
+use std::sync::Arc;
 
 use crate::types::{ArgSink, ToArgs};
 
 /// Room for `*` + 20 digits + CRLF.
 const HEADER_ROOM: usize = 24;
 
+/// Commands at least this big keep their buffer behind an `Arc`, so that
+/// [`Cmd::packed_bytes`] (and `clone`) share it instead of copying it.
+const SHARE_FROM: usize = 64 * 1024;
+
 /// A Redis command: its name followed by arguments.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Cmd {
-    buf: Vec<u8>,
+    buf: Buf,
     start: usize,
     argc: usize,
 }
+
+/// The encoded command: owned while small (no atomic on the hot path), shared (copy on
+/// write) once large.
+#[derive(Clone)]
+enum Buf {
+    Small(Vec<u8>),
+    Large(Arc<Vec<u8>>),
+}
+
+impl Buf {
+    #[inline]
+    fn get(&self) -> &[u8] {
+        match self {
+            Buf::Small(v) => v,
+            Buf::Large(a) => a,
+        }
+    }
+
+    #[inline]
+    fn get_mut(&mut self) -> &mut Vec<u8> {
+        match self {
+            Buf::Small(v) => v,
+            // Copies only if bytes handed out earlier still share the buffer.
+            Buf::Large(a) => Arc::make_mut(a),
+        }
+    }
+}
+
+impl PartialEq for Cmd {
+    fn eq(&self, other: &Cmd) -> bool {
+        self.packed() == other.packed()
+    }
+}
+
+impl Eq for Cmd {}
 
 /// Starts a command: `cmd("SET").arg("k").arg(1)`.
 pub fn cmd(name: &str) -> Cmd {
@@ -43,7 +86,7 @@ impl Cmd {
         let mut buf = Vec::with_capacity(HEADER_ROOM + bytes);
         buf.resize(HEADER_ROOM, 0);
         let mut c = Cmd {
-            buf,
+            buf: Buf::Small(buf),
             start: HEADER_ROOM,
             argc: 0,
         };
@@ -71,19 +114,36 @@ impl Cmd {
 
     /// The command encoded in RESP, ready for the socket.
     pub fn packed(&self) -> &[u8] {
-        &self.buf[self.start..]
+        &self.buf.get()[self.start..]
     }
 
     /// The encoded command as shared bytes, without copying (for handing it to another
     /// task).
     pub fn into_packed(self) -> bytes::Bytes {
-        bytes::Bytes::from(self.buf).slice(self.start..)
+        let buf = match self.buf {
+            Buf::Small(v) => bytes::Bytes::from(v),
+            Buf::Large(a) => match Arc::try_unwrap(a) {
+                Ok(v) => bytes::Bytes::from(v),
+                Err(shared) => bytes::Bytes::from_owner(SharedBuf(shared)),
+            },
+        };
+        buf.slice(self.start..)
+    }
+
+    /// The encoded command as bytes another task can own, from a borrowed command: a
+    /// large command (64 KiB and more) shares its buffer (no copy of the payload; a later
+    /// `arg` on the command copies it first), a small one is copied.
+    pub fn packed_bytes(&self) -> bytes::Bytes {
+        match &self.buf {
+            Buf::Small(v) => bytes::Bytes::copy_from_slice(&v[self.start..]),
+            Buf::Large(a) => bytes::Bytes::from_owner(SharedBuf(Arc::clone(a))).slice(self.start..),
+        }
     }
 
     /// The arguments (name first), as byte slices.
     pub fn args(&self) -> ArgIter<'_> {
         ArgIter {
-            rest: &self.buf[HEADER_ROOM..],
+            rest: &self.buf.get()[HEADER_ROOM..],
         }
     }
 
@@ -106,16 +166,38 @@ impl Cmd {
             .unwrap_or_default()
     }
 
+    /// Moves a buffer that became large behind an `Arc` (no copy).
+    #[cold]
+    fn share(&mut self) {
+        if let Buf::Small(v) = &mut self.buf {
+            self.buf = Buf::Large(Arc::new(std::mem::take(v)));
+        }
+    }
+
     fn write_header(&mut self) {
-        let mut digits = itoa::Buffer::new();
-        let d = digits.format(self.argc).as_bytes();
-        let len = d.len() + 3;
-        let start = HEADER_ROOM - len;
-        self.buf[start] = b'*';
-        self.buf[start + 1..start + 1 + d.len()].copy_from_slice(d);
-        self.buf[HEADER_ROOM - 2] = b'\r';
-        self.buf[HEADER_ROOM - 1] = b'\n';
-        self.start = start;
+        self.start = write_header(self.buf.get_mut(), self.argc);
+    }
+}
+
+/// Writes `*argc\r\n` right before `HEADER_ROOM` and returns where it starts.
+#[inline]
+fn write_header(buf: &mut [u8], argc: usize) -> usize {
+    let mut digits = itoa::Buffer::new();
+    let d = digits.format(argc).as_bytes();
+    let start = HEADER_ROOM - (d.len() + 3);
+    buf[start] = b'*';
+    buf[start + 1..start + 1 + d.len()].copy_from_slice(d);
+    buf[HEADER_ROOM - 2] = b'\r';
+    buf[HEADER_ROOM - 1] = b'\n';
+    start
+}
+
+/// A large command's buffer, shared with the bytes handed out by [`Cmd::packed_bytes`].
+struct SharedBuf(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBuf {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
     }
 }
 
@@ -123,14 +205,18 @@ impl ArgSink for Cmd {
     fn push_arg(&mut self, arg: &[u8]) {
         let mut digits = itoa::Buffer::new();
         let d = digits.format(arg.len()).as_bytes();
-        self.buf.reserve(arg.len() + d.len() + 5);
-        self.buf.push(b'$');
-        self.buf.extend_from_slice(d);
-        self.buf.extend_from_slice(b"\r\n");
-        self.buf.extend_from_slice(arg);
-        self.buf.extend_from_slice(b"\r\n");
+        let buf = self.buf.get_mut();
+        buf.reserve(arg.len() + d.len() + 5);
+        buf.push(b'$');
+        buf.extend_from_slice(d);
+        buf.extend_from_slice(b"\r\n");
+        buf.extend_from_slice(arg);
+        buf.extend_from_slice(b"\r\n");
         self.argc += 1;
-        self.write_header();
+        self.start = write_header(buf, self.argc);
+        if buf.len() >= SHARE_FROM {
+            self.share();
+        }
     }
 }
 
@@ -219,6 +305,20 @@ mod tests {
             big.arg(i);
         }
         assert!(big.packed().starts_with(b"*13\r\n$4\r\nMSET\r\n"));
+        // A large command shares its buffer with the bytes handed to another task.
+        let mut large = cmd("SET");
+        large.arg("k").arg(vec![b'x'; SHARE_FROM]);
+        let sent = large.packed_bytes();
+        assert_eq!(sent.as_ptr(), large.packed().as_ptr(), "copied, not shared");
+        assert_eq!(large.clone(), large);
+        large.arg("EX"); // copy on write: the bytes handed out do not change
+        assert_eq!(sent.len() + 8, large.packed().len());
+        assert!(sent.starts_with(b"*3\r\n$3\r\nSET\r\n"));
+        assert_eq!(large.clone().into_packed(), large.packed());
+        assert_eq!(
+            cmd("GET").with("k").packed_bytes(),
+            cmd("GET").with("k").packed()
+        );
         assert_eq!(
             format!("{:?}", cmd("AUTH").with("secret")),
             "Cmd { name: \"AUTH\", argc: 2 }"

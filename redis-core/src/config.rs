@@ -240,6 +240,12 @@ pub struct Config {
     /// Send `CLIENT SETINFO` with the library name and version (default on; errors from
     /// servers that do not know it are ignored).
     pub set_lib_info: bool,
+    /// Retry idempotent-looking writes (`SET k v`, `DEL`, `HSET`, ...) after a connection
+    /// failure cut their reply (default off). Off, only commands that cannot change data
+    /// (reads, `PING`) are retried and a cut write returns `Error::MayHaveExecuted`: if the
+    /// first run landed and another client wrote the key before the retry, the retry
+    /// would overwrite that client's value. See `command_table::is_retry_safe`.
+    pub retry_idempotent_writes: bool,
 }
 
 impl fmt::Debug for Config {
@@ -280,6 +286,7 @@ impl Config {
             tcp_keepalive: Some(Duration::from_secs(60)),
             decoder_limits: DecoderLimits::default(),
             set_lib_info: true,
+            retry_idempotent_writes: false,
         }
     }
 
@@ -301,6 +308,13 @@ impl Config {
     /// Sets the protocol version.
     pub fn with_protocol(mut self, protocol: Protocol) -> Config {
         self.protocol = protocol;
+        self
+    }
+
+    /// Opts in to retrying idempotent-looking writes after a cut connection (see
+    /// [`Config::retry_idempotent_writes`]).
+    pub fn with_retry_idempotent_writes(mut self, on: bool) -> Config {
+        self.retry_idempotent_writes = on;
         self
     }
 

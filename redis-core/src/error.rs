@@ -295,6 +295,38 @@ impl Error {
         }
     }
 
+    /// An error of the same kind and text, for the other callers a single failure ends (a
+    /// socket that dies with many requests in flight gives each of them the cause as
+    /// `MayHaveExecuted(cause)`; the error is not `Clone` because `io::Error` is not).
+    /// The kind is kept: an `Io` error keeps its `io::ErrorKind` and message, a `Timeout`
+    /// its fields, a `Protocol` error its text; kinds without owned data are rebuilt as
+    /// they are, and the few with data that cannot be copied become `Broken` with the text.
+    pub fn replicate(&self) -> Error {
+        match self {
+            Error::Io(e) => Error::Io(io::Error::new(e.kind(), e.to_string())),
+            Error::Protocol(m) => Error::Protocol(m.clone()),
+            Error::Server(e) => Error::Server(e.clone()),
+            Error::Timeout { what, after } => Error::Timeout {
+                what,
+                after: *after,
+            },
+            Error::Tls(m) => Error::Tls(m.clone()),
+            Error::Broken(m) => Error::Broken(m.clone()),
+            Error::MayHaveExecuted(inner) => Error::MayHaveExecuted(Box::new(inner.replicate())),
+            Error::InvalidRequest(m) => Error::InvalidRequest(m.clone()),
+            Error::Lock(k) => Error::Lock(*k),
+            other => Error::Broken(other.to_string()),
+        }
+    }
+
+    /// The error under `MayHaveExecuted` (the real cause), or `self` for any other kind.
+    pub fn cause(&self) -> &Error {
+        match self {
+            Error::MayHaveExecuted(inner) => inner.cause(),
+            other => other,
+        }
+    }
+
     /// True for cluster redirects (MOVED or ASK).
     pub fn is_redirect(&self) -> bool {
         matches!(
@@ -349,5 +381,29 @@ mod tests {
         assert_eq!(e.kind(), &ServerErrorKind::Other);
         assert!(Error::from(ServerError::parse("LOADING x")).is_retriable());
         assert!(!Error::from(ServerError::parse("ERR x")).is_retriable());
+    }
+
+    #[test]
+    fn may_have_executed_keeps_its_cause() {
+        let io = Error::Io(io::Error::new(io::ErrorKind::ConnectionReset, "reset"));
+        let e = Error::MayHaveExecuted(Box::new(io.replicate()));
+        assert!(
+            matches!(e.cause(), Error::Io(i) if i.kind() == io::ErrorKind::ConnectionReset),
+            "{e:?}"
+        );
+        let t = Error::Timeout {
+            what: "response",
+            after: Duration::from_secs(1),
+        };
+        assert!(matches!(
+            t.replicate(),
+            Error::Timeout {
+                what: "response",
+                ..
+            }
+        ));
+        let p = Error::protocol("bad byte");
+        assert!(matches!(p.replicate(), Error::Protocol(m) if m == "bad byte"));
+        assert!(e.is_connection_dropped());
     }
 }

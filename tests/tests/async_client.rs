@@ -628,13 +628,16 @@ async fn sigstopped_server_times_out_within_the_response_timeout_then_recovers()
     let mut server = RedisServer::start();
     let mut config = server.config();
     config.response_timeout = response_timeout;
+    // Reconnect attempts to the frozen server end quickly too.
+    config.connect_timeout = Duration::from_millis(500);
+    config.connect_backoff.max_retries = 1;
     let client = Client::open(config).unwrap();
     let con = client.get_connection().await.unwrap();
     let managed = client.get_managed_connection().await.unwrap();
 
     // 4 tasks per handle send unique ECHOs back to back; each stops after its third
     // failure, so the first failure is a request in flight when the server froze and the
-    // others were sent to the frozen server.
+    // others were sent to the frozen server (or refused by a link already dropped).
     let frozen = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
     for task in 0..8 {
@@ -688,47 +691,57 @@ async fn sigstopped_server_times_out_within_the_response_timeout_then_recovers()
     blocking(|| server.resume());
 
     // The one timed assertion of this file, because bounding the wait is the requirement:
-    // a request must not fail before the limit (that would not be a timeout) and must fail
-    // within 10% of it. The extra 200 ms is for the machine, not the client: the timer
-    // fires on a 1 ms wheel, and on a loaded 2-core CI box a worker thread can be descheduled
-    // for tens of milliseconds (the SIGSTOP itself runs `kill` in a child process); 200 ms is
-    // far below the next wrong behaviour (no timeout at all).
+    // a request that timed out must not fail before the limit (that would not be a
+    // timeout) and must fail within 10% of it. The extra 200 ms is for the machine, not
+    // the client: the timer fires on a 1 ms wheel, and on a loaded 2-core CI box a worker
+    // thread can be descheduled for tens of milliseconds (the SIGSTOP itself runs `kill`
+    // in a child process); 200 ms is far below the next wrong behaviour (no timeout at
+    // all). The stalled link is then dropped (issue 6, defect 8): later requests on the
+    // plain handle fail at once as never sent (`Broken`), and the managed handle's wait
+    // for a fresh socket is bounded by the connect limits (a timeout or `Broken`).
     let low = response_timeout.mul_f64(0.9);
     let high = response_timeout.mul_f64(1.1) + Duration::from_millis(200);
     for (took, e) in &all_failures {
+        // A request written just before the driver dropped the link fails at once with
+        // the link's cause (`MayHaveExecuted(Timeout)`): only the caller's own timeout is
+        // held to the window.
+        let timed_out = e.starts_with("Timeout { what: \"response\"");
         assert!(
-            e.starts_with("Timeout"),
-            "a request to a frozen server failed with {e}, not a timeout"
+            timed_out
+                || e.starts_with("MayHaveExecuted(Timeout")
+                || e.starts_with("Broken")
+                || e.starts_with("Timeout"),
+            "a request to a frozen server failed with {e}"
         );
-        assert!(
-            *took >= low && *took <= high,
-            "a timeout took {took:?}, outside [{low:?}, {high:?}]: {e}"
-        );
+        if timed_out {
+            assert!(
+                *took >= low && *took <= high,
+                "a timeout took {took:?}, outside [{low:?}, {high:?}]: {e}"
+            );
+        }
     }
     assert_eq!(all_failures.len(), 24);
     eprintln!(
-        "SIGSTOP: {} timeouts, slowest {:?}",
+        "SIGSTOP: {} failures, slowest {:?}",
         all_failures.len(),
         all_failures.iter().map(|f| f.0).max().unwrap()
     );
 
-    let mut multiplexed = con.clone();
+    assert!(con.is_dead(), "the stalled link must have been dropped");
+    let mut multiplexed = client.get_connection().await.unwrap();
     let mut managed_con = managed.clone();
-    wait_until_echo_works(
-        &mut multiplexed,
-        "multiplexed after SIGCONT",
-        Duration::from_secs(5),
-    )
-    .await;
     wait_until_echo_works(
         &mut managed_con,
         "managed after SIGCONT",
-        Duration::from_secs(5),
+        Duration::from_secs(15),
     )
     .await;
     echo_round_trips(&mut multiplexed, "multiplexed after SIGCONT", 50).await;
     echo_round_trips(&mut managed_con, "managed after SIGCONT", 50).await;
-    assert!(!con.is_dead(), "a timeout must not kill the connection");
+    assert!(
+        managed.generation() >= 2,
+        "the managed handle kept the stalled socket"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1044,7 +1057,8 @@ async fn a_bounded_queue_on_a_frozen_server_ends_every_request_with_a_timeout() 
 
     // 128 requests of 256 KiB (32 MiB) to a server that reads nothing: the socket buffers
     // fill, the driver's write blocks, the queue of 4 fills, and the remaining callers
-    // wait for room. Every one of them must give up with a timeout.
+    // wait for room. Every one of them must give up: with a timeout, or, once the driver
+    // has dropped the stalled link, as possibly executed (written) or never sent.
     const N: usize = 128;
     let payload = Bytes::from(vec![b'q'; 256 * 1024]);
     let mut tasks = Vec::new();
@@ -1066,13 +1080,26 @@ async fn a_bounded_queue_on_a_frozen_server_ends_every_request_with_a_timeout() 
             .unwrap();
         match r {
             Err(Error::Timeout { .. }) => timeouts += 1,
+            Err(Error::MayHaveExecuted(cause)) if matches!(*cause, Error::Timeout { .. }) => {
+                timeouts += 1
+            }
+            Err(Error::Broken(_)) => timeouts += 1,
             other => panic!("expected a timeout, got {:?}", other.map(|b| b.len())),
         }
     }
     assert_eq!(timeouts, N);
+    // The driver drops the link an eighth of the limit after the callers' own timers.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !con.is_dead() {
+        assert!(
+            Instant::now() < deadline,
+            "the stalled link must have been dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 
     blocking(|| server.resume());
-    let mut con = con;
+    let mut con = client.get_connection().await.unwrap();
     let attempts = wait_until_echo_works(
         &mut con,
         "bounded queue after SIGCONT",
@@ -1098,7 +1125,6 @@ async fn a_bounded_queue_on_a_frozen_server_ends_every_request_with_a_timeout() 
         "{calls} ECHOs ran: requests abandoned in the queue were written after all"
     );
     echo_round_trips(&mut con, "bounded queue after SIGCONT", 20).await;
-    assert!(!con.is_dead());
 }
 
 // ---------------------------------------------------------------------------------------

@@ -80,7 +80,6 @@ macro_rules! group_tests {
 
 group_tests!((flavor = "multi_thread", worker_threads = 2);
     strings => strings,
-    keys => keys,
     lists => lists,
     sets => sets,
     sorted_sets => sorted_sets,
@@ -90,9 +89,30 @@ group_tests!((flavor = "multi_thread", worker_threads = 2);
     geo => geo,
     streams => streams,
     scripting => scripting,
-    server => server,
     pipelines => pipelines,
     transactions => transactions,
+);
+
+/// Groups that SELECT other databases: a shared connection refuses SELECT (its callers
+/// would follow each other from db to db), so `con` is a `DedicatedConnection` here.
+macro_rules! dedicated_group_tests {
+    ($($test:ident => $group:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $test() {
+            let server = RedisServer::start();
+            for protocol in [Protocol::Resp2, Protocol::Resp3] {
+                let client = Client::open(server.config().with_protocol(protocol)).unwrap();
+                let mut con = client.get_dedicated_connection().await.unwrap();
+                let (_, mut blk) = connect(&server, protocol).await;
+                bodies::$group(&mut con, &mut blk, protocol).await;
+            }
+        }
+    )*};
+}
+
+dedicated_group_tests!(
+    keys => keys,
+    server => server,
 );
 
 group_tests!((flavor = "current_thread");

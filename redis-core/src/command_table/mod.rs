@@ -139,14 +139,21 @@ pub fn all() -> &'static [CommandInfo] {
 /// Whether re-sending `cmd` after a connection failure, when it may already have run, is
 /// safe.
 ///
-/// The rule: running it twice must leave the same data as running it once, and the reply
-/// of the second run must still answer what the caller asked. Counts may come out lower
-/// (a retried `DEL k` may say 0 keys were removed, `SADD` 0 members added): the data is
-/// the same, and such counts are rarely acted on. Not safe are:
+/// By default (`idempotent_writes == false`) only commands that cannot change data are
+/// retried: reads, `PING`, server introspection. A write that looks idempotent (`SET k v`,
+/// `DEL k`, `HSET`) is *not* safe by default: if the first run landed and a concurrent
+/// writer changed the key before the retry, the retry overwrites that writer's value (a
+/// lost update nobody asked for). Callers that accept this opt in with
+/// `Config::retry_idempotent_writes`, and this function is then called with `true`.
+///
+/// With `idempotent_writes == true`, running it twice must leave the same data as running
+/// it once (ignoring concurrent writers), and the reply of the second run must still answer
+/// what the caller asked. Counts may come out lower (a retried `DEL k` may say 0 keys were
+/// removed, `SADD` 0 members added). Never safe, whatever the flag:
 ///
 /// - anything relative to the current data: `INCR`, `APPEND`, `LPUSH`/`RPUSH`, `XADD`,
 ///   `ZADD ... INCR`, `LTRIM`, `RENAME`, `EXPIRE`/`PEXPIRE` (relative to when they run;
-///   the absolute `EXPIREAT`/`PEXPIREAT` are safe), `EVAL`/`EVALSHA`/`FCALL`, `PUBLISH`;
+///   the absolute `EXPIREAT`/`PEXPIREAT` are idempotent), `EVAL`/`EVALSHA`/`FCALL`, `PUBLISH`;
 /// - anything that removes and returns: `LPOP`, `SPOP`, `GETDEL`, `BLPOP`, `XREADGROUP`...;
 /// - anything whose reply is the point and would be wrong the second time: `SET ... NX`
 ///   (a lock taken by the first run would be reported as not taken), `SET ... GET` and
@@ -156,21 +163,22 @@ pub fn all() -> &'static [CommandInfo] {
 ///   `EXEC`, `ASKING`, `SUBSCRIBE`); the transaction and pub/sub code handle those;
 /// - any command the table does not know, and any unknown option of a command below.
 ///
-/// Safe are: every command the server flags `readonly` (including `EVAL_RO`,
-/// `EVALSHA_RO`, `FCALL_RO`, `SORT_RO`, `XREAD`), plus this hand-kept list: `SET` whose
-/// options are only `XX`/`KEEPTTL`/`EX`/`PX`/`EXAT`/`PXAT` (a relative TTL restarts with
-/// the value, as with `SETEX`), `SETEX`, `PSETEX`, `MSET`, `SETRANGE`, `DEL`, `UNLINK`,
-/// `EXPIREAT`, `PEXPIREAT`, `PERSIST`, `HSET`, `HMSET`, `HDEL`, `SADD`, `SREM`, `ZADD`
-/// without `INCR`, `ZREM`, `GEOADD`, `PFADD`, `LSET`, `XACK`, `XDEL`, `SORT` and
-/// `GEORADIUS`/`GEORADIUSBYMEMBER` without `STORE`/`STOREDIST`, `SCRIPT LOAD`; and
-/// commands that read server rather than key state or set connection state that a
-/// reconnect re-establishes: `PING`, `ECHO`, `SELECT`, `AUTH`, `HELLO`, `READONLY`,
-/// `READWRITE`, `INFO`, `TIME`, `LASTSAVE`, `ROLE`, `COMMAND ...`, `CONFIG GET`,
-/// `CLIENT GETNAME/ID/INFO/LIST/SETNAME`, `CLUSTER INFO/NODES/SLOTS/SHARDS/MYID/KEYSLOT/
-/// COUNTKEYSINSLOT/GETKEYSINSLOT`, `SLOWLOG GET/LEN`, `SCRIPT EXISTS`, `FUNCTION
-/// LIST/DUMP/STATS`, `PUBSUB CHANNELS/NUMSUB/NUMPAT/SHARDCHANNELS/SHARDNUMSUB`,
-/// `MEMORY STATS`, `ACL WHOAMI/CAT`.
-pub fn is_retry_safe(cmd: &Cmd) -> bool {
+/// Always safe: every command the server flags `readonly` (including `EVAL_RO`,
+/// `EVALSHA_RO`, `FCALL_RO`, `SORT_RO`, `XREAD`), `SORT` and `GEORADIUS`/
+/// `GEORADIUSBYMEMBER` without `STORE`/`STOREDIST`, and commands that read server rather
+/// than key state or set connection state that a reconnect re-establishes: `PING`, `ECHO`,
+/// `SELECT`, `AUTH`, `HELLO`, `READONLY`, `READWRITE`, `INFO`, `TIME`, `LASTSAVE`, `ROLE`,
+/// `COMMAND ...`, `CONFIG GET`, `CLIENT GETNAME/ID/INFO/LIST/SETNAME`, `CLUSTER INFO/NODES/
+/// SLOTS/SHARDS/MYID/KEYSLOT/COUNTKEYSINSLOT/GETKEYSINSLOT`, `SLOWLOG GET/LEN`, `SCRIPT
+/// EXISTS`, `FUNCTION LIST/DUMP/STATS`, `PUBSUB CHANNELS/NUMSUB/NUMPAT/SHARDCHANNELS/
+/// SHARDNUMSUB`, `MEMORY STATS`, `ACL WHOAMI/CAT`.
+///
+/// Safe only with `idempotent_writes`: `SET` whose options are only `XX`/`KEEPTTL`/`EX`/
+/// `PX`/`EXAT`/`PXAT` (a relative TTL restarts with the value, as with `SETEX`), `SETEX`,
+/// `PSETEX`, `MSET`, `SETRANGE`, `DEL`, `UNLINK`, `EXPIREAT`, `PEXPIREAT`, `PERSIST`,
+/// `HSET`, `HMSET`, `HDEL`, `SADD`, `SREM`, `ZADD` without `INCR`, `ZREM`, `GEOADD`,
+/// `PFADD`, `LSET`, `XACK`, `XDEL`, `SCRIPT LOAD`.
+pub fn is_retry_safe(cmd: &Cmd, idempotent_writes: bool) -> bool {
     let Some(info) = lookup(cmd) else {
         return false;
     };
@@ -178,12 +186,12 @@ pub fn is_retry_safe(cmd: &Cmd) -> bool {
         return true;
     }
     match info.name {
-        "set" => set_options_are_idempotent(cmd),
-        "zadd" => !zadd_has_incr(cmd),
         "sort" | "georadius" | "georadiusbymember" => !has_store_option(cmd),
+        "set" => idempotent_writes && set_options_are_idempotent(cmd),
+        "zadd" => idempotent_writes && !zadd_has_incr(cmd),
         "setex" | "psetex" | "mset" | "setrange" | "del" | "unlink" | "expireat" | "pexpireat"
         | "persist" | "hset" | "hmset" | "hdel" | "sadd" | "srem" | "zrem" | "geoadd" | "pfadd"
-        | "lset" | "xack" | "xdel" | "script|load" => true,
+        | "lset" | "xack" | "xdel" | "script|load" => idempotent_writes,
         "ping"
         | "echo"
         | "select"
@@ -520,7 +528,7 @@ mod tests {
 
     #[test]
     fn retry_safety() {
-        let safe = |args: &[&str]| is_retry_safe(&c(args));
+        let safe = |args: &[&str]| is_retry_safe(&c(args), true);
         assert!(safe(&["GET", "k"]));
         assert!(safe(&["set", "k", "v"]));
         assert!(safe(&["SET", "k", "v", "EX", "10", "XX"]));
@@ -568,7 +576,38 @@ mod tests {
         assert!(!safe(&["PUBLISH", "ch", "m"]));
         assert!(!safe(&["WATCH", "k"]));
         assert!(!safe(&["NOSUCH"]));
-        assert!(!is_retry_safe(&Cmd::default()));
+        assert!(!is_retry_safe(&Cmd::default(), true));
+    }
+
+    #[test]
+    fn writes_are_not_retried_by_default() {
+        let safe = |args: &[&str]| is_retry_safe(&c(args), false);
+        for write in [
+            &["SET", "k", "v"][..],
+            &["SET", "k", "v", "EX", "10"],
+            &["DEL", "k"],
+            &["HSET", "h", "f", "v"],
+            &["MSET", "a", "1"],
+            &["ZADD", "z", "1", "m"],
+            &["SADD", "s", "m"],
+            &["EXPIREAT", "k", "1700000000"],
+            &["SCRIPT", "LOAD", "return 1"],
+            &["INCR", "k"],
+            &["SORT", "l", "STORE", "dst"],
+        ] {
+            assert!(!safe(write), "{write:?} retried by default");
+        }
+        for read in [
+            &["GET", "k"][..],
+            &["PING"],
+            &["HGETALL", "h"],
+            &["EVALSHA_RO", "abc", "0"],
+            &["SORT", "l", "LIMIT", "0", "10"],
+            &["CLUSTER", "SLOTS"],
+            &["XREAD", "STREAMS", "s", "0"],
+        ] {
+            assert!(safe(read), "{read:?} not retried by default");
+        }
     }
 
     #[test]
