@@ -85,11 +85,7 @@ impl ManagedConnection {
     /// The live connection, waiting for a reconnect when there is none.
     async fn current(&self) -> Result<(u64, Connection)> {
         let config = self.shared.client.config();
-        let budget = config
-            .connect_timeout
-            .saturating_add(config.connect_backoff.cap)
-            .saturating_mul(config.connect_backoff.max_retries.saturating_add(1))
-            .max(Duration::from_secs(1));
+        let budget = config.reconnect_budget().max(Duration::from_secs(1));
         let mut seen_failures = None;
         loop {
             let changed = self.shared.changed.notified();

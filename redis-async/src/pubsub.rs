@@ -83,15 +83,6 @@ impl std::fmt::Debug for Control {
     }
 }
 
-/// How long a reconnect may take before a waiting request gives up: every connect attempt
-/// of the client's retry policy, each with its longest backoff.
-fn reconnect_budget(config: &redis_core::Config) -> Duration {
-    config
-        .connect_timeout
-        .saturating_add(config.connect_backoff.cap)
-        .saturating_mul(config.connect_backoff.max_retries.saturating_add(1))
-}
-
 impl PubSub {
     pub(crate) async fn open(client: Client, options: PubSubOptions) -> Result<PubSub> {
         let con = client.get_dedicated_connection().await?;
@@ -99,7 +90,7 @@ impl PubSub {
         let limit = if options.reconnect {
             config
                 .response_timeout
-                .saturating_add(reconnect_budget(config))
+                .saturating_add(config.reconnect_budget())
         } else {
             config.response_timeout
         };

@@ -264,6 +264,8 @@ impl fmt::Debug for Config {
             .field("tcp_nodelay", &self.tcp_nodelay)
             .field("tcp_keepalive", &self.tcp_keepalive)
             .field("decoder_limits", &self.decoder_limits)
+            .field("set_lib_info", &self.set_lib_info)
+            .field("retry_idempotent_writes", &self.retry_idempotent_writes)
             .finish()
     }
 }
@@ -316,6 +318,14 @@ impl Config {
     pub fn with_retry_idempotent_writes(mut self, on: bool) -> Config {
         self.retry_idempotent_writes = on;
         self
+    }
+
+    /// How long a reconnect may take before a request waiting for it gives up: every
+    /// connect attempt of [`Config::connect_backoff`], each with its longest backoff.
+    pub fn reconnect_budget(&self) -> Duration {
+        self.connect_timeout
+            .saturating_add(self.connect_backoff.cap)
+            .saturating_mul(self.connect_backoff.max_retries.saturating_add(1))
     }
 
     /// Sets the database number.
