@@ -103,7 +103,7 @@ impl Client {
     pub async fn get_dedicated_connection(&self) -> Result<DedicatedConnection> {
         self.retrying(|| async {
             let target = self.source.target().await?;
-            DedicatedConnection::open_target(&target)
+            DedicatedConnection::open(&target)
                 .await
                 .inspect_err(|e| self.source.failed(target.addr(), e))
         })

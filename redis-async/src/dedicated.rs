@@ -11,7 +11,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use redis_core::command_table::{self, BlockTime};
 use redis_core::resp::Decoder;
-use redis_core::{Addr, Cmd, Config, Error, Pipeline, Protocol, Result, Target, Value};
+use redis_core::{Addr, Cmd, Error, Pipeline, Protocol, Result, Target, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::api::ConnectionLike;
@@ -44,8 +44,21 @@ impl std::fmt::Debug for DedicatedConnection {
 redis_core::handshake_template!(maybe_async::must_be_async(AFIT));
 
 impl DedicatedConnection {
-    /// Opens the socket and runs the handshake, all within `config.connect_timeout`.
-    pub(crate) async fn open(config: &Config) -> Result<DedicatedConnection> {
+    /// Opens the socket, runs the handshake and the target's checks (`READONLY`, `ROLE`),
+    /// all within `connect_timeout`; a node that fails them is closed, never handed out.
+    pub(crate) async fn open(target: &Target) -> Result<DedicatedConnection> {
+        let limit = target.config.connect_timeout;
+        match tokio::time::timeout(limit, DedicatedConnection::open_within(target)).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::Timeout {
+                what: "connect and handshake",
+                after: limit,
+            }),
+        }
+    }
+
+    async fn open_within(target: &Target) -> Result<DedicatedConnection> {
+        let config = &target.config;
         let io = Stream::connect(config).await?;
         let mut con = DedicatedConnection {
             io,
@@ -58,20 +71,8 @@ impl DedicatedConnection {
             protocol: config.protocol,
             addr: config.addr.clone(),
         };
-        con.protocol = handshake(&mut con, config).await?;
+        con.protocol = handshake(&mut con, target).await?;
         con.response_timeout = config.response_timeout;
-        Ok(con)
-    }
-
-    /// Opens a connection to `target` and runs the target's checks (`READONLY`, `ROLE`)
-    /// after the handshake; a node that fails them is closed, never handed out.
-    pub(crate) async fn open_target(target: &Target) -> Result<DedicatedConnection> {
-        let mut con = DedicatedConnection::open(&target.config).await?;
-        let checks = target.checks();
-        if !checks.is_empty() {
-            let replies = con.req_pipeline(&checks).await?;
-            target.verify(replies)?;
-        }
         Ok(con)
     }
 

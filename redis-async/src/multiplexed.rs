@@ -157,7 +157,7 @@ impl Connection {
     /// Opens a connection (handshake included) and starts its driver task on the current
     /// tokio runtime. `queue` bounds the requests waiting to be written.
     pub(crate) async fn open(target: &Target, queue: usize, sinks: Sinks) -> Result<Connection> {
-        let con = DedicatedConnection::open_target(target).await?;
+        let con = DedicatedConnection::open(target).await?;
         let config = &target.config;
         let (tx, rx) = mpsc::channel(queue.max(1));
         let shared = Arc::new(Shared {
@@ -278,7 +278,7 @@ impl Connection {
         };
         let mut con = match idle {
             Some(con) => con,
-            None => DedicatedConnection::open_target(&self.shared.target).await?,
+            None => DedicatedConnection::open(&self.shared.target).await?,
         };
         con.set_response_timeout(self.response_timeout);
         Ok(con)

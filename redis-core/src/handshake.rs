@@ -222,25 +222,35 @@ fn refuses_hello(e: &ServerError) -> bool {
 #[macro_export]
 macro_rules! handshake_template {
     ($attr:meta) => {
-        /// Runs the handshake (one round trip; two when the server refuses HELLO).
+        /// Runs the handshake (one round trip; two when the server refuses HELLO), then
+        /// the target's own checks (`READONLY`, `ROLE`; none for a fixed address).
         #[$attr]
         pub(crate) async fn handshake<C: ConnectionLike>(
             con: &mut C,
-            config: &$crate::Config,
+            target: &$crate::Target,
         ) -> $crate::Result<$crate::Protocol> {
             use $crate::handshake::{Handshake, HandshakeStep};
-            let mut hs = Handshake::new(config, env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))?;
+            let mut hs = Handshake::new(
+                &target.config,
+                env!("CARGO_PKG_NAME"),
+                env!("CARGO_PKG_VERSION"),
+            )?;
             let mut replies = None;
-            loop {
+            let protocol = loop {
                 let step = match replies.take() {
                     None => hs.start(),
                     Some(r) => hs.judge(r)?,
                 };
                 match step {
                     HandshakeStep::Send(pipe) => replies = Some(con.req_pipeline(pipe).await?),
-                    HandshakeStep::Done(protocol) => return Ok(protocol),
+                    HandshakeStep::Done(protocol) => break protocol,
                 }
+            };
+            let checks = target.checks();
+            if !checks.is_empty() {
+                target.verify(con.req_pipeline(&checks).await?)?;
             }
+            Ok(protocol)
         }
     };
 }

@@ -56,7 +56,7 @@ impl Client {
         let mut delays = self.config.connect_backoff.delays();
         loop {
             let target = self.source.target()?;
-            match Connection::open_target(&target) {
+            match Connection::open(&target) {
                 Ok(c) => return Ok(c),
                 Err(e) => {
                     self.source.failed(target.addr(), &e);

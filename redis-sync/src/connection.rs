@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 use redis_core::resp::Decoder;
 use redis_core::timing;
-use redis_core::{Addr, Cmd, Config, Error, Pipeline, Protocol, Result, Target, Value};
+use redis_core::{Addr, Cmd, Error, Pipeline, Protocol, Result, Target, Value};
 
 use crate::stream::Stream;
 
@@ -109,8 +109,11 @@ impl std::fmt::Debug for Connection {
 redis_core::handshake_template!(maybe_async::must_be_sync);
 
 impl Connection {
-    /// Opens the socket and runs the handshake (one attempt; [`crate::Client`] retries).
-    pub(crate) fn open(config: &Config) -> Result<Connection> {
+    /// Opens the socket, runs the handshake and the target's checks (`READONLY`, `ROLE`),
+    /// all within `connect_timeout`; a node that fails them is closed, never handed out.
+    /// One attempt: [`crate::Client`] retries.
+    pub(crate) fn open(target: &Target) -> Result<Connection> {
+        let config = &target.config;
         let started = Instant::now();
         let stream = Stream::connect(config)?;
         stream.set_write_timeout(Some(config.write_timeout))?;
@@ -132,20 +135,8 @@ impl Connection {
             protocol: config.protocol,
             addr: config.addr.clone(),
         };
-        con.protocol = handshake(&mut con, config)?;
+        con.protocol = handshake(&mut con, target)?;
         con.handshake = None;
-        Ok(con)
-    }
-
-    /// Opens a connection to `target` and runs the target's checks (`READONLY`, `ROLE`)
-    /// after the handshake; a node that fails them is closed, never handed out.
-    pub(crate) fn open_target(target: &Target) -> Result<Connection> {
-        let mut con = Connection::open(&target.config)?;
-        let checks = target.checks();
-        if !checks.is_empty() {
-            let replies = con.req_pipeline(&checks)?;
-            target.verify(replies)?;
-        }
         Ok(con)
     }
 
