@@ -676,6 +676,25 @@ mod tests {
     }
 
     #[test]
+    fn read_room_grows_only_with_what_arrived() {
+        // A lone header announcing 512 MB asks for 1 MiB of room, not 512 MB.
+        let mut d = Decoder::default();
+        let mut buf = BytesMut::from(&b"$536870000\r\n"[..]);
+        assert!(d.decode(&mut buf).unwrap().is_none());
+        assert_eq!(d.read_room(buf.len()), READ_ROOM_FLOOR);
+        // With 8 MiB here, at most another 8 MiB; near the end, only what is missing.
+        assert_eq!(d.read_room(8 << 20), 8 << 20);
+        assert_eq!(d.read_room(536_870_000), 14);
+        // A 1 MiB value gets its whole room at once.
+        let mut d = Decoder::default();
+        let mut buf = BytesMut::from(&b"$1048576\r\nab"[..]);
+        assert!(d.decode(&mut buf).unwrap().is_none());
+        assert_eq!(buf.len() + d.read_room(buf.len()), 12 + (1 << 20));
+        // Nothing known: no advice.
+        assert_eq!(Decoder::default().read_room(100), 0);
+    }
+
+    #[test]
     fn depth_and_memory_are_bounded() {
         let deep = b"*1\r\n".repeat(100_000);
         assert!(decode_all(&deep).is_err());
