@@ -120,11 +120,7 @@ impl DedicatedConnection {
             if let Some(v) = self.decoder.decode(&mut self.rbuf)? {
                 return Ok(v);
             }
-            let want = self
-                .decoder
-                .needed()
-                .saturating_sub(self.rbuf.len())
-                .max(READ_CHUNK);
+            let want = self.decoder.read_room(self.rbuf.len()).max(READ_CHUNK);
             self.rbuf.reserve(want);
             if self.io.read_buf(&mut self.rbuf).await? == 0 {
                 return Err(Error::Io(std::io::Error::new(

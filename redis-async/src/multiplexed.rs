@@ -460,7 +460,7 @@ impl Driver {
             }
             // Reserve only when short of room: right after a large reply was handed out,
             // its caller still shares this buffer, and an eager reserve would allocate.
-            let want = self.decoder.needed().saturating_sub(self.rbuf.len());
+            let want = self.decoder.read_room(self.rbuf.len());
             if self.rbuf.capacity() - self.rbuf.len() < want.max(4096) {
                 self.rbuf.reserve(want.max(16 * 1024));
             }

@@ -112,11 +112,27 @@ impl fmt::Display for LockErrorKind {
 }
 
 /// An error reply from the server, with its code parsed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ServerError {
+///
+/// One pointer wide (the parts live behind a `Box`): error replies are rare, and a small
+/// `ServerError` keeps every [`crate::Value`] and [`Error`] small.
+#[derive(Clone, PartialEq)]
+pub struct ServerError(Box<ServerErrorParts>);
+
+#[derive(Clone, PartialEq)]
+struct ServerErrorParts {
     kind: ServerErrorKind,
     code: String,
     message: String,
+}
+
+impl fmt::Debug for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerError")
+            .field("kind", &self.0.kind)
+            .field("code", &self.0.code)
+            .field("message", &self.0.message)
+            .finish()
+    }
 }
 
 /// The error codes a client acts on. Anything else is [`ServerErrorKind::Other`] and keeps
@@ -171,6 +187,9 @@ pub enum ServerErrorKind {
 }
 
 impl ServerError {
+    /// Bytes the boxed parts take on the heap (the decoder charges replies for them).
+    pub(crate) const PARTS_SIZE: usize = std::mem::size_of::<ServerErrorParts>();
+
     /// Parses an error line such as `MOVED 3999 127.0.0.1:6381` or `ERR unknown command`.
     pub fn parse(line: &str) -> ServerError {
         let (code, rest) = match line.split_once(' ') {
@@ -199,26 +218,26 @@ impl ServerError {
             "MASTERDOWN" => ServerErrorKind::MasterDown,
             _ => ServerErrorKind::Other,
         };
-        ServerError {
+        ServerError(Box::new(ServerErrorParts {
             kind,
             code: code.to_string(),
             message: rest.to_string(),
-        }
+        }))
     }
 
     /// The parsed kind.
     pub fn kind(&self) -> &ServerErrorKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// The code as the server sent it (`ERR`, `WRONGTYPE`, `MYMODULEERR`, ...).
     pub fn code(&self) -> &str {
-        &self.code
+        &self.0.code
     }
 
     /// The text after the code.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 }
 
@@ -234,10 +253,10 @@ fn parse_redirect(rest: &str) -> Option<(u16, String)> {
 
 impl fmt::Display for ServerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.message.is_empty() {
-            write!(f, "server error {}", self.code)
+        if self.0.message.is_empty() {
+            write!(f, "server error {}", self.0.code)
         } else {
-            write!(f, "server error {}: {}", self.code, self.message)
+            write!(f, "server error {}: {}", self.0.code, self.0.message)
         }
     }
 }

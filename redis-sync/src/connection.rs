@@ -231,16 +231,18 @@ impl Connection {
         Ok(())
     }
 
-    /// Reads more bytes; sized to finish a large bulk string in one buffer fill.
+    /// Reads more bytes; a large bulk string is read straight into the buffer, which grows
+    /// only as its bytes arrive (never from the length its header announced).
     fn fill(&mut self) -> io::Result<()> {
         let start = self.rbuf.len();
-        let needed = self.decoder.needed();
-        if needed > start + READ_CHUNK {
-            // A large bulk string: zero its room once and read straight into it.
-            self.rbuf.resize(needed, 0);
+        let room = self.decoder.read_room(start);
+        if room > READ_CHUNK {
+            // Zero the room once and read straight into it.
+            let end = start + room;
+            self.rbuf.resize(end, 0);
             let mut filled = start;
-            while filled < needed {
-                match self.stream.read(&mut self.rbuf[filled..needed]) {
+            while filled < end {
+                match self.stream.read(&mut self.rbuf[filled..end]) {
                     Ok(0) => {
                         self.rbuf.truncate(filled);
                         return Err(closed());

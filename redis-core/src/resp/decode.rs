@@ -6,7 +6,22 @@
 //! explicit stack, so a reply is never re-parsed from its start and deep nesting never
 //! recurses. Every length the peer sends is checked against a limit before it is used, and
 //! no allocation is sized from an untrusted length alone: aggregates reserve at most what the
-//! bytes already received could fill.
+//! bytes already received could fill, and [`Decoder::read_room`] tells the I/O shells to grow
+//! their read buffers only as bytes arrive.
+//!
+//! The same bytes give the same result however they are split across reads: every check
+//! depends only on the bytes of the reply, never on how many of them are buffered. Server
+//! text (status lines, error replies, verbatim formats) is data, never a protocol error,
+//! whatever its encoding: it is decoded lossily, so one odd byte in a Lua `error_reply`
+//! cannot kill a connection that many callers share.
+//!
+//! # Memory accounting
+//!
+//! A reply is charged for what it holds once decoded, exactly once per element: the
+//! `size_of::<Value>()` slot each element takes in its parent (40 bytes), the payload of
+//! bulk and verbatim strings (slices of the read buffer), and for text kept in its own
+//! allocation (status lines, big numbers, error replies, attribute boxes) its length plus
+//! the allocator's overhead. A top-level scalar is charged its payload only.
 //!
 //! # Implementation
 //!
@@ -14,6 +29,8 @@
 //! `Bytes` slices of the input buffer, no copy) and then folded into the aggregate frames on
 //! the stack; each frame that fills up is popped and folded into its parent. A top-level
 //! value ends the loop. After any error the decoder resets; its connection must be dropped.
+
+use std::borrow::Cow;
 
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -23,15 +40,20 @@ use crate::value::Value;
 /// Limits that bound what one reply may make the client allocate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecoderLimits {
-    /// Longest bulk string, verbatim string, bulk error or status line (default 512 MiB,
-    /// the server's own `proto-max-bulk-len`).
+    /// Longest bulk string, verbatim string, bulk error, status line, error line or big
+    /// number (default 512 MiB, the server's own `proto-max-bulk-len`).
     pub max_bulk_len: usize,
     /// Most elements in one array, set, push or map (default 2^32 - 1).
     pub max_aggregate_len: usize,
-    /// Deepest nesting of aggregates (default 128).
+    /// Deepest nesting of aggregates and attributes, every level counted, empty ones too
+    /// (default 128). Values are dropped recursively: keep it in the hundreds.
     pub max_depth: usize,
-    /// Most memory one reply may take once decoded, counted as payload bytes plus the size
-    /// of each `Value` (default 1 GiB).
+    /// Most memory one reply may hold once decoded (see the module docs for what is
+    /// charged). Default 512 MiB: room for one bulk string as long as the server allows
+    /// (`proto-max-bulk-len`, 512 MB) or for about 11 million elements of 8 bytes
+    /// (`LRANGE key 0 -1` of 10M short elements), while a hostile endless `*2147483647`
+    /// of `:1` is cut after 13.4M elements, at about half the 1 GiB it reached when
+    /// elements were charged twice and a `Value` took 80 bytes.
     pub max_reply_bytes: usize,
 }
 
@@ -41,7 +63,7 @@ impl Default for DecoderLimits {
             max_bulk_len: 512 * 1024 * 1024,
             max_aggregate_len: u32::MAX as usize,
             max_depth: 128,
-            max_reply_bytes: 1024 * 1024 * 1024,
+            max_reply_bytes: 512 * 1024 * 1024,
         }
     }
 }
@@ -82,7 +104,26 @@ pub struct Decoder {
     need: usize,
 }
 
+/// The slot one element takes in its parent's `Vec`.
 const VALUE_COST: usize = std::mem::size_of::<Value>();
+
+/// What a heap allocation of `len` bytes holds: glibc-style chunks carry 16 bytes of header
+/// and are at least 32 bytes long.
+fn heap_cost(len: usize) -> usize {
+    if len == 0 {
+        0
+    } else {
+        len.saturating_add(16).max(32)
+    }
+}
+
+/// Longest header or number line (`*`, `$`, `:`, `,`, ...): far more than any valid one.
+const MAX_NUMBER_LINE: usize = 4096;
+
+/// Read-buffer growth that needs no bytes to have arrived yet: one large bulk string up to
+/// this size is read into a buffer sized once; beyond it the buffer at most doubles per
+/// step, so a header alone never makes the client allocate more than this.
+const READ_ROOM_FLOOR: usize = 1024 * 1024;
 
 impl Decoder {
     /// A decoder with the given limits.
@@ -99,9 +140,22 @@ impl Decoder {
     }
 
     /// How many bytes the buffer must hold before decoding can make progress (0 when
-    /// unknown). Lets a reader size its next read to a large bulk string in one go.
+    /// unknown).
     pub fn needed(&self) -> usize {
         self.need
+    }
+
+    /// How much room a reader should make in its buffer, which holds `buffered` bytes,
+    /// before its next read: what the element being decoded still lacks, but never more
+    /// than has already arrived (and at most 1 MiB before anything has). 0 when unknown:
+    /// the reader then reads its usual chunk.
+    ///
+    /// A buffer grown by this grows only as bytes arrive: a 14-byte `$536870000` header
+    /// costs 1 MiB, not 512 MiB, while a large value still lands in a few large reads.
+    pub fn read_room(&self, buffered: usize) -> usize {
+        self.need
+            .saturating_sub(buffered)
+            .min(buffered.max(READ_ROOM_FLOOR))
     }
 
     /// True when a reply has been started but not finished.
@@ -146,15 +200,22 @@ impl Decoder {
                         return Ok(Some(value));
                     }
                     Some(Frame::AttributeData { attributes }) => {
+                        let attributes = std::mem::take(attributes);
+                        self.stack.pop();
+                        self.charge(heap_cost(VALUE_COST))?;
                         value = Value::Attribute {
                             data: Box::new(value),
-                            attributes: std::mem::take(attributes),
+                            attributes,
                         };
-                        self.stack.pop();
                         continue;
                     }
                     Some(frame) => frame,
                 };
+                // The element now takes its slot in the parent: charged once, here.
+                self.reply_bytes = self.reply_bytes.saturating_add(VALUE_COST);
+                if self.reply_bytes > self.limits.max_reply_bytes {
+                    return Err(over_budget(&self.limits));
+                }
                 let full = match frame {
                     Frame::Seq {
                         remaining, items, ..
@@ -209,11 +270,20 @@ impl Decoder {
     fn charge(&mut self, bytes: usize) -> Result<()> {
         self.reply_bytes = self.reply_bytes.saturating_add(bytes);
         if self.reply_bytes > self.limits.max_reply_bytes {
+            return Err(over_budget(&self.limits));
+        }
+        Ok(())
+    }
+
+    /// Pushes an aggregate frame, refusing to nest deeper than the limit.
+    fn open(&mut self, frame: Frame) -> Result<()> {
+        if self.stack.len() >= self.limits.max_depth {
             return Err(Error::protocol(format!(
-                "reply exceeds the {} byte limit",
-                self.limits.max_reply_bytes
+                "reply nested deeper than {}",
+                self.limits.max_depth
             )));
         }
+        self.stack.push(frame);
         Ok(())
     }
 
@@ -221,24 +291,25 @@ impl Decoder {
     /// empty aggregate; a non-empty aggregate is pushed on the stack and the loop goes on.
     fn element(&mut self, buf: &mut BytesMut) -> Result<Option<Value>> {
         loop {
-            let Some(line_end) = self.find_crlf(buf)? else {
+            let Some(&tag) = buf.first() else {
                 return Ok(None);
             };
-            let tag = buf[0];
+            let Some(line_end) = self.find_crlf(buf, tag)? else {
+                return Ok(None);
+            };
             let header_len = line_end + 2;
             let line = &buf[1..line_end];
-            self.charge(VALUE_COST)?;
             let value = match tag {
                 b'+' if line == b"OK" => Value::Okay,
                 b'+' => {
-                    let s = utf8(line, "status")?;
-                    self.charge(s.len())?;
+                    let s = text(line).into_owned();
+                    self.charge(heap_cost(s.len()))?;
                     Value::SimpleString(s)
                 }
                 b'-' => {
-                    let s = utf8(line, "error")?;
-                    self.charge(s.len())?;
-                    Value::ServerError(ServerError::parse(&s))
+                    let e = ServerError::parse(&text(line));
+                    self.charge(server_error_cost(&e))?;
+                    Value::ServerError(e)
                 }
                 b':' => Value::Int(parse_int(line)?),
                 b'_' => {
@@ -254,12 +325,10 @@ impl Decoder {
                 },
                 b',' => Value::Double(parse_double(line)?),
                 b'(' => {
-                    let s = utf8(line, "big number")?;
-                    let digits = s.strip_prefix(['-', '+']).unwrap_or(&s);
-                    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                        return Err(Error::protocol("invalid big number"));
-                    }
-                    self.charge(s.len())?;
+                    // Kept as the server's text: a conversion to a number checks the digits,
+                    // and a malformed one fails that conversion, not the connection.
+                    let s = text(line).into_owned();
+                    self.charge(heap_cost(s.len()))?;
                     Value::BigNumber(s)
                 }
                 b'$' | b'!' | b'=' => {
@@ -278,13 +347,20 @@ impl Decoder {
                     if &buf[header_len + len..total] != b"\r\n" {
                         return Err(Error::protocol("bulk string not followed by CRLF"));
                     }
-                    self.charge(len)?;
+                    if tag == b'=' && (len < 4 || buf[header_len + 3] != b':') {
+                        return Err(Error::protocol("verbatim string without a format"));
+                    }
                     buf.advance(header_len);
                     let data = buf.split_to(len).freeze();
                     buf.advance(2);
                     self.scanned = 0;
                     self.need = 0;
-                    return bulk(tag, data).map(Some);
+                    let value = bulk(tag, data);
+                    self.charge(match &value {
+                        Value::ServerError(e) => server_error_cost(e),
+                        _ => len,
+                    })?;
+                    return Ok(Some(value));
                 }
                 b'*' | b'~' | b'>' | b'%' | b'|' => {
                     let n = parse_int(line)?;
@@ -296,29 +372,29 @@ impl Decoder {
                     let n = self.checked_len(n, self.limits.max_aggregate_len, "aggregate")?;
                     let is_map = matches!(tag, b'%' | b'|');
                     if n == 0 {
-                        buf.advance(header_len);
-                        self.scanned = 0;
                         if tag == b'|' {
-                            self.stack.push(Frame::AttributeData {
+                            // An empty attribute still wraps the value after it: a level.
+                            self.open(Frame::AttributeData {
                                 attributes: Vec::new(),
-                            });
+                            })?;
+                            buf.advance(header_len);
+                            self.scanned = 0;
                             continue;
                         }
+                        buf.advance(header_len);
+                        self.scanned = 0;
                         return Ok(Some(empty_aggregate(tag)));
                     }
-                    if self.stack.len() >= self.limits.max_depth {
-                        return Err(Error::protocol(format!(
-                            "reply nested deeper than {}",
-                            self.limits.max_depth
-                        )));
-                    }
                     let elements = if is_map { n.saturating_mul(2) } else { n };
-                    // Each element takes at least 3 bytes on the wire: never reserve more
-                    // than what the bytes already here could fill.
-                    let cap = n.min((buf.len() - header_len) / 3 + 1);
-                    self.charge(cap.saturating_mul(VALUE_COST))?;
-                    buf.advance(header_len);
-                    self.scanned = 0;
+                    // Never reserve more than the bytes already here could fill (each
+                    // element takes at least 3 of them) or the budget could pay for.
+                    // Charges come as elements arrive, so the outcome never depends on
+                    // how much was buffered.
+                    let item = if is_map { 2 * VALUE_COST } else { VALUE_COST };
+                    let budget_left = self.limits.max_reply_bytes.saturating_sub(self.reply_bytes);
+                    let cap = n
+                        .min((buf.len() - header_len) / 3 + 1)
+                        .min(budget_left / item + 1);
                     let frame = if is_map {
                         Frame::Map {
                             attribute: tag == b'|',
@@ -337,15 +413,12 @@ impl Decoder {
                             items: Vec::with_capacity(cap),
                         }
                     };
-                    self.stack.push(frame);
+                    self.open(frame)?;
+                    buf.advance(header_len);
+                    self.scanned = 0;
                     continue;
                 }
-                other => {
-                    return Err(Error::protocol(format!(
-                        "unknown type byte {:?}",
-                        char::from(other)
-                    )))
-                }
+                other => return Err(unknown_type(other)),
             };
             buf.advance(header_len);
             self.scanned = 0;
@@ -366,18 +439,32 @@ impl Decoder {
         Ok(n)
     }
 
-    /// Position of the CR of the first CRLF in `buf`, remembering how far it looked.
-    fn find_crlf(&mut self, buf: &BytesMut) -> Result<Option<usize>> {
+    /// Longest line (after the type byte) an element of type `tag` may have.
+    fn max_line(&self, tag: u8) -> usize {
+        match tag {
+            b'+' | b'-' | b'(' => self.limits.max_bulk_len,
+            _ => MAX_NUMBER_LINE,
+        }
+    }
+
+    /// Position of the CR of the first CRLF in `buf`, remembering how far it looked. A line
+    /// (after the type byte) longer than its limit is an error, whether its end is here or
+    /// not yet, so the outcome never depends on how the bytes were split.
+    fn find_crlf(&mut self, buf: &BytesMut, tag: u8) -> Result<Option<usize>> {
         let start = self.scanned.max(1);
         if let Some(rel) = memchr::memchr(b'\n', buf.get(start..).unwrap_or_default()) {
             let lf = start + rel;
             if lf < 2 || buf[lf - 1] != b'\r' {
                 return Err(Error::protocol("line not terminated by CRLF"));
             }
+            if lf - 2 > self.max_line(tag) {
+                return Err(line_too_long(self.max_line(tag)));
+            }
             return Ok(Some(lf - 1));
         }
-        if buf.len() > self.limits.max_bulk_len {
-            return Err(Error::protocol("header line too long"));
+        // The line holds at least all but the type byte and a possible final CR.
+        if buf.len().saturating_sub(2) > self.max_line(tag) {
+            return Err(line_too_long(self.max_line(tag)));
         }
         self.scanned = buf.len();
         Ok(None)
@@ -393,28 +480,47 @@ fn empty_aggregate(tag: u8) -> Value {
     }
 }
 
-fn bulk(tag: u8, data: Bytes) -> Result<Value> {
+/// A bulk payload as its value; a verbatim string's `fmt:` prefix is checked by the caller.
+fn bulk(tag: u8, data: Bytes) -> Value {
     match tag {
-        b'$' => Ok(Value::BulkString(data)),
-        b'!' => {
-            let text = String::from_utf8_lossy(&data);
-            Ok(Value::ServerError(ServerError::parse(&text)))
-        }
-        _ => {
-            if data.len() < 4 || data[3] != b':' {
-                return Err(Error::protocol("verbatim string without a format"));
-            }
-            let format = utf8(&data[..3], "verbatim format")?;
-            Ok(Value::VerbatimString {
-                format,
-                text: data.slice(4..),
-            })
-        }
+        b'$' => Value::BulkString(data),
+        b'!' => Value::ServerError(ServerError::parse(&text(&data))),
+        _ => Value::VerbatimString {
+            format: [data[0], data[1], data[2]],
+            text: data.slice(4..),
+        },
     }
 }
 
-fn utf8(bytes: &[u8], what: &str) -> Result<String> {
-    String::from_utf8(bytes.to_vec()).map_err(|_| Error::protocol(format!("{what} is not UTF-8")))
+/// Server text: bytes that are not UTF-8 become U+FFFD, never an error.
+fn text(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+#[cold]
+fn unknown_type(tag: u8) -> Error {
+    Error::protocol(format!("unknown type byte {:?}", char::from(tag)))
+}
+
+#[cold]
+fn line_too_long(max: usize) -> Error {
+    Error::protocol(format!("line longer than the limit of {max} bytes"))
+}
+
+#[cold]
+fn over_budget(limits: &DecoderLimits) -> Error {
+    Error::protocol(format!(
+        "reply exceeds the {} byte limit (DecoderLimits::max_reply_bytes)",
+        limits.max_reply_bytes
+    ))
+}
+
+/// The memory an error reply holds: its boxed parts and its two strings.
+fn server_error_cost(e: &ServerError) -> usize {
+    heap_cost(ServerError::PARTS_SIZE) + heap_cost(e.code().len()) + heap_cost(e.message().len())
 }
 
 /// Parses a RESP integer: optional sign and 1 to 19 digits, no overflow.
@@ -506,7 +612,7 @@ mod tests {
         assert_eq!(
             v[14],
             Value::VerbatimString {
-                format: "txt".into(),
+                format: *b"txt",
                 text: Bytes::from_static(b"abc")
             }
         );
@@ -567,6 +673,25 @@ mod tests {
         }
         assert_eq!(out, decode_all(input).unwrap());
         assert!(!d.in_progress());
+    }
+
+    #[test]
+    fn read_room_grows_only_with_what_arrived() {
+        // A lone header announcing 512 MB asks for 1 MiB of room, not 512 MB.
+        let mut d = Decoder::default();
+        let mut buf = BytesMut::from(&b"$536870000\r\n"[..]);
+        assert!(d.decode(&mut buf).unwrap().is_none());
+        assert_eq!(d.read_room(buf.len()), READ_ROOM_FLOOR);
+        // With 8 MiB here, at most another 8 MiB; near the end, only what is missing.
+        assert_eq!(d.read_room(8 << 20), 8 << 20);
+        assert_eq!(d.read_room(536_870_000), 14);
+        // A 1 MiB value gets its whole room at once.
+        let mut d = Decoder::default();
+        let mut buf = BytesMut::from(&b"$1048576\r\nab"[..]);
+        assert!(d.decode(&mut buf).unwrap().is_none());
+        assert_eq!(buf.len() + d.read_room(buf.len()), 12 + (1 << 20));
+        // Nothing known: no advice.
+        assert_eq!(Decoder::default().read_room(100), 0);
     }
 
     #[test]

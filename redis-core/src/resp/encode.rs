@@ -33,7 +33,7 @@ pub fn encode_value(v: &Value, out: &mut Vec<u8>) {
         Value::BigNumber(s) => line(out, b'(', s.as_bytes()),
         Value::VerbatimString { format, text } => {
             let mut body = Vec::with_capacity(format.len() + 1 + text.len());
-            body.extend_from_slice(format.as_bytes());
+            body.extend_from_slice(format);
             body.push(b':');
             body.extend_from_slice(text);
             bulk(out, b'=', &body);
