@@ -29,12 +29,14 @@
 // In a test harness, panicking with a clear message is the right way to fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cluster;
 mod fake;
 mod process;
 mod proxy;
 mod server;
 mod tls;
 
+pub use cluster::{RedisCluster, RedisClusterBuilder};
 pub use fake::{FakePeer, FakeStep};
 pub use proxy::Proxy;
 pub use server::{redis_server_version, RedisServer, RedisServerBuilder};
