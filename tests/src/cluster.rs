@@ -152,6 +152,8 @@ enum NodeState {
     Up,
     Paused,
     Killed,
+    /// Killed and removed from the cluster with `CLUSTER FORGET`.
+    Forgotten,
 }
 
 /// One line of `CLUSTER NODES`.
@@ -169,6 +171,9 @@ impl NodeLine {
         self.flags.iter().any(|f| f == flag)
     }
 }
+
+/// What one node says about one node: id, whether master, its master's id, its slots.
+type Role = (String, bool, Option<String>, Vec<(u16, u16)>);
 
 /// A Redis Cluster of real `redis-server` processes that belongs to one test.
 ///
@@ -309,15 +314,42 @@ impl RedisCluster {
         self.states[i] = NodeState::Up;
     }
 
-    /// Kills node `i` with SIGKILL ([`RedisServer::kill`]).
+    /// Kills node `i` with SIGKILL ([`RedisServer::kill`]): a crash. Restart it with
+    /// [`restart`](Self::restart) or remove it with [`forget`](Self::forget).
     pub fn kill(&mut self, i: usize) {
         self.nodes[i].kill();
         self.states[i] = NodeState::Killed;
     }
 
+    /// Removes killed node `i` from the cluster: `CLUSTER FORGET` on every other member
+    /// (which must all be running). [`wait_healthy`](Self::wait_healthy) then ignores it.
+    /// Panics if the node still serves slots: fail it over first.
+    pub fn forget(&mut self, i: usize) {
+        assert_eq!(
+            self.states[i],
+            NodeState::Killed,
+            "forget: kill node {i} first"
+        );
+        let id = self.ids[i].clone();
+        let serves = self
+            .view(self.any_up())
+            .iter()
+            .any(|n| n.id == id && !n.slots.is_empty());
+        assert!(!serves, "forget: node {i} still serves slots");
+        self.states[i] = NodeState::Forgotten;
+        for other in self.members().collect::<Vec<_>>() {
+            self.ok(other, &["CLUSTER", "FORGET", &id]);
+        }
+    }
+
     /// Restarts node `i` on its port. It keeps its node id and rejoins (its `nodes.conf`
     /// is kept) but loses its data; call [`wait_healthy`](Self::wait_healthy) after.
     pub fn restart(&mut self, i: usize) {
+        assert_ne!(
+            self.states[i],
+            NodeState::Forgotten,
+            "restart: node {i} was forgotten"
+        );
         self.nodes[i].restart();
         self.states[i] = NodeState::Up;
     }
@@ -359,16 +391,17 @@ impl RedisCluster {
             })
     }
 
-    /// Waits until the cluster is healthy: every node is up (not paused or killed),
+    /// Waits until the cluster is healthy: every node (but forgotten ones) is up (not paused or killed),
     /// says `cluster_state:ok` with all 16384 slots ok, sees every other node connected
-    /// and none failed, and every replica is connected to its primary and in sync
+    /// and none failed, all agree on every node's role and slots, and every replica is connected to its primary and in sync
     /// (`ROLE`). Panics after 60 s with what is still wrong.
     pub fn wait_healthy(&self) {
-        for (i, state) in self.states.iter().enumerate() {
+        for i in self.members() {
+            let state = self.states[i];
             assert_eq!(
-                *state,
+                state,
                 NodeState::Up,
-                "wait_healthy: node {i} is {state:?}; resume or restart it first"
+                "wait_healthy: node {i} is {state:?}; resume, restart or forget it first"
             );
         }
         self.wait_for("the cluster to be healthy", || self.unhealthy().is_none());
@@ -477,8 +510,10 @@ impl RedisCluster {
 
     /// What is wrong with the cluster, or `None` when it is healthy.
     fn unhealthy(&self) -> Option<String> {
-        let total = self.nodes.len();
-        for i in 0..total {
+        let members: Vec<usize> = self.members().collect();
+        let total = members.len();
+        let mut first_map: Option<(usize, Vec<Role>)> = None;
+        for &i in &members {
             let down = |e: String| Some(format!("node {i}: {e}"));
             let info = match self.try_query(i, &["CLUSTER", "INFO"]) {
                 Ok(info) => info.text(),
@@ -501,6 +536,27 @@ impl RedisCluster {
                         .any(|f| n.has(f))
             }) {
                 return Some(format!("node {i} sees {bad:?}"));
+            }
+            let mut map: Vec<Role> = view
+                .iter()
+                .map(|n| {
+                    (
+                        n.id.clone(),
+                        n.has("master"),
+                        n.master.clone(),
+                        n.slots.clone(),
+                    )
+                })
+                .collect();
+            map.sort();
+            match &first_map {
+                None => first_map = Some((i, map)),
+                Some((j, first)) if *first != map => {
+                    return Some(format!(
+                        "nodes {j} and {i} disagree on roles or slots: {first:?} vs {map:?}"
+                    ))
+                }
+                Some(_) => {}
             }
             let role = match self.try_query(i, &["ROLE"]) {
                 Ok(role) => role,
@@ -539,6 +595,11 @@ impl RedisCluster {
     }
 
     // ---- topology views ----
+
+    /// Nodes that belong to the cluster (all but the forgotten ones).
+    fn members(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.nodes.len()).filter(|&i| self.states[i] != NodeState::Forgotten)
+    }
 
     fn up_nodes(&self) -> impl Iterator<Item = usize> + '_ {
         (0..self.nodes.len()).filter(|&i| self.states[i] == NodeState::Up)

@@ -26,6 +26,46 @@ fn cluster_forms_fails_over_and_migrates() {
     failover_promotes_the_replica(&cluster);
     paused_primary_is_replaced(&mut cluster);
     migrating_a_slot_moves_its_keys(&cluster);
+    killed_replica_restarts_and_rejoins(&mut cluster);
+}
+
+/// Every credential path: `masterauth` for the replicas, `AUTH` in `MIGRATE`, the password
+/// in `cli` and `config`; and a killed node forgotten by the others.
+#[test]
+fn password_cluster_migrates_and_forgets() {
+    let mut cluster = RedisCluster::builder()
+        .primaries(2)
+        .replicas_per_primary(1)
+        .password("cluster pw")
+        .start();
+    assert_eq!(cluster.primaries(), vec![0, 1]);
+    assert_eq!(cluster.replicas_of(0), vec![2]);
+    assert_eq!(cluster.node_for_slot(8191), 0);
+    assert_eq!(cluster.node_for_slot(8192), 1);
+    for config in cluster.configs() {
+        assert!(
+            format!("{config:?}").contains("Tcp"),
+            "plain TCP address: {config:?}"
+        );
+    }
+    let noauth = cluster.node(0).cli_as(None, None, &["GET", "x"]);
+    assert!(noauth.starts_with("NOAUTH"), "{noauth}");
+
+    let key = unique_key("cluster-pw");
+    let slot = cluster.slot_of(&key);
+    assert_eq!(cluster.node(0).cli(&["-c", "SET", &key, "v"]), "OK");
+    let to = 1 - cluster.node_for_slot(slot);
+    cluster.migrate_slot(slot, to);
+    assert_eq!(cluster.command(to, &["GET", &key]), "v");
+
+    cluster.kill(2);
+    cluster.forget(2);
+    cluster.wait_healthy();
+    for i in [0, 1, 3] {
+        let info = cluster.command(i, &["CLUSTER", "INFO"]);
+        assert!(info.contains("cluster_known_nodes:3"), "node {i}: {info}");
+    }
+    assert_eq!(cluster.replicas_of(0), Vec::<usize>::new());
 }
 
 fn every_node_says_ok(cluster: &RedisCluster) {
@@ -143,4 +183,27 @@ fn migrating_a_slot_moves_its_keys(cluster: &RedisCluster) {
         assert_eq!(node.cli(&["-c", "GET", &keys[7]]), keys[7], "via {node:?}");
     }
     cluster.wait_healthy();
+}
+
+fn killed_replica_restarts_and_rejoins(cluster: &mut RedisCluster) {
+    let key = unique_key("cluster-restart");
+    let primary = cluster.node_for_slot(cluster.slot_of(&key));
+    let replica = cluster.replicas_of(primary)[0];
+    assert_eq!(
+        cluster.command(primary, &["SET", &key, "kept by the primary"]),
+        "OK"
+    );
+    cluster.kill(replica);
+    let started = Instant::now();
+    cluster.restart(replica);
+    cluster.wait_healthy();
+    eprintln!(
+        "killed replica {replica}: restarted and in sync after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(cluster.replicas_of(primary), vec![replica]);
+    // It lost its data in the crash and got it back from its primary.
+    let keys = cluster.command(primary, &["DBSIZE"]);
+    assert_ne!(keys, "0");
+    assert_eq!(cluster.command(replica, &["DBSIZE"]), keys);
 }
