@@ -409,10 +409,36 @@ impl RedisCluster {
 
     /// Moves `slot` to primary node `to`, with its keys, as `redis-cli --cluster reshard`
     /// does: `SETSLOT IMPORTING` on the target, `SETSLOT MIGRATING` on the source,
-    /// `MIGRATE` of the keys in batches of 100, then `SETSLOT NODE` on the target, the
-    /// source and every other primary. Waits until every running node maps the slot to
-    /// `to`. Panics on any error.
+    /// `MIGRATE` of the keys in batches of 100 (while clients keep writing: a key the
+    /// source no longer has is redirected with `ASK`), then `SETSLOT NODE` on the target,
+    /// the source and every other primary. Waits until every running node maps the slot
+    /// to `to`. Panics on any error.
     pub fn migrate_slot(&self, slot: u16, to: usize) {
+        self.migrate_slots(slot..=slot, to);
+    }
+
+    /// [`migrate_slot`](Self::migrate_slot) for each slot of `slots` in turn, waiting once
+    /// at the end until every running node maps them all to `to`.
+    pub fn migrate_slots(&self, slots: std::ops::RangeInclusive<u16>, to: usize) {
+        for slot in slots.clone() {
+            self.move_slot(slot, to);
+        }
+        let what = format!("every node to map slots {slots:?} to node {to}");
+        self.wait_for(&what, || {
+            self.up_nodes().all(|i| {
+                self.try_view(i).is_ok_and(|view| {
+                    slots.clone().all(|slot| {
+                        view.iter()
+                            .find(|n| n.slots.iter().any(|&(a, b)| (a..=b).contains(&slot)))
+                            .is_some_and(|n| n.id == self.ids[to])
+                    })
+                })
+            })
+        });
+    }
+
+    /// One slot's migration, without waiting for the other nodes to learn of it.
+    fn move_slot(&self, slot: u16, to: usize) {
         let from = self.node_for_slot(slot);
         if from == to {
             return;
@@ -425,17 +451,27 @@ impl RedisCluster {
         let batch = MIGRATE_BATCH.to_string();
         loop {
             let keys = self.query(from, &["CLUSTER", "GETKEYSINSLOT", &slot_s, &batch]);
-            let keys: Vec<String> = keys.array().iter().map(Resp::text).collect();
+            let keys: Vec<Vec<u8>> = keys.array().iter().map(Resp::bytes).collect();
             if keys.is_empty() {
                 break;
             }
-            let mut args = vec!["MIGRATE", "127.0.0.1", &to_port, "", "0", "5000"];
+            let mut args: Vec<&[u8]> = ["MIGRATE", "127.0.0.1", &to_port, "", "0", "5000"]
+                .iter()
+                .map(|a| a.as_bytes())
+                .collect();
             if let Some(pw) = &self.options.password {
-                args.extend(["AUTH", pw.as_str()]);
+                args.extend([b"AUTH".as_slice(), pw.as_bytes()]);
             }
-            args.push("KEYS");
-            args.extend(keys.iter().map(String::as_str));
-            self.ok(from, &args);
+            args.push(b"KEYS");
+            args.extend(keys.iter().map(Vec::as_slice));
+            let reply = self
+                .try_query_raw(from, &args)
+                .unwrap_or_else(|e| panic!("MIGRATE of slot {slot} on node {from}: {e}"));
+            // NOKEY: the keys expired or were deleted since GETKEYSINSLOT.
+            assert!(
+                matches!(&reply, Resp::Status(s) if s == "OK" || s == "NOKEY"),
+                "MIGRATE of slot {slot} from node {from} to node {to}: {reply:?}"
+            );
         }
         self.ok(to, &["CLUSTER", "SETSLOT", &slot_s, "NODE", to_id]);
         self.ok(from, &["CLUSTER", "SETSLOT", &slot_s, "NODE", to_id]);
@@ -444,17 +480,6 @@ impl RedisCluster {
                 self.ok(other, &["CLUSTER", "SETSLOT", &slot_s, "NODE", to_id]);
             }
         }
-        self.wait_for(
-            &format!("every node to map slot {slot} to node {to}"),
-            || {
-                self.up_nodes().all(|i| {
-                    self.view(i)
-                        .iter()
-                        .find(|n| n.slots.iter().any(|&(a, b)| (a..=b).contains(&slot)))
-                        .is_some_and(|n| n.id == self.ids[to])
-                })
-            },
-        );
     }
 
     /// Sends one command to node `i` over the harness's own connection and returns the
@@ -649,6 +674,11 @@ impl RedisCluster {
     }
 
     fn try_query(&self, i: usize, args: &[&str]) -> Result<Resp, String> {
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        self.try_query_raw(i, &args)
+    }
+
+    fn try_query_raw(&self, i: usize, args: &[&[u8]]) -> Result<Resp, String> {
         if self.states[i] != NodeState::Up {
             return Err(format!("node {i} is {:?}", self.states[i]));
         }
@@ -660,7 +690,7 @@ impl RedisCluster {
             .map_err(|e| e.to_string())?;
         let mut reader = BufReader::new(stream);
         if let Some(pw) = &self.options.password {
-            match round_trip(&mut reader, &["AUTH", pw])? {
+            match round_trip(&mut reader, &[b"AUTH", pw.as_bytes()])? {
                 Resp::Status(_) => {}
                 other => return Err(format!("AUTH failed: {other:?}")),
             }
@@ -737,6 +767,13 @@ impl Resp {
         }
     }
 
+    fn bytes(&self) -> Vec<u8> {
+        match self {
+            Resp::Bulk(Some(b)) => b.clone(),
+            other => panic!("expected a bulk string reply, got {other:?}"),
+        }
+    }
+
     fn text(&self) -> String {
         match self {
             Resp::Status(s) | Resp::Error(s) => s.clone(),
@@ -748,11 +785,11 @@ impl Resp {
     }
 }
 
-fn round_trip(reader: &mut BufReader<TcpStream>, args: &[&str]) -> Result<Resp, String> {
+fn round_trip(reader: &mut BufReader<TcpStream>, args: &[&[u8]]) -> Result<Resp, String> {
     let mut out = format!("*{}\r\n", args.len()).into_bytes();
     for a in args {
         out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a.as_bytes());
+        out.extend_from_slice(a);
         out.extend_from_slice(b"\r\n");
     }
     reader

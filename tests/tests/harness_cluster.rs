@@ -57,6 +57,11 @@ fn password_cluster_migrates_and_forgets() {
     let to = 1 - cluster.node_for_slot(slot);
     cluster.migrate_slot(slot, to);
     assert_eq!(cluster.command(to, &["GET", &key]), "v");
+    cluster.migrate_slots(0..=2, 1);
+    for slot in 0..=3 {
+        let owner = if slot <= 2 { 1 } else { 0 };
+        assert_eq!(cluster.node_for_slot(slot), owner, "slot {slot}");
+    }
 
     cluster.kill(2);
     cluster.forget(2);
