@@ -6,7 +6,9 @@
 //! bus port, port + 10000, must be free), forms the cluster with plain commands
 //! (`CLUSTER ADDSLOTSRANGE`, `MEET`, `REPLICATE`) and waits until every node reports
 //! `cluster_state:ok` and every replica is in sync. The node timeout is small (2 s by
-//! default) so a frozen primary is replaced within seconds.
+//! default) so a frozen primary is replaced within seconds. Like every [`RedisServer`], a
+//! node has its own temp dir (with its `nodes.conf`) and no persistence (`save ""`,
+//! `appendonly no`).
 //!
 //! The harness talks to the nodes over a tiny RESP2 client of its own with short timeouts
 //! (not through the client under test, and not through `redis-cli`, which would hang on a
@@ -39,7 +41,7 @@ use redis_core::Config;
 use crate::{free_port, RedisServer};
 
 /// Number of hash slots in a Redis Cluster.
-pub const SLOTS: u16 = 16384;
+const SLOTS: u16 = 16384;
 /// The cluster bus listens on the client port plus this.
 const BUS_OFFSET: u16 = 10000;
 /// How long forming the cluster, a failover, a migration or healing may take.
@@ -227,7 +229,7 @@ impl RedisCluster {
         self.nodes[0].config()
     }
 
-    /// Client configs of all nodes, by index.
+    /// Client configs of all nodes, by index (killed and forgotten ones included).
     pub fn configs(&self) -> Vec<Config> {
         self.nodes.iter().map(RedisServer::config).collect()
     }
