@@ -1,0 +1,20 @@
+//! Redis Cluster support: the pure part, shared by the blocking and async clients.
+//!
+//! A cluster client makes the same decisions whatever its I/O style: which slot a key
+//! hashes to, which node owns that slot, where a read may go, how to split a multi-key
+//! command and merge its replies, and what to do with a `MOVED`/`ASK`/`TRYAGAIN` reply.
+//! All of that lives here, without sockets or a runtime, so it is written once and unit
+//! tested without a server. The I/O shells come later and only drive these decisions.
+//!
+//! - [`slot`]: CRC16/XMODEM hash slots and hash tags.
+//! - [`slot_map`]: the slot -> node map, read from `CLUSTER SHARDS` or `CLUSTER SLOTS`.
+//! - [`route`]: where a command goes, how multi-key commands split, how replies merge.
+//! - [`redirect`]: what an error reply asks the client to do next.
+//!
+//! Read routing ([`ReadFrom`]) lives in `redis_core::routing`, because the Sentinel crate
+//! uses the same type and does not depend on this one.
+
+pub mod slot;
+
+pub use redis_core::routing::{Choice, NodeStats, ReadFrom, ReadPolicy};
+pub use slot::{slot, SLOT_COUNT};
