@@ -6,15 +6,15 @@
 //! All of that lives here, without sockets or a runtime, so it is written once and unit
 //! tested without a server. The I/O shells come later and only drive these decisions.
 //!
-//! - [`slot`]: CRC16/XMODEM hash slots and hash tags.
+//! - [`slot`](mod@slot): CRC16/XMODEM hash slots and hash tags.
 //! - [`slot_map`]: the slot -> node map, read from `CLUSTER SHARDS` or `CLUSTER SLOTS`.
-//! - [`route`]: where a command goes, how multi-key commands split, how replies merge.
-//! - [`redirect`]: what an error reply asks the client to do next.
 //!
 //! Read routing ([`ReadFrom`]) lives in `redis_core::routing`, because the Sentinel crate
 //! uses the same type and does not depend on this one.
 
 pub mod slot;
+pub mod slot_map;
 
 pub use redis_core::routing::{Choice, NodeStats, ReadFrom, ReadPolicy};
 pub use slot::{slot, SLOT_COUNT};
+pub use slot_map::{AddrContext, Node, NodeRole, Shard, SlotMap};
