@@ -8,13 +8,16 @@
 //!
 //! - [`slot`](mod@slot): CRC16/XMODEM hash slots and hash tags.
 //! - [`slot_map`]: the slot -> node map, read from `CLUSTER SHARDS` or `CLUSTER SLOTS`.
+//! - [`route`](mod@route): where a command goes, how multi-key commands split, how replies merge.
 //!
 //! Read routing ([`ReadFrom`]) lives in `redis_core::routing`, because the Sentinel crate
 //! uses the same type and does not depend on this one.
 
+pub mod route;
 pub mod slot;
 pub mod slot_map;
 
 pub use redis_core::routing::{Choice, NodeStats, ReadFrom, ReadPolicy};
+pub use route::{merge, route, slot_of, ResponsePolicy, Route, SlotSplit, SplitMerge, SplitPart};
 pub use slot::{slot, SLOT_COUNT};
 pub use slot_map::{AddrContext, Node, NodeRole, Shard, SlotMap};
