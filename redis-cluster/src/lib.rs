@@ -9,14 +9,28 @@
 //! - [`slot`](mod@slot): CRC16/XMODEM hash slots and hash tags.
 //! - [`slot_map`]: the slot -> node map, read from `CLUSTER SHARDS` or `CLUSTER SLOTS`.
 //! - [`route`](mod@route): where a command goes, how multi-key commands split, how replies merge.
+//! - [`redirect`]: what a `MOVED`, `ASK`, `TRYAGAIN` or `READONLY` reply asks for.
+//!
+//! ```
+//! use redis_cluster::{route, slot, Route};
+//! use redis_core::cmd;
+//!
+//! assert_eq!(slot(b"{user1}.following"), slot(b"{user1}.followers"));
+//! match route(&cmd("MGET").with("a").with("b")).unwrap() {
+//!     Route::Split(split) => assert_eq!(split.key_count, 2), // a and b: two slots
+//!     other => panic!("{other:?}"),
+//! }
+//! ```
 //!
 //! Read routing ([`ReadFrom`]) lives in `redis_core::routing`, because the Sentinel crate
 //! uses the same type and does not depend on this one.
 
+pub mod redirect;
 pub mod route;
 pub mod slot;
 pub mod slot_map;
 
+pub use redirect::{asking, decide, Redirect};
 pub use redis_core::routing::{Choice, NodeStats, ReadFrom, ReadPolicy};
 pub use route::{merge, route, slot_of, ResponsePolicy, Route, SlotSplit, SplitMerge, SplitPart};
 pub use slot::{slot, SLOT_COUNT};
