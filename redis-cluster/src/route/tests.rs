@@ -276,3 +276,41 @@ fn response_policies() {
         Err(Error::InvalidRequest(_))
     ));
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// For any keys: the parts partition the keys, each part's keys share its slot,
+        /// and merging per-part replies puts every value back at its key's position.
+        #[test]
+        fn mget_split_merges_in_caller_order(keys in prop::collection::vec("[a-c{}]{0,4}", 1..12)) {
+            let mut mget = cmd("MGET");
+            for k in &keys {
+                mget.arg(k.as_str());
+            }
+            let parts = match route(&mget).unwrap() {
+                Route::Split(s) => s,
+                Route::Slot { slot: s, .. } => {
+                    prop_assert!(keys.iter().all(|k| slot(k.as_bytes()) == s));
+                    return Ok(());
+                }
+                other => panic!("{other:?}"),
+            };
+            let mut seen: Vec<usize> = parts.parts.iter().flat_map(|p| p.key_indices.clone()).collect();
+            seen.sort_unstable();
+            prop_assert_eq!(seen, (0..keys.len()).collect::<Vec<_>>());
+            let mut replies = Vec::new();
+            for p in &parts.parts {
+                let part_keys: Vec<&[u8]> = p.cmd.args().skip(1).collect();
+                prop_assert!(part_keys.iter().all(|k| slot(k) == p.slot));
+                // The server's answer: each key's own name as its value.
+                replies.push(Ok(Value::Array(part_keys.iter().map(|k| Value::BulkString(Bytes::copy_from_slice(k))).collect())));
+            }
+            let merged = parts.merge(replies).unwrap();
+            let want: Vec<Value> = keys.iter().map(|k| b(k)).collect();
+            prop_assert_eq!(merged, Value::Array(want));
+        }
+    }
+}

@@ -492,3 +492,47 @@ fn garbled_replies_never_panic() {
     }
     assert!(tried > 1000, "{tried}");
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Nil),
+            any::<i64>().prop_map(Value::Int),
+            (0i64..20000).prop_map(Value::Int),
+            prop::sample::select(vec![
+                "slots", "nodes", "id", "port", "tls-port", "ip", "endpoint", "hostname", "role",
+                "health", "master", "replica", "online", "?", "", "::1", "[::1]", "h",
+            ])
+            .prop_map(b),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                prop::collection::vec((inner.clone(), inner), 0..6).prop_map(Value::Map),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Any reply shape gives a map or a typed error, never a panic; a map it gives
+        /// never has overlapping ranges or slots out of range.
+        #[test]
+        fn any_reply_is_a_map_or_an_error(v in value(), tls: bool) {
+            let asked = seed();
+            let ctx = AddrContext::new(&asked, tls);
+            for r in [SlotMap::from_shards(&v, &ctx), SlotMap::from_slots(&v, &ctx)] {
+                match r {
+                    Ok(m) => {
+                        prop_assert!(m.covered_slots() <= usize::from(SLOT_COUNT));
+                        let uncovered: usize = m.uncovered_ranges().iter().map(|r| r.len()).sum();
+                        prop_assert_eq!(uncovered + m.covered_slots(), usize::from(SLOT_COUNT));
+                    }
+                    Err(e) => prop_assert!(matches!(e, Error::Protocol(_)), "{:?}", e),
+                }
+            }
+        }
+    }
+}
