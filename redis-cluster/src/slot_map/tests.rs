@@ -536,3 +536,43 @@ mod props {
         }
     }
 }
+
+/// Replies recorded from redis-server 7.0.15 (one node serving 0-9999, started with
+/// `--cluster-announce-hostname node-a.example`; alone, it does not know its own ip, so
+/// `ip` and `endpoint` are empty: "the node you asked").
+mod recorded {
+    use super::*;
+    use redis_core::resp::{Decoder, DecoderLimits};
+
+    const SHARDS_RESP2: &[u8] = b"*1\r\n*4\r\n$5\r\nslots\r\n*2\r\n:0\r\n:9999\r\n$5\r\nnodes\r\n*1\r\n*16\r\n$2\r\nid\r\n$40\r\n9353acd8e27d303cb69fbe49fa0945344c7db40e\r\n$4\r\nport\r\n:54053\r\n$2\r\nip\r\n$0\r\n\r\n$8\r\nendpoint\r\n$0\r\n\r\n$8\r\nhostname\r\n$14\r\nnode-a.example\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$18\r\nreplication-offset\r\n:0\r\n$6\r\nhealth\r\n$6\r\nonline\r\n";
+    const SHARDS_RESP3: &[u8] = b"*1\r\n%2\r\n$5\r\nslots\r\n*2\r\n:0\r\n:9999\r\n$5\r\nnodes\r\n*1\r\n%8\r\n$2\r\nid\r\n$40\r\n9353acd8e27d303cb69fbe49fa0945344c7db40e\r\n$4\r\nport\r\n:54053\r\n$2\r\nip\r\n$0\r\n\r\n$8\r\nendpoint\r\n$0\r\n\r\n$8\r\nhostname\r\n$14\r\nnode-a.example\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$18\r\nreplication-offset\r\n:0\r\n$6\r\nhealth\r\n$6\r\nonline\r\n";
+    const SLOTS: &[u8] = b"*1\r\n*3\r\n:0\r\n:9999\r\n*4\r\n$0\r\n\r\n:54053\r\n$40\r\n9353acd8e27d303cb69fbe49fa0945344c7db40e\r\n*2\r\n$8\r\nhostname\r\n$14\r\nnode-a.example\r\n";
+
+    fn decode(raw: &[u8]) -> Value {
+        let mut buf = bytes::BytesMut::from(raw);
+        Decoder::new(DecoderLimits::default())
+            .decode(&mut buf)
+            .unwrap()
+            .unwrap()
+    }
+
+    #[test]
+    fn real_server_replies() {
+        let asked = tcp("127.0.0.1", 54053);
+        let ctx = AddrContext::new(&asked, false);
+        let a = SlotMap::from_shards(&decode(SHARDS_RESP2), &ctx).unwrap();
+        let b = SlotMap::from_shards(&decode(SHARDS_RESP3), &ctx).unwrap();
+        let c = SlotMap::from_slots(&decode(SLOTS), &ctx).unwrap();
+        assert_eq!(a, b);
+        let p = a.primary_for(9999).unwrap();
+        assert_eq!(p.addr, asked);
+        assert_eq!(
+            p.id.as_deref(),
+            Some("9353acd8e27d303cb69fbe49fa0945344c7db40e")
+        );
+        assert!(p.healthy);
+        assert_eq!(a.uncovered_ranges(), vec![10000..=16383]);
+        assert_eq!(c.assignment(), a.assignment());
+        assert_eq!(c.primary_for(0), a.primary_for(0));
+    }
+}
