@@ -10,6 +10,7 @@
 //! - [`slot_map`]: the slot -> node map, read from `CLUSTER SHARDS` or `CLUSTER SLOTS`.
 //! - [`route`](mod@route): where a command goes, how multi-key commands split, how replies merge.
 //! - [`redirect`]: what a `MOVED`, `ASK`, `TRYAGAIN` or `READONLY` reply asks for.
+//! - [`refresh`]: when to refresh the slot map (coalesced, rate-limited, periodic) and whom to ask.
 //!
 //! ```
 //! use redis_cluster::{route, slot, Route};
@@ -26,12 +27,14 @@
 //! uses the same type and does not depend on this one.
 
 pub mod redirect;
+pub mod refresh;
 pub mod route;
 pub mod slot;
 pub mod slot_map;
 
 pub use redirect::{asking, decide, Redirect};
 pub use redis_core::routing::{Choice, NodeStats, ReadFrom, ReadPolicy};
+pub use refresh::{nodes_to_ask, RefreshConfig, RefreshGate, RefreshStep};
 pub use route::{merge, route, slot_of, ResponsePolicy, Route, SlotSplit, SplitMerge, SplitPart};
 pub use slot::{slot, SLOT_COUNT};
 pub use slot_map::{AddrContext, Node, NodeRole, Shard, SlotMap};
