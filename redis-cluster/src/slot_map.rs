@@ -312,12 +312,20 @@ impl SlotMap {
         &self.shards
     }
 
-    /// Every primary, once each.
+    /// Every primary that serves at least one slot, once each: where a command for "all
+    /// shards" goes. A primary without slots is left out: a node just added, or (as
+    /// `CLUSTER SHARDS` may list it after a failover) a failed old primary, which would only
+    /// make a fan-out fail.
     pub fn all_primaries(&self) -> impl Iterator<Item = &Node> {
-        self.shards.iter().map(|s| &s.primary)
+        self.shards
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.ranges.iter().any(|r| r.shard == *i))
+            .map(|(_, s)| &s.primary)
     }
 
-    /// Every node, primaries and replicas, once each.
+    /// Every node the map names, primaries (with or without slots) and replicas, healthy
+    /// or not, once each (check [`Node::healthy`] before a fan-out to all nodes).
     pub fn all_nodes(&self) -> impl Iterator<Item = &Node> {
         self.shards
             .iter()
@@ -332,7 +340,7 @@ impl SlotMap {
     /// True when the map names `addr` as a primary (a `READONLY` reply from such a node
     /// means the map is stale: the node was demoted).
     pub fn is_primary(&self, addr: &Addr) -> bool {
-        self.all_primaries().any(|n| &n.addr == addr)
+        self.shards.iter().any(|s| &s.primary.addr == addr)
     }
 
     /// True when some shard serves `slot`.

@@ -576,3 +576,29 @@ mod recorded {
         assert_eq!(c.primary_for(0), a.primary_for(0));
     }
 }
+
+/// After a failover `CLUSTER SHARDS` may list the failed old primary as a shard of its own,
+/// without slots: it is known, but not a target for "all shards".
+#[test]
+fn failed_old_primary_without_slots() {
+    let shard = |slots: Vec<Value>, fields| {
+        map(vec![
+            ("slots", arr(slots)),
+            ("nodes", arr(vec![map(fields)])),
+        ])
+    };
+    let reply = arr(vec![
+        shard(
+            vec![Value::Int(0), Value::Int(16383)],
+            node_fields("new", "h", 7003, "master", "online"),
+        ),
+        shard(vec![], node_fields("old", "h", 7000, "master", "failed")),
+    ]);
+    let m = parse_shards(&reply).unwrap();
+    let primaries: Vec<&Addr> = m.all_primaries().map(|n| &n.addr).collect();
+    assert_eq!(primaries, [&tcp("h", 7003)]);
+    assert_eq!(m.all_nodes().count(), 2);
+    assert_eq!(m.shards().len(), 2);
+    assert!(m.is_primary(&tcp("h", 7000)));
+    assert!(!m.node(&tcp("h", 7000)).unwrap().healthy);
+}
