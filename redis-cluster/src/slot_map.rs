@@ -314,7 +314,7 @@ impl SlotMap {
 
     /// Every primary that serves at least one slot, once each: where a command for "all
     /// shards" goes. A primary without slots is left out: a node just added, or (as
-    /// `CLUSTER SHARDS` may list it after a failover) a failed old primary, which would only
+    /// `CLUSTER SHARDS` lists it after a failover) a failed old primary, which would only
     /// make a fan-out fail.
     pub fn all_primaries(&self) -> impl Iterator<Item = &Node> {
         self.shards

@@ -575,9 +575,61 @@ mod recorded {
         assert_eq!(c.assignment(), a.assignment());
         assert_eq!(c.primary_for(0), a.primary_for(0));
     }
+
+    /// Three primaries, one replica (still loading) of the first, replies recorded from
+    /// redis-server 7.0.15 before and after that primary was stopped (SIGSTOP) and its
+    /// replica promoted: the failed primary stays listed as a shard without slots, with
+    /// health `fail`.
+    const FAILOVER_BEFORE_RESP3: &[u8] = b"*3\r\n%2\r\n$5\r\nslots\r\n*2\r\n:10923\r\n:16383\r\n$5\r\nnodes\r\n*1\r\n%7\r\n$2\r\nid\r\n$40\r\nb16591ded620b6403adf73df1726d7af92f043ee\r\n$4\r\nport\r\n:45211\r\n$2\r\nip\r\n$9\r\n127.0.0.1\r\n$8\r\nendpoint\r\n$9\r\n127.0.0.1\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$18\r\nreplication-offset\r\n:0\r\n$6\r\nhealth\r\n$6\r\nonline\r\n%2\r\n$5\r\nslots\r\n*2\r\n:5461\r\n:10922\r\n$5\r\nnodes\r\n*1\r\n%7\r\n$2\r\nid\r\n$40\r\n149733c459c701f2a0909fd866ae02e93374d9da\r\n$4\r\nport\r\n:35661\r\n$2\r\nip\r\n$9\r\n127.0.0.1\r\n$8\r\nendpoint\r\n$9\r\n127.0.0.1\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$18\r\nreplication-offset\r\n:0\r\n$6\r\nhealth\r\n$6\r\nonline\r\n%2\r\n$5\r\nslots\r\n*2\r\n:0\r\n:5460\r\n$5\r\nnodes\r\n*2\r\n%7\r\n$2\r\nid\r\n$40\r\n787a3db2ea3d280feea524d5eadf2b6293c4ba5a\r\n$4\r\nport\r\n:45041\r\n$2\r\nip\r\n$9\r\n127.0.0.1\r\n$8\r\nendpoint\r\n$9\r\n127.0.0.1\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$18\r\nreplication-offset\r\n:0\r\n$6\r\nhealth\r\n$6\r\nonline\r\n%7\r\n$2\r\nid\r\n$40\r\n4a53533dd52b99fb72c0747e3e86773e8048e199\r\n$4\r\nport\r\n:44501\r\n$2\r\nip\r\n$9\r\n127.0.0.1\r\n$8\r\nendpoint\r\n$9\r\n127.0.0.1\r\n$4\r\nrole\r\n$7\r\nreplica\r\n$18\r\nreplication-offset\r\n:0\r\n$6\r\nhealth\r\n$7\r\nloading\r\n";
+    const FAILOVER_AFTER_RESP2: &[u8] = b"*4\r\n*4\r\n$5\r\nslots\r\n*2\r\n:10923\r\n:16383\r\n$5\r\nnodes\r\n*1\r\n*14\r\n$2\r\nid\r\n$40\r\nb16591ded620b6403adf73df1726d7af92f043ee\r\n$4\r\nport\r\n:45211\r\n$2\r\nip\r\n$9\r\n127.0.0.1\r\n$8\r\nendpoint\r\n$9\r\n127.0.0.1\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$18\r\nreplication-offset\r\n:0\r\n$6\r\nhealth\r\n$6\r\nonline\r\n*4\r\n$5\r\nslots\r\n*2\r\n:5461\r\n:10922\r\n$5\r\nnodes\r\n*1\r\n*14\r\n$2\r\nid\r\n$40\r\n149733c459c701f2a0909fd866ae02e93374d9da\r\n$4\r\nport\r\n:35661\r\n$2\r\nip\r\n$9\r\n127.0.0.1\r\n$8\r\nendpoint\r\n$9\r\n127.0.0.1\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$18\r\nreplication-offset\r\n:0\r\n$6\r\nhealth\r\n$6\r\nonline\r\n*4\r\n$5\r\nslots\r\n*2\r\n:0\r\n:5460\r\n$5\r\nnodes\r\n*1\r\n*14\r\n$2\r\nid\r\n$40\r\n4a53533dd52b99fb72c0747e3e86773e8048e199\r\n$4\r\nport\r\n:44501\r\n$2\r\nip\r\n$9\r\n127.0.0.1\r\n$8\r\nendpoint\r\n$9\r\n127.0.0.1\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$18\r\nreplication-offset\r\n:0\r\n$6\r\nhealth\r\n$6\r\nonline\r\n*4\r\n$5\r\nslots\r\n*0\r\n$5\r\nnodes\r\n*1\r\n*14\r\n$2\r\nid\r\n$40\r\n787a3db2ea3d280feea524d5eadf2b6293c4ba5a\r\n$4\r\nport\r\n:45041\r\n$2\r\nip\r\n$9\r\n127.0.0.1\r\n$8\r\nendpoint\r\n$9\r\n127.0.0.1\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$18\r\nreplication-offset\r\n:0\r\n$6\r\nhealth\r\n$4\r\nfail\r\n";
+    const FAILOVER_AFTER_SLOTS: &[u8] = b"*3\r\n*3\r\n:0\r\n:5460\r\n*4\r\n$9\r\n127.0.0.1\r\n:44501\r\n$40\r\n4a53533dd52b99fb72c0747e3e86773e8048e199\r\n*0\r\n*3\r\n:5461\r\n:10922\r\n*4\r\n$9\r\n127.0.0.1\r\n:35661\r\n$40\r\n149733c459c701f2a0909fd866ae02e93374d9da\r\n*0\r\n*3\r\n:10923\r\n:16383\r\n*4\r\n$9\r\n127.0.0.1\r\n:45211\r\n$40\r\nb16591ded620b6403adf73df1726d7af92f043ee\r\n*0\r\n";
+
+    #[test]
+    fn real_failover_replies() {
+        let asked = tcp("127.0.0.1", 35661);
+        let ctx = AddrContext::new(&asked, false);
+        let before = SlotMap::from_shards(&decode(FAILOVER_BEFORE_RESP3), &ctx).unwrap();
+        let after = SlotMap::from_shards(&decode(FAILOVER_AFTER_RESP2), &ctx).unwrap();
+        let slots = SlotMap::from_slots(&decode(FAILOVER_AFTER_SLOTS), &ctx).unwrap();
+        let (old, new) = (tcp("127.0.0.1", 45041), tcp("127.0.0.1", 44501));
+
+        assert_eq!(before.primary_for(0).unwrap().addr, old);
+        assert_eq!(before.replicas_for(0)[0].addr, new);
+        assert!(
+            !before.replicas_for(0)[0].healthy,
+            "a loading replica serves no reads"
+        );
+        let read = before.node_for(
+            0,
+            false,
+            &ReadFrom::PreferReplica,
+            |_| NodeStats::default(),
+            0,
+            0,
+        );
+        assert_eq!(read.unwrap().addr, old);
+
+        assert_eq!(after.primary_for(0).unwrap().addr, new);
+        assert_eq!(
+            after.primary_for(5460).unwrap().id.as_deref(),
+            Some("4a53533dd52b99fb72c0747e3e86773e8048e199")
+        );
+        assert!(after.uncovered_ranges().is_empty());
+        assert_eq!(
+            after.all_primaries().count(),
+            3,
+            "the failed primary is no fan-out target"
+        );
+        assert_eq!(after.all_nodes().count(), 4);
+        assert!(!after.node(&old).unwrap().healthy);
+        assert_eq!(slots.assignment(), after.assignment());
+        // Two nodes that saw the failover outvote one that did not.
+        let fresh = SlotMap::freshest(vec![before.clone(), after.clone(), slots]).unwrap();
+        assert_eq!(fresh.primary_for(0).unwrap().addr, new);
+    }
 }
 
-/// After a failover `CLUSTER SHARDS` may list the failed old primary as a shard of its own,
+/// After a failover `CLUSTER SHARDS` lists the failed old primary as a shard of its own,
 /// without slots: it is known, but not a target for "all shards".
 #[test]
 fn failed_old_primary_without_slots() {
