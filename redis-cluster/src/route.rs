@@ -11,7 +11,8 @@
 //!   others';
 //! - a command without keys follows its request policy tip: all primaries
 //!   (`all_shards`: `DBSIZE`, `FLUSHALL`, `SCRIPT LOAD`, ...), all nodes (`all_nodes`:
-//!   `CONFIG SET`, ...), else any one primary (`PING`, `PUBLISH`, `EVAL s 0`);
+//!   `CONFIG SET`, ...), else any one primary (`ECHO`, `PUBLISH`, `EVAL s 0`); `SCAN`
+//!   (request policy `special`: its cursor belongs to one node) is refused;
 //! - reads (`readonly` flag) may go to a replica, as the read policy says; everything else
 //!   goes to a primary;
 //! - a command the table does not know (a module's, a newer server's) is routed by its
@@ -67,8 +68,8 @@ pub enum ResponsePolicy {
     /// `special`: the command needs its own merging (`INFO`, `MEMORY STATS`); the replies
     /// are returned as an array, one per node in the order given.
     Special,
-    /// No tip: array and set replies are concatenated (`KEYS`), any other reply must be
-    /// the same kind on every node and the first one is returned.
+    /// No tip: array and set replies are concatenated (`KEYS`); otherwise the first reply
+    /// that is not nil, or nil (`RANDOMKEY`: a key from a primary that has one).
     Default,
 }
 
@@ -210,6 +211,14 @@ pub fn route(cmd: &Cmd) -> Result<Route> {
             Route::AllPrimaries(ResponsePolicy::of(info))
         } else if info.has(flags::REQUEST_POLICY_ALL_NODES) {
             Route::AllNodes(ResponsePolicy::of(info))
+        } else if info.has(flags::REQUEST_POLICY_SPECIAL) {
+            // `SCAN`: its cursor belongs to one node; sent to any primary, the next call's
+            // cursor would be read by another one and the iteration silently skip keys.
+            return Err(Error::InvalidRequest(format!(
+                "{}: cannot be routed in a cluster as it is (iterate every primary with the \
+                 cluster scan, or send it to one node)",
+                cmd.name()
+            )));
         } else {
             Route::AnyPrimary { write }
         });
@@ -333,7 +342,10 @@ pub fn merge(policy: ResponsePolicy, replies: Vec<Result<Value>>) -> Result<Valu
                 }
                 Ok(Value::Array(out))
             } else {
-                first(replies)
+                Ok(replies
+                    .into_iter()
+                    .find(|v| *v != Value::Nil)
+                    .unwrap_or(Value::Nil))
             }
         }
     }

@@ -110,6 +110,13 @@ fn keyless_commands_follow_request_policy() {
     );
     assert_eq!(r(&["PING"]), Route::AllPrimaries(AllSucceeded));
     assert_eq!(r(&["ECHO", "x"]), Route::AnyPrimary { write: true });
+    assert_eq!(r(&["RANDOMKEY"]), Route::AllPrimaries(Default));
+    // A SCAN cursor belongs to one node: never sent to "any" primary.
+    let scan = route(&c(&["SCAN", "0"])).unwrap_err();
+    assert!(
+        matches!(&scan, Error::InvalidRequest(m) if m.starts_with("SCAN")),
+        "{scan:?}"
+    );
     assert_eq!(
         r(&["PUBLISH", "ch", "m"]),
         Route::AnyPrimary { write: true }
@@ -266,6 +273,9 @@ fn response_policies() {
         merge(Default, ok(vec![Value::Okay, Value::Okay])).unwrap(),
         Value::Okay
     );
+    let randomkey = ok(vec![Value::Nil, b("k"), Value::Nil]);
+    assert_eq!(merge(Default, randomkey).unwrap(), b("k"));
+    assert_eq!(merge(Default, ok(vec![Value::Nil])).unwrap(), Value::Nil);
     let info = ok(vec![b("node1"), b("node2")]);
     assert_eq!(
         merge(Special, info).unwrap(),
