@@ -88,6 +88,17 @@ pub enum Error {
         /// What `ROLE` answered (`master`, `slave`, `sentinel`).
         actual: String,
     },
+    /// Cluster: the command's keys hash to different slots and the command cannot be split
+    /// (give the keys one hash tag, `{user1}.a` / `{user1}.b`). Refused before sending.
+    #[error("{command}: keys hash to different cluster slots ({first} and {other})")]
+    CrossSlot {
+        /// The command name (never its arguments).
+        command: String,
+        /// The slot of the first key.
+        first: u16,
+        /// The slot of the first key that differs.
+        other: u16,
+    },
 }
 
 /// Why a lock operation failed.

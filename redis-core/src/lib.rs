@@ -21,6 +21,7 @@ pub mod pipeline;
 pub mod pubsub;
 mod query;
 pub mod resp;
+pub mod routing;
 pub mod scan;
 pub mod script;
 pub mod source;

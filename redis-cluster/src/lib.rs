@@ -1,0 +1,40 @@
+//! Redis Cluster support: the pure part, shared by the blocking and async clients.
+//!
+//! A cluster client makes the same decisions whatever its I/O style: which slot a key
+//! hashes to, which node owns that slot, where a read may go, how to split a multi-key
+//! command and merge its replies, and what to do with a `MOVED`/`ASK`/`TRYAGAIN` reply.
+//! All of that lives here, without sockets or a runtime, so it is written once and unit
+//! tested without a server. The I/O shells come later and only drive these decisions.
+//!
+//! - [`slot`](mod@slot): CRC16/XMODEM hash slots and hash tags.
+//! - [`slot_map`]: the slot -> node map, read from `CLUSTER SHARDS` or `CLUSTER SLOTS`.
+//! - [`route`](mod@route): where a command goes, how multi-key commands split, how replies merge.
+//! - [`redirect`]: what a `MOVED`, `ASK`, `TRYAGAIN` or `READONLY` reply asks for.
+//! - [`refresh`]: when to refresh the slot map (coalesced, rate-limited, periodic) and whom to ask.
+//!
+//! ```
+//! use redis_cluster::{route, slot, Route};
+//! use redis_core::cmd;
+//!
+//! assert_eq!(slot(b"{user1}.following"), slot(b"{user1}.followers"));
+//! match route(&cmd("MGET").with("a").with("b")).unwrap() {
+//!     Route::Split(split) => assert_eq!(split.key_count, 2), // a and b: two slots
+//!     other => panic!("{other:?}"),
+//! }
+//! ```
+//!
+//! Read routing ([`ReadFrom`]) lives in `redis_core::routing`, because the Sentinel crate
+//! uses the same type and does not depend on this one.
+
+pub mod redirect;
+pub mod refresh;
+pub mod route;
+pub mod slot;
+pub mod slot_map;
+
+pub use redirect::{asking, decide, Redirect};
+pub use redis_core::routing::{Choice, NodeStats, ReadFrom, ReadPolicy};
+pub use refresh::{nodes_to_ask, RefreshConfig, RefreshGate, RefreshStep};
+pub use route::{merge, route, slot_of, ResponsePolicy, Route, SlotSplit, SplitMerge, SplitPart};
+pub use slot::{slot, SLOT_COUNT};
+pub use slot_map::{AddrContext, Node, NodeRole, Shard, SlotMap};
