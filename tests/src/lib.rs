@@ -32,11 +32,13 @@
 mod fake;
 mod process;
 mod proxy;
+mod sentinel;
 mod server;
 mod tls;
 
 pub use fake::{FakePeer, FakeStep};
 pub use proxy::Proxy;
+pub use sentinel::{SentinelSetup, SentinelSetupBuilder};
 pub use server::{redis_server_version, RedisServer, RedisServerBuilder};
 pub use tls::TlsFiles;
 
