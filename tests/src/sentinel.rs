@@ -129,7 +129,10 @@ impl SentinelSetupBuilder {
     pub fn start(self) -> SentinelSetup {
         let started = Instant::now();
         let data_node = |replica_of: Option<u16>| {
-            let mut b = RedisServer::builder().conf_line("replica-announce-ip 127.0.0.1");
+            // Diskless sync would wait 5 s for more replicas before every full sync.
+            let mut b = RedisServer::builder()
+                .conf_line("replica-announce-ip 127.0.0.1")
+                .conf_line("repl-diskless-sync-delay 0");
             if let Some(pw) = &self.password {
                 b = b
                     .password(pw)
@@ -230,7 +233,7 @@ impl SentinelSetupBuilder {
 }
 
 /// One primary, its replicas and the sentinels watching them, all real processes on
-/// loopback; see the [module docs](self).
+/// loopback, each replica announcing `127.0.0.1` and syncing without delay.
 ///
 /// Data nodes are numbered once, at start (index 0 is the first primary); an index keeps
 /// naming the same process whatever its role becomes. Which node is primary *now* is
@@ -429,47 +432,77 @@ impl SentinelSetup {
     }
 
     /// Waits (up to 60 s) until every sentinel names the same primary without a down or
-    /// failover flag, that node reports `ROLE master`, and every sentinel sees all other
-    /// nodes as replicas with their link to the primary up. Returns the primary's index.
+    /// failover flag and lists every other node as a replica without a down flag, and the
+    /// primary itself reports every other node as an online replica. Returns the primary's
+    /// index.
+    ///
+    /// What the sentinels say of a replica's own link (`master-link-status`, `master-port`)
+    /// comes from its `INFO`, which they ask only every 10 s: a node demoted a moment ago
+    /// may still be listed with its link down. [`wait_settled`](Self::wait_settled) waits
+    /// for that too.
     pub fn wait_healthy(&self) -> usize {
-        let replicas = self.nodes.len() - 1;
         wait_until(
             SETTLE_TIMEOUT,
-            "all sentinels to agree on a healthy primary with every replica linked",
-            || {
-                let (index, votes) = self.named_primary()?;
-                if votes != self.sentinels.len() {
-                    return None;
-                }
-                let port = self.nodes[index].port().to_string();
-                for s in &self.sentinels {
-                    let master = pairs(&self.ask_sentinel(s, &["MASTER"])?);
-                    if master.get("port") != Some(&port)
-                        || master.get("flags").map(String::as_str) != Some("master")
-                    {
-                        return None;
-                    }
-                    let listed = self.ask_sentinel(s, &["REPLICAS"])?;
-                    let healthy = split_records(&listed)
-                        .iter()
-                        .filter(|r| {
-                            r.get("flags").map(String::as_str) == Some("slave")
-                                && r.get("master-link-status").map(String::as_str) == Some("ok")
-                                && r.get("master-port") == Some(&port)
-                        })
-                        .count();
-                    if healthy != replicas {
-                        return None;
-                    }
-                }
-                let role = ask(
-                    &self.nodes[index],
-                    self.options.password.as_deref(),
-                    &["ROLE"],
-                )?;
-                (role.lines().next() == Some("master")).then_some(index)
-            },
+            "all sentinels to agree on a healthy primary with every replica online",
+            || self.healthy(false),
         )
+    }
+
+    /// [`wait_healthy`](Self::wait_healthy), and also every sentinel lists every replica
+    /// with `master-link-status` `ok` and the current primary's port: what a client that
+    /// picks replicas from `SENTINEL REPLICAS` will see. Up to ~10 s longer after a
+    /// failover; bounded by 60 s.
+    pub fn wait_settled(&self) -> usize {
+        wait_until(
+            SETTLE_TIMEOUT,
+            "all sentinels to list every replica linked to the current primary",
+            || self.healthy(true),
+        )
+    }
+
+    /// The primary's index if the topology is healthy; with `strict`, the sentinels must
+    /// also report each replica's link to the primary as up.
+    fn healthy(&self, strict: bool) -> Option<usize> {
+        let (index, votes) = self.named_primary()?;
+        if votes != self.sentinels.len() {
+            return None;
+        }
+        let port = self.nodes[index].port().to_string();
+        let others: Vec<String> = (self.nodes.iter().enumerate())
+            .filter(|(i, _)| *i != index)
+            .map(|(_, n)| n.port().to_string())
+            .collect();
+        for s in &self.sentinels {
+            let master = pairs(&self.ask_sentinel(s, &["MASTER"])?);
+            if master.get("port") != Some(&port)
+                || master.get("flags").map(String::as_str) != Some("master")
+            {
+                return None;
+            }
+            let listed = split_records(&self.ask_sentinel(s, &["REPLICAS"])?);
+            let all_listed = others.iter().all(|other| {
+                listed.iter().any(|r| {
+                    r.get("port") == Some(other)
+                        && r.get("flags").map(String::as_str) == Some("slave")
+                        && (!strict
+                            || (r.get("master-link-status").map(String::as_str) == Some("ok")
+                                && r.get("master-port") == Some(&port)))
+                })
+            });
+            if !all_listed {
+                return None;
+            }
+        }
+        let info = ask(
+            &self.nodes[index],
+            self.options.password.as_deref(),
+            &["INFO", "replication"],
+        )?;
+        let fields = info_fields(&info);
+        let online = others
+            .iter()
+            .all(|other| info.contains(&format!("port={other},state=online")));
+        (fields.get("role").map(String::as_str) == Some("master") && online).then_some(index)
     }
 
     /// The node most answering sentinels name as primary, and how many name it.

@@ -50,7 +50,7 @@ fn setup_starts_and_every_sentinel_names_the_primary() {
         setup.data_config().addr,
         Addr::tcp("127.0.0.1", primary.port())
     );
-    assert_eq!(setup.wait_healthy(), 0);
+    assert_eq!(setup.wait_settled(), 0);
 }
 
 #[test]
@@ -67,8 +67,17 @@ fn failover_switches_the_primary_and_demotes_the_old_one() {
     assert_eq!(setup.primary_index(), new);
     assert_eq!(role(&setup.nodes()[new]), "master");
     setup.wait_role(old, "slave", Duration::from_secs(30));
+    eprintln!(
+        "old primary demoted {:?} after the failover",
+        started.elapsed()
+    );
     assert_eq!(setup.wait_healthy(), new);
     eprintln!("healthy again {:?} after the failover", started.elapsed());
+    assert_eq!(setup.wait_settled(), new);
+    eprintln!(
+        "sentinels list every replica linked {:?} after the failover",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -98,6 +107,7 @@ fn paused_primary_is_replaced_then_demoted_when_it_resumes() {
         resumed_at.elapsed()
     );
     assert_eq!(setup.wait_healthy(), new);
+    eprintln!("healthy again {:?} after resume", resumed_at.elapsed());
 }
 
 #[test]
