@@ -35,7 +35,7 @@ use redis_core::{Addr, Config};
 
 use crate::process::output_with_timeout;
 use crate::server::conf_quote;
-use crate::RedisServer;
+use crate::{RedisServer, RedisServerBuilder};
 
 /// How long one `redis-cli` question to a node or sentinel may take.
 const ASK_TIMEOUT: Duration = Duration::from_secs(3);
@@ -166,35 +166,9 @@ impl SentinelSetupBuilder {
             },
         );
 
-        let quorum = self.quorum.unwrap_or(2).min(self.sentinels);
-        let service = conf_quote(&self.service);
-        let mut sentinels = Vec::new();
-        for _ in 0..self.sentinels {
-            let mut b = RedisServer::builder()
-                .sentinel()
-                .conf_line(format!(
-                    "sentinel monitor {service} 127.0.0.1 {primary_port} {quorum}"
-                ))
-                .conf_line(format!(
-                    "sentinel down-after-milliseconds {service} {}",
-                    self.down_after_ms
-                ))
-                .conf_line(format!(
-                    "sentinel failover-timeout {service} {}",
-                    self.failover_timeout_ms
-                ))
-                .conf_line(format!("sentinel parallel-syncs {service} 1"))
-                .conf_line("sentinel announce-ip 127.0.0.1");
-            if let Some(pw) = &self.password {
-                b = b.conf_line(format!("sentinel auth-pass {service} {}", conf_quote(pw)));
-            }
-            if let Some(pw) = &self.sentinel_password {
-                b = b
-                    .password(pw)
-                    .conf_line(format!("sentinel sentinel-pass {}", conf_quote(pw)));
-            }
-            sentinels.push(b.start());
-        }
+        let sentinels = (0..self.sentinels)
+            .map(|_| self.sentinel_builder(primary_port).start())
+            .collect();
         let setup = SentinelSetup {
             sentinels,
             nodes,
@@ -229,6 +203,37 @@ impl SentinelSetupBuilder {
             started.elapsed()
         );
         setup
+    }
+
+    /// A sentinel monitoring the primary on `primary_port`, with the options' timings and
+    /// passwords.
+    fn sentinel_builder(&self, primary_port: u16) -> RedisServerBuilder {
+        let quorum = self.quorum.unwrap_or(2).min(self.sentinels);
+        let service = conf_quote(&self.service);
+        let mut b = RedisServer::builder()
+            .sentinel()
+            .conf_line(format!(
+                "sentinel monitor {service} 127.0.0.1 {primary_port} {quorum}"
+            ))
+            .conf_line(format!(
+                "sentinel down-after-milliseconds {service} {}",
+                self.down_after_ms
+            ))
+            .conf_line(format!(
+                "sentinel failover-timeout {service} {}",
+                self.failover_timeout_ms
+            ))
+            .conf_line(format!("sentinel parallel-syncs {service} 1"))
+            .conf_line("sentinel announce-ip 127.0.0.1");
+        if let Some(pw) = &self.password {
+            b = b.conf_line(format!("sentinel auth-pass {service} {}", conf_quote(pw)));
+        }
+        if let Some(pw) = &self.sentinel_password {
+            b = b
+                .password(pw)
+                .conf_line(format!("sentinel sentinel-pass {}", conf_quote(pw)));
+        }
+        b
     }
 }
 
@@ -349,6 +354,22 @@ impl SentinelSetup {
         self.sentinels[0].config()
     }
 
+    /// Stops sentinel `index` (if running) and starts a fresh one on the same port that
+    /// monitors the current primary: a sentinel that lost its state, as after a crash
+    /// with its config file gone. It rediscovers the other sentinels and the replicas
+    /// within a few seconds ([`wait_healthy`](Self::wait_healthy)).
+    pub fn restart_sentinel(&mut self, index: usize) {
+        let primary_port = self.nodes[self.primary_index()].port();
+        let port = self.sentinels[index].port();
+        self.sentinels[index].stop();
+        let fresh = self
+            .options
+            .sentinel_builder(primary_port)
+            .port(port)
+            .start();
+        self.sentinels[index] = fresh;
+    }
+
     /// Freezes the current primary with SIGSTOP; returns its index (for
     /// [`resume`](Self::resume)).
     pub fn pause_primary(&mut self) -> usize {
@@ -432,7 +453,8 @@ impl SentinelSetup {
     }
 
     /// Waits (up to 60 s) until every sentinel names the same primary without a down or
-    /// failover flag and lists every other node as a replica without a down flag, and the
+    /// failover flag, knows the other sentinels and lists every other node as a replica
+    /// without a down flag, and the
     /// primary itself reports every other node as an online replica. Returns the primary's
     /// index.
     ///
@@ -472,10 +494,12 @@ impl SentinelSetup {
             .filter(|(i, _)| *i != index)
             .map(|(_, n)| n.port().to_string())
             .collect();
+        let other_sentinels = (self.sentinels.len() - 1).to_string();
         for s in &self.sentinels {
             let master = pairs(&self.ask_sentinel(s, &["MASTER"])?);
             if master.get("port") != Some(&port)
                 || master.get("flags").map(String::as_str) != Some("master")
+                || master.get("num-other-sentinels") != Some(&other_sentinels)
             {
                 return None;
             }

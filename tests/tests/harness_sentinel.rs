@@ -35,6 +35,21 @@ fn setup_starts_and_every_sentinel_names_the_primary() {
         );
     }
     assert_eq!(role(primary), "master");
+    // The addresses the sentinels hand out are reachable loopback ones.
+    for (i, sentinel) in setup.sentinels().iter().enumerate() {
+        let listed = sentinel.cli(&["SENTINEL", "SENTINELS", "mymaster"]);
+        for (j, other) in setup.sentinels().iter().enumerate() {
+            if i != j {
+                let entry = format!("ip\n127.0.0.1\nport\n{}\n", other.port());
+                assert!(listed.contains(&entry), "sentinel {i} about {j}: {listed}");
+            }
+        }
+        let listed = sentinel.cli(&["SENTINEL", "REPLICAS", "mymaster"]);
+        for replica in setup.replicas() {
+            let entry = format!("ip\n127.0.0.1\nport\n{}\n", replica.port());
+            assert!(listed.contains(&entry), "sentinel {i}: {listed}");
+        }
+    }
     let replicas = setup.replicas();
     assert_eq!(replicas.len(), 2);
     for replica in replicas {
@@ -77,6 +92,17 @@ fn failover_switches_the_primary_and_demotes_the_old_one() {
     eprintln!(
         "sentinels list every replica linked {:?} after the failover",
         started.elapsed()
+    );
+
+    // A sentinel that lost its state comes back following the current primary.
+    let restarted_at = Instant::now();
+    setup.restart_sentinel(0);
+    let answer = setup.sentinels()[0].cli(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"]);
+    assert_eq!(answer, format!("127.0.0.1\n{}", setup.nodes()[new].port()));
+    assert_eq!(setup.wait_healthy(), new);
+    eprintln!(
+        "restarted sentinel caught up in {:?}",
+        restarted_at.elapsed()
     );
 }
 
