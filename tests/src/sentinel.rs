@@ -176,7 +176,7 @@ impl SentinelSetupBuilder {
         };
         let others = setup.sentinels.len() - 1;
         let replicas = setup.options.replicas;
-        wait_until(
+        setup.wait_for(
             SETTLE_TIMEOUT,
             "every sentinel to know the primary, the other sentinels and the replicas",
             || {
@@ -428,7 +428,7 @@ impl SentinelSetup {
     /// `from`; returns its index. Panics after `timeout`.
     pub fn wait_primary_changed(&self, from: usize, timeout: Duration) -> usize {
         let majority = self.sentinels.len() / 2 + 1;
-        wait_until(
+        self.wait_for(
             timeout,
             &format!("a majority of the sentinels to name a primary other than node {from}"),
             || match self.named_primary() {
@@ -442,7 +442,7 @@ impl SentinelSetup {
     /// `"slave"`, as Redis spells them). Panics after `timeout`.
     pub fn wait_role(&self, index: usize, role: &str, timeout: Duration) {
         let node = &self.nodes[index];
-        wait_until(
+        self.wait_for(
             timeout,
             &format!("node {index} ({}) to report ROLE {role}", node.addr()),
             || {
@@ -454,8 +454,8 @@ impl SentinelSetup {
 
     /// Waits (up to 60 s) until every sentinel names the same primary without a down or
     /// failover flag, knows the other sentinels and lists every other node as a replica
-    /// without a down flag, and the
-    /// primary itself reports every other node as an online replica. Returns the primary's
+    /// without a down flag, and the primary itself reports every other node as an online
+    /// replica. Returns the primary's
     /// index.
     ///
     /// What the sentinels say of a replica's own link (`master-link-status`, `master-port`)
@@ -463,7 +463,7 @@ impl SentinelSetup {
     /// may still be listed with its link down. [`wait_settled`](Self::wait_settled) waits
     /// for that too.
     pub fn wait_healthy(&self) -> usize {
-        wait_until(
+        self.wait_for(
             SETTLE_TIMEOUT,
             "all sentinels to agree on a healthy primary with every replica online",
             || self.healthy(false),
@@ -475,7 +475,7 @@ impl SentinelSetup {
     /// picks replicas from `SENTINEL REPLICAS` will see. Up to ~10 s longer after a
     /// failover; bounded by 60 s.
     pub fn wait_settled(&self) -> usize {
-        wait_until(
+        self.wait_for(
             SETTLE_TIMEOUT,
             "all sentinels to list every replica linked to the current primary",
             || self.healthy(true),
@@ -527,6 +527,46 @@ impl SentinelSetup {
             .iter()
             .all(|other| info.contains(&format!("port={other},state=online")));
         (fields.get("role").map(String::as_str) == Some("master") && online).then_some(index)
+    }
+
+    /// [`wait_until`], but the panic also shows what each sentinel and node says now.
+    fn wait_for<T>(&self, timeout: Duration, what: &str, check: impl FnMut() -> Option<T>) -> T {
+        match poll_until(timeout, check) {
+            Some(value) => value,
+            None => panic!(
+                "sentinel setup: gave up after {timeout:?} waiting for {what}\n{}",
+                self.describe()
+            ),
+        }
+    }
+
+    /// What each sentinel says of the service and each node of its role, for failure
+    /// messages. A node that does not answer (paused, killed) is shown as such.
+    fn describe(&self) -> String {
+        let mut out = String::new();
+        for (i, s) in self.sentinels.iter().enumerate() {
+            let master = self.ask_sentinel(s, &["MASTER"]).map(|m| pairs(&m));
+            let line = match master {
+                None => "no answer".to_owned(),
+                Some(f) => {
+                    let get = |k: &str| f.get(k).map_or("?", String::as_str);
+                    format!(
+                        "primary port {} flags {} replicas {} other sentinels {}",
+                        get("port"),
+                        get("flags"),
+                        get("num-slaves"),
+                        get("num-other-sentinels")
+                    )
+                }
+            };
+            out.push_str(&format!("sentinel {i} ({}): {line}\n", s.addr()));
+        }
+        for (i, n) in self.nodes.iter().enumerate() {
+            let role = ask(n, self.options.password.as_deref(), &["ROLE"])
+                .map_or("no answer".to_owned(), |r| r.replace('\n', " "));
+            out.push_str(&format!("node {i} ({}): ROLE {role}\n", n.addr()));
+        }
+        out
     }
 
     /// The node most answering sentinels name as primary, and how many name it.
@@ -591,14 +631,22 @@ fn ask(server: &RedisServer, password: Option<&str>, args: &[&str]) -> Option<St
 
 /// Polls `check` every 100 ms until it returns `Some`, panicking after `timeout` with
 /// what was awaited.
-fn wait_until<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+fn wait_until<T>(timeout: Duration, what: &str, check: impl FnMut() -> Option<T>) -> T {
+    match poll_until(timeout, check) {
+        Some(value) => value,
+        None => panic!("sentinel setup: gave up after {timeout:?} waiting for {what}"),
+    }
+}
+
+/// Polls `check` every 100 ms until it returns `Some`, or `None` after `timeout`.
+fn poll_until<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(value) = check() {
-            return value;
+            return Some(value);
         }
         if Instant::now() >= deadline {
-            panic!("sentinel setup: gave up after {timeout:?} waiting for {what}");
+            return None;
         }
         thread::sleep(POLL);
     }

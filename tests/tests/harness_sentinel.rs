@@ -66,6 +66,19 @@ fn setup_starts_and_every_sentinel_names_the_primary() {
         Addr::tcp("127.0.0.1", primary.port())
     );
     assert_eq!(setup.wait_settled(), 0);
+
+    // A wait that times out says what the sentinels and nodes report.
+    let gave_up = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        setup.wait_role(0, "slave", Duration::from_millis(300))
+    }));
+    let message = gave_up.expect_err("node 0 is the primary, not a replica");
+    let message = message
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(message.contains("waiting for node 0"), "{message}");
+    assert!(message.contains("sentinel 2 ("), "{message}");
+    assert!(message.contains("ROLE master"), "{message}");
 }
 
 #[test]
