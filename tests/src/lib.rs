@@ -33,12 +33,14 @@ mod cluster;
 mod fake;
 mod process;
 mod proxy;
+mod sentinel;
 mod server;
 mod tls;
 
 pub use cluster::{RedisCluster, RedisClusterBuilder};
 pub use fake::{FakePeer, FakeStep};
 pub use proxy::Proxy;
+pub use sentinel::{SentinelSetup, SentinelSetupBuilder};
 pub use server::{redis_server_version, RedisServer, RedisServerBuilder};
 pub use tls::TlsFiles;
 

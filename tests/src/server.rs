@@ -93,7 +93,7 @@ fn major_version(version: &str) -> u32 {
 }
 
 /// Quotes a value for `redis.conf`.
-fn conf_quote(s: &str) -> String {
+pub(crate) fn conf_quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
@@ -142,6 +142,8 @@ pub struct RedisServerBuilder {
     unix_socket: bool,
     port: Option<u16>,
     extra_args: Vec<String>,
+    conf_lines: Vec<String>,
+    sentinel: bool,
 }
 
 impl RedisServerBuilder {
@@ -212,6 +214,25 @@ impl RedisServerBuilder {
         S: Into<String>,
     {
         self.extra_args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Appends one line to the generated `redis.conf`, e.g.
+    /// `.conf_line("sentinel monitor mymaster 127.0.0.1 6379 2")`. For directives that
+    /// must live in the config file rather than on the command line (Sentinel rewrites its
+    /// file and refuses to run without one). The file is written afresh at every start, so
+    /// a [`restart`](RedisServer::restart) forgets what the server rewrote into it.
+    pub fn conf_line(mut self, line: impl Into<String>) -> Self {
+        self.conf_lines.push(line.into());
+        self
+    }
+
+    /// Runs as a Sentinel (`redis-server redis.conf --sentinel`): the monitoring directives
+    /// come from [`conf_line`](Self::conf_line), and readiness is Sentinel's
+    /// `Running mode=sentinel` log line (it never logs "ready to accept connections").
+    /// [`password`](Self::password) becomes the Sentinel's own `requirepass`.
+    pub fn sentinel(mut self) -> Self {
+        self.sentinel = true;
         self
     }
 
@@ -307,6 +328,8 @@ impl RedisServer {
             unix_socket: false,
             port: None,
             extra_args: Vec::new(),
+            conf_lines: Vec::new(),
+            sentinel: false,
         }
     }
 
@@ -640,6 +663,9 @@ impl RedisServer {
             }
             line(l);
         }
+        for l in &self.options.conf_lines {
+            line(l.clone());
+        }
         let path = dir.join("redis.conf");
         fs::write(&path, conf).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
         path
@@ -700,8 +726,11 @@ impl RedisServer {
         };
         let stderr_start = fs::metadata(&stderr_path).map(|m| m.len()).unwrap_or(0);
         let mut cmd = Command::new(&self.options.binary);
-        cmd.arg(&conf)
-            .args(&self.options.extra_args)
+        cmd.arg(&conf);
+        if self.options.sentinel {
+            cmd.arg("--sentinel");
+        }
+        cmd.args(&self.options.extra_args)
             .current_dir(&self.dir_path)
             .stdin(Stdio::null())
             .stdout(open(&self.dir_path.join("stdout.log")))
@@ -755,11 +784,12 @@ impl RedisServer {
                 });
             }
             // The log line is ours for sure; the probe proves the sockets answer.
-            if log
-                .to_ascii_lowercase()
-                .contains("ready to accept connections")
-                && self.probe()
-            {
+            let ready_line = if self.options.sentinel {
+                "running mode=sentinel"
+            } else {
+                "ready to accept connections"
+            };
+            if log.to_ascii_lowercase().contains(ready_line) && self.probe() {
                 return Ok(());
             }
             if Instant::now() >= deadline {
