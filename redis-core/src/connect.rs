@@ -2,7 +2,7 @@
 //! attempt may fix, and the socket options a TCP connection gets.
 //!
 //! Socket options are a plain description built from [`Config`]; with the `socket`
-//! feature, [`SocketOptions::apply`] sets them through `socket2` on any socket the shells
+//! feature, `SocketOptions::apply` sets them through `socket2` on any socket the shells
 //! open (blocking or tokio), so the setup is written once.
 //!
 //! - `TCP_NODELAY` from `config.tcp_nodelay`.
