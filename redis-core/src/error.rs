@@ -88,6 +88,10 @@ pub enum Error {
         /// What `ROLE` answered (`master`, `slave`, `sentinel`).
         actual: String,
     },
+    /// Sentinel: discovery through the sentinels failed (see [`SentinelErrorKind`]). A node
+    /// that is reached but reports the wrong role is [`Error::RoleMismatch`] instead.
+    #[error("sentinel: {0}")]
+    Sentinel(SentinelErrorKind),
     /// Cluster: the command's keys hash to different slots and the command cannot be split
     /// (give the keys one hash tag, `{user1}.a` / `{user1}.b`). Refused before sending.
     #[error("{command}: keys hash to different cluster slots ({first} and {other})")]
@@ -117,6 +121,88 @@ impl fmt::Display for LockErrorKind {
             LockErrorKind::NotAcquired => f.write_str("held by another owner"),
             LockErrorKind::NotOwned => {
                 f.write_str("no longer owned by this holder (expired, maybe taken by another)")
+            }
+        }
+    }
+}
+
+/// Why discovery through the sentinels failed ([`Error::Sentinel`]).
+///
+/// Addresses and service names are not secret and are kept; the reasons are the
+/// `Display` text of the errors met, which never carry a password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SentinelErrorKind {
+    /// Every sentinel asked answered, and none of them monitors this service (a typo in the
+    /// service name, or sentinels of another deployment).
+    UnknownService {
+        /// The service (master) name asked for.
+        service: String,
+    },
+    /// No sentinel named a node for the service: each was unreachable, timed out, answered
+    /// with an error or garbage, or did not know the service. Lists every sentinel tried, in
+    /// the order tried, with why it did not help.
+    NoSentinelReachable {
+        /// The service (master) name asked for.
+        service: String,
+        /// Each sentinel tried and why it failed.
+        tried: Vec<SentinelAttempt>,
+    },
+    /// Every sentinel refused the client's credentials (`WRONGPASS`, `NOAUTH`, `NOPERM`):
+    /// the sentinel config (separate from the data nodes') is wrong.
+    AuthFailed {
+        /// The service (master) name asked for.
+        service: String,
+        /// Each sentinel tried and what it answered.
+        tried: Vec<SentinelAttempt>,
+    },
+    /// The sentinels name no replica of the service that is fit to serve reads, and the
+    /// read routing forbids falling back to the primary.
+    NoUsableReplica {
+        /// The service (master) name asked for.
+        service: String,
+    },
+}
+
+/// One sentinel asked during discovery, and why it did not name a node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentinelAttempt {
+    /// The sentinel's address (`host:port`).
+    pub sentinel: String,
+    /// Why it failed (the error's text, e.g. `I/O error: connection refused`).
+    pub reason: String,
+}
+
+impl fmt::Display for SentinelErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |f: &mut fmt::Formatter<'_>, tried: &[SentinelAttempt]| {
+            for (i, a) in tried.iter().enumerate() {
+                let sep = if i == 0 { ": " } else { "; " };
+                write!(f, "{sep}{} ({})", a.sentinel, a.reason)?;
+            }
+            Ok(())
+        };
+        match self {
+            SentinelErrorKind::UnknownService { service } => {
+                write!(f, "no sentinel monitors a service named {service:?}")
+            }
+            SentinelErrorKind::NoSentinelReachable { service, tried } => {
+                write!(
+                    f,
+                    "no sentinel named a node for service {service:?}, tried {}",
+                    tried.len()
+                )?;
+                list(f, tried)
+            }
+            SentinelErrorKind::AuthFailed { service, tried } => {
+                write!(
+                    f,
+                    "every sentinel refused the credentials (service {service:?})"
+                )?;
+                list(f, tried)
+            }
+            SentinelErrorKind::NoUsableReplica { service } => {
+                write!(f, "no usable replica of service {service:?}")
             }
         }
     }
@@ -345,6 +431,7 @@ impl Error {
             Error::MayHaveExecuted(inner) => Error::MayHaveExecuted(Box::new(inner.replicate())),
             Error::InvalidRequest(m) => Error::InvalidRequest(m.clone()),
             Error::Lock(k) => Error::Lock(*k),
+            Error::Sentinel(k) => Error::Sentinel(k.clone()),
             other => Error::Broken(other.to_string()),
         }
     }
@@ -411,6 +498,39 @@ mod tests {
         assert_eq!(e.kind(), &ServerErrorKind::Other);
         assert!(Error::from(ServerError::parse("LOADING x")).is_retriable());
         assert!(!Error::from(ServerError::parse("ERR x")).is_retriable());
+    }
+
+    #[test]
+    fn sentinel_errors_list_each_sentinel_tried() {
+        let e = Error::Sentinel(SentinelErrorKind::NoSentinelReachable {
+            service: "mymaster".into(),
+            tried: vec![
+                SentinelAttempt {
+                    sentinel: "10.0.0.1:26379".into(),
+                    reason: "I/O error: connection refused".into(),
+                },
+                SentinelAttempt {
+                    sentinel: "10.0.0.2:26379".into(),
+                    reason: "does not monitor the service".into(),
+                },
+            ],
+        });
+        assert_eq!(
+            e.to_string(),
+            "sentinel: no sentinel named a node for service \"mymaster\", tried 2: \
+             10.0.0.1:26379 (I/O error: connection refused); \
+             10.0.0.2:26379 (does not monitor the service)"
+        );
+        assert!(
+            matches!(e.replicate(), Error::Sentinel(k) if matches!(k, SentinelErrorKind::NoSentinelReachable { ref tried, .. } if tried.len() == 2))
+        );
+        let unknown = Error::Sentinel(SentinelErrorKind::UnknownService {
+            service: "nosuch".into(),
+        });
+        assert_eq!(
+            unknown.to_string(),
+            "sentinel: no sentinel monitors a service named \"nosuch\""
+        );
     }
 
     #[test]

@@ -37,7 +37,9 @@ pub use bytes::Bytes;
 pub use cmd::{cmd, Cmd};
 pub use config::{Addr, Config, IntoConfig, NodeEndpoint, Protocol, TlsConfig};
 pub use credentials::{Credentials, CredentialsProvider, Secret, StaticCredentials};
-pub use error::{Error, LockErrorKind, Result, ServerError, ServerErrorKind};
+pub use error::{
+    Error, LockErrorKind, Result, SentinelAttempt, SentinelErrorKind, ServerError, ServerErrorKind,
+};
 pub use events::ConnectionEvent;
 pub use pipeline::{pipe, Pipeline};
 pub use pubsub::{Msg, MsgKind};
