@@ -10,16 +10,19 @@
 //! - [`replies`]: the `SENTINEL` commands, their replies, and the pub/sub events.
 //! - [`replicas`]: which replicas the sentinels report fit to serve reads.
 //! - [`sentinels`]: the sentinel list and the order they are asked in.
+//! - [`discovery`]: primary and replica discovery as a sans-IO step machine.
 //!
 //! Errors are kinds of the one `redis_core::Error`: [`SentinelErrorKind`] (unknown service,
 //! no sentinel reachable, sentinel auth failure, no usable replica) and
 //! `Error::RoleMismatch` for a node that is not what the sentinels named. Read routing
 //! ([`ReadFrom`]) is the type redis-cluster uses, from `redis_core::routing`.
 
+pub mod discovery;
 pub mod replicas;
 pub mod replies;
 pub mod sentinels;
 
+pub use discovery::{Discovery, ReplicaChoice, Step};
 pub use redis_core::routing::{Choice, NodeStats, ReadFrom, ReadPolicy};
 pub use redis_core::{SentinelAttempt, SentinelErrorKind};
 pub use replicas::{is_usable, usable_replicas};
