@@ -26,5 +26,5 @@ pub use discovery::{Discovery, ReplicaChoice, Step};
 pub use redis_core::routing::{Choice, NodeStats, ReadFrom, ReadPolicy};
 pub use redis_core::{SentinelAttempt, SentinelErrorKind};
 pub use replicas::{is_usable, usable_replicas};
-pub use replies::{Event, Instance, InstanceEvent, MasterRef, SwitchMaster};
+pub use replies::{parse_message, Event, Instance, InstanceEvent, MasterRef, SwitchMaster};
 pub use sentinels::SentinelList;

@@ -11,7 +11,7 @@
 //! TLS (the sentinels do not say), and a host the sentinel leaves empty means the
 //! sentinel's own host ([`NodeEndpoint::resolve`](redis_core::NodeEndpoint::resolve)).
 
-use redis_core::{cmd, Addr, Cmd, Error, Result, Value};
+use redis_core::{cmd, Addr, Cmd, Error, Msg, Result, Value};
 
 /// `SENTINEL GET-MASTER-ADDR-BY-NAME <service>`: where the service's primary is.
 pub fn master_addr_cmd(service: &str) -> Cmd {
@@ -65,6 +65,11 @@ impl Instance {
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
         }
+    }
+
+    /// Every field and value, in the order the sentinel sent them.
+    pub fn fields(&self) -> &[(String, String)] {
+        &self.fields
     }
 
     /// The value of one field (`ip`, `port`, `flags`, `master-link-status`, `runid`, ...).
@@ -213,6 +218,21 @@ pub fn parse_event(channel: &str, payload: &[u8], tls: bool) -> Result<Option<Ev
         "-sdown" => Event::Up(parse_instance_event(text, tls)?),
         _ => return Ok(None),
     }))
+}
+
+/// Reads an event from a pub/sub frame of a sentinel connection (RESP2 or RESP3):
+/// `Ok(None)` for subscription confirmations and channels this client does not act on.
+pub fn parse_message(msg: &Msg, tls: bool) -> Result<Option<Event>> {
+    if !msg.is_message() {
+        return Ok(None);
+    }
+    let Ok(channel) = std::str::from_utf8(msg.channel()) else {
+        return Ok(None);
+    };
+    match msg.payload_value() {
+        Value::BulkString(payload) => parse_event(channel, payload, tls),
+        other => Err(bad("sentinel event payload", other)),
+    }
 }
 
 /// Reads a `+switch-master` payload: `<name> <old-ip> <old-port> <new-ip> <new-port>`.

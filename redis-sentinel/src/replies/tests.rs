@@ -38,6 +38,91 @@ s-down-time 1950 down-after-milliseconds 1000 info-refresh 11268 role-reported m
 role-reported-time 11268 master-link-down-time 0 master-link-status err master-host ? \
 master-port 0 slave-priority 100 slave-repl-offset 0 replica-announced 1";
 
+/// Every frame in a byte capture, decoded by the client's own decoder.
+fn frames(wire: &[u8]) -> Vec<Value> {
+    let mut buf = bytes::BytesMut::new();
+    let mut decoder = redis_core::resp::Decoder::new(Default::default());
+    let mut out = Vec::new();
+    // Fed in small pieces, as a socket would deliver them.
+    for piece in wire.chunks(7) {
+        buf.extend_from_slice(piece);
+        while let Some(v) = decoder.decode(&mut buf).unwrap() {
+            out.push(v);
+        }
+    }
+    assert!(buf.is_empty(), "a capture ends with a whole frame");
+    out
+}
+
+/// Raw bytes from a sentinel 7.0.15 (`printf ... > /dev/tcp`): replies to
+/// `GET-MASTER-ADDR-BY-NAME mymaster`, `GET-MASTER-ADDR-BY-NAME nosuch`,
+/// `REPLICAS mymaster` and `SENTINELS mymaster`, in RESP2 and after `HELLO 3`.
+#[test]
+fn recorded_wire_replies_resp2_and_resp3() {
+    let resp2 = frames(include_bytes!("fixtures/replies_resp2.bin"));
+    let resp3 = frames(include_bytes!("fixtures/replies_resp3.bin"));
+    assert_eq!(resp2.len(), 4);
+    assert_eq!(resp3.len(), 4);
+    assert!(matches!(resp3[2], Value::Array(ref v) if matches!(v[0], Value::Map(_))));
+    for replies in [&resp2, &resp3] {
+        let asked = Addr::tcp("127.0.0.1", 27379);
+        assert_eq!(
+            parse_master_addr(&replies[0], &asked, false).unwrap(),
+            Some(Addr::tcp("127.0.0.1", 17379))
+        );
+        assert_eq!(parse_master_addr(&replies[1], &asked, false).unwrap(), None);
+        let replicas = parse_instances(&replies[2]).unwrap();
+        assert_eq!(
+            crate::replicas::usable_replicas(&replicas, &asked, false).unwrap(),
+            [Addr::tcp("127.0.0.1", 17380)]
+        );
+        let sentinels = parse_instances(&replies[3]).unwrap();
+        assert_eq!(sentinels.len(), 1);
+        assert_eq!(
+            sentinels[0].addr(&asked, false).unwrap(),
+            Some(Addr::tcp("127.0.0.1", 27380))
+        );
+    }
+    // Same fields in the same order (the timers in them moved between the captures).
+    let names = |v: &Value| -> Vec<String> {
+        parse_instances(v).unwrap()[0]
+            .fields()
+            .iter()
+            .map(|(k, _)| k.clone())
+            .collect()
+    };
+    assert_eq!(names(&resp2[2]), names(&resp3[2]));
+    assert_eq!(names(&resp2[3]), names(&resp3[3]));
+}
+
+/// Raw bytes of `HELLO 3` + `SUBSCRIBE +switch-master` on a sentinel during a
+/// `SENTINEL FAILOVER`: the hello map, the confirmation push, the event push.
+#[test]
+fn recorded_switch_master_push() {
+    let pushes = frames(include_bytes!("fixtures/switch_master_resp3.bin"));
+    let events: Vec<Option<Event>> = pushes
+        .into_iter()
+        .filter_map(Msg::from_value)
+        .map(|m| parse_message(&m, false).unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            None,
+            Some(Event::SwitchMaster(SwitchMaster {
+                service: "mymaster".into(),
+                old: Addr::tcp("127.0.0.1", 17379),
+                new: Addr::tcp("127.0.0.1", 17380),
+            }))
+        ]
+    );
+    let odd = Msg::from_value(Value::Push(vec![b("message"), b("+sdown"), Value::Int(1)]));
+    assert!(matches!(
+        parse_message(&odd.unwrap(), false),
+        Err(Error::Protocol(_))
+    ));
+}
+
 fn sentinel_addr() -> Addr {
     Addr::tcp("10.0.0.9", 26379)
 }
