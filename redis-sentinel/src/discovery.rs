@@ -324,7 +324,7 @@ impl Discovery {
         }
         self.phase = Phase::Over;
         let service = self.service.clone();
-        let tried = std::mem::take(&mut self.tried);
+        let tried = self.tried.clone();
         let n = tried.len();
         Step::Failed(Error::Sentinel(if self.unknown == n {
             SentinelErrorKind::UnknownService { service }

@@ -12,6 +12,35 @@
 //! - [`sentinels`]: the sentinel list and the order they are asked in.
 //! - [`discovery`]: primary and replica discovery as a sans-IO step machine.
 //!
+//! A shell drives discovery with a short loop; here the sentinels' replies are scripted:
+//!
+//! ```
+//! use redis_core::{Addr, Config, Error, Role, Value};
+//! use redis_sentinel::{Discovery, SentinelList, Step};
+//!
+//! let sentinels = SentinelList::new([Addr::tcp("10.0.0.1", 26379), Addr::tcp("10.0.0.2", 26379)]);
+//! let base = Config::new(Addr::tcp("unused", 6379));
+//! let mut discovery = Discovery::primary("mymaster", &base, sentinels).with_learning(false);
+//! let mut replies = vec![
+//!     // The first sentinel is down; the second names the primary.
+//!     Err(Error::Io(std::io::ErrorKind::ConnectionRefused.into())),
+//!     Ok(Value::Array(vec![Value::SimpleString("10.0.0.5".into()), Value::Int(6379)])),
+//! ]
+//! .into_iter();
+//! let mut step = discovery.start();
+//! let target = loop {
+//!     step = match step {
+//!         // A shell connects to `sentinel` and sends `cmd` here.
+//!         Step::Send { sentinel: _, cmd: _ } => discovery.reply(replies.next().unwrap()),
+//!         Step::Done(target) => break target,
+//!         Step::Failed(e) => panic!("{e}"),
+//!     };
+//! };
+//! assert_eq!(target.addr(), &Addr::tcp("10.0.0.5", 6379));
+//! assert_eq!(target.expect_role, Some(Role::Primary)); // ROLE is checked before use
+//! assert_eq!(discovery.sentinels().order()[0], Addr::tcp("10.0.0.2", 26379));
+//! ```
+//!
 //! Errors are kinds of the one `redis_core::Error`: [`SentinelErrorKind`] (unknown service,
 //! no sentinel reachable, sentinel auth failure, no usable replica) and
 //! `Error::RoleMismatch` for a node that is not what the sentinels named. Read routing
