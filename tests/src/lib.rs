@@ -82,3 +82,16 @@ pub fn free_port() -> u16 {
     }
     panic!("no free loopback port found after 100 tries")
 }
+
+/// Peak resident set size of this process so far (`VmHWM` of `/proc/self/status`), in
+/// bytes. Per process: a test that measures it needs a test binary (or a process) of its own.
+pub fn peak_rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_else(|e| panic!("cannot read /proc/self/status: {e}"));
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no VmHWM in /proc/self/status"));
+    kib * 1024
+}

@@ -665,7 +665,6 @@ async fn a_kept_blocking_connection_closed_while_idle_is_not_reused() {
     assert_eq!(r, None);
 }
 
-/// Peak resident memory of this process so far (`VmHWM`), in bytes.
 /// The push sink of a managed handle outlives its sockets: a subscriber taken before a
 /// reconnect still gets the pushes of the replacement.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,17 +8,6 @@ use std::time::Duration;
 use redis_async::prelude::*;
 use redis_tests::RedisServer;
 
-/// The process's peak resident set size, in bytes.
-fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
-    kb * 1024
-}
-
 /// A borrowed 100 MiB command reaches the driver without a copy: the peak holds the
 /// caller's data and the encoded command (2x the payload, as in the blocking client), not
 /// a third copy.
@@ -36,12 +25,12 @@ async fn a_large_borrowed_command_is_not_copied_to_the_driver() {
         .await
         .unwrap();
     let _: String = con.ping().await.unwrap();
-    let before = peak_rss();
+    let before = redis_tests::peak_rss_bytes();
     let data = vec![b'm'; PAYLOAD];
     let mut set = cmd("SET");
     set.arg("big").arg(&data[..]);
     let _: () = set.query(&mut con).await.unwrap();
-    let grown = peak_rss().saturating_sub(before);
+    let grown = redis_tests::peak_rss_bytes().saturating_sub(before);
     let ratio = grown as f64 / PAYLOAD as f64;
     eprintln!("100 MiB SET through query(&Cmd): peak grew {ratio:.2}x the payload");
     assert!(

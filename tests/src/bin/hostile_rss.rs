@@ -141,10 +141,5 @@ fn read_command(r: &mut impl BufRead) -> std::io::Result<Vec<Vec<u8>>> {
 
 /// Peak resident set size of this process, in KiB.
 fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/self/status")
+    redis_tests::peak_rss_bytes() / 1024
 }
