@@ -462,3 +462,166 @@ fn frozen_primary(protocol: Protocol) {
         "the frozen shard was never served again"
     );
 }
+
+/// Errors callers saw under load, by kind.
+#[derive(Default, Debug)]
+struct Seen {
+    ok: u64,
+    redirects: Vec<String>,
+    others: Vec<String>,
+}
+
+/// 8 threads writing (SET, then GET of the same key) through one `ClusterPool` until
+/// `stop`; acknowledged writes go to `acked`.
+fn load(
+    pool: &redis_cluster::sync::ClusterPool,
+    keys: &[String],
+    stop: &Arc<AtomicBool>,
+    seen: &Arc<Mutex<Seen>>,
+    acked: &Arc<Mutex<HashMap<String, u64>>>,
+) -> Vec<thread::JoinHandle<()>> {
+    (0..8)
+        .map(|w| {
+            let mut pool = pool.clone();
+            let (stop, seen, acked) = (stop.clone(), seen.clone(), acked.clone());
+            let keys: Vec<String> = keys.iter().skip(w).step_by(8).cloned().collect();
+            thread::spawn(move || {
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    for key in &keys {
+                        n += 1;
+                        let r: Result<(), Error> = pool.set(key, n);
+                        let r = r.and_then(|()| {
+                            let v: u64 = pool.get(key)?;
+                            // Only this thread writes this key.
+                            assert_eq!(v, n, "wrong reply for {key}");
+                            Ok(())
+                        });
+                        let mut s = seen.lock().unwrap();
+                        match r {
+                            Ok(()) => {
+                                s.ok += 1;
+                                acked.lock().unwrap().insert(key.clone(), n);
+                            }
+                            Err(e)
+                                if e.is_redirect()
+                                    || matches!(
+                                        e.server_kind(),
+                                        Some(redis_core::ServerErrorKind::ReadOnly)
+                                    ) =>
+                            {
+                                s.redirects.push(e.to_string())
+                            }
+                            Err(e) => s.others.push(e.to_string()),
+                        }
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+fn stop_and_report(
+    what: &str,
+    writers: Vec<thread::JoinHandle<()>>,
+    stop: &Arc<AtomicBool>,
+    seen: &Arc<Mutex<Seen>>,
+) -> Seen {
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.join().unwrap();
+    }
+    let s = std::mem::take(&mut *seen.lock().unwrap());
+    println!(
+        "{what}: {} ok, {} redirect/READONLY errors, {} other errors {:?}",
+        s.ok,
+        s.redirects.len(),
+        s.others.len(),
+        s.others.iter().take(3).collect::<Vec<_>>()
+    );
+    s
+}
+
+fn all_acked_readable(client: &ClusterClient, acked: &Arc<Mutex<HashMap<String, u64>>>) {
+    let mut con = client.get_connection().unwrap();
+    let acked = acked.lock().unwrap();
+    let mut lost = 0;
+    for (k, n) in acked.iter() {
+        let v: Option<u64> = con.get(k).unwrap();
+        if v.is_none_or(|v| v < *n) {
+            lost += 1;
+        }
+    }
+    println!("acknowledged writes lost: {lost} of {} keys", acked.len());
+    assert_eq!(lost, 0);
+}
+
+/// 200 slots migrated under load from 8 threads on one `ClusterPool`, then a
+/// coordinated `CLUSTER FAILOVER` under load: callers see no error at all during the
+/// migration and no MOVED/ASK/READONLY during the failover; every acknowledged write is
+/// readable after each. RESP2.
+#[test]
+fn migration_and_failover_under_load_reach_no_caller() {
+    let cluster = RedisCluster::start();
+    let tags = tags();
+    let client = client(&cluster, Protocol::Resp2);
+    let pool = client.get_pool(4).unwrap();
+    let from = cluster.node_for_slot(0);
+    let to = cluster.node_for_slot(16383);
+    // Keys in the migrated slots (several per slot) and some elsewhere.
+    let mut keys: Vec<String> = (0..200usize)
+        .flat_map(|s| (0..3).map(move |i| (s, i)))
+        .map(|(s, i)| format!("{}.m{i}", tags[s]))
+        .collect();
+    keys.extend((1000..16384).step_by(331).map(|s| format!("{}.m", tags[s])));
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    let acked: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
+
+    let writers = load(&pool, &keys, &stop, &seen, &acked);
+    thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    cluster.migrate_slots(0..=199, to);
+    println!(
+        "200 slots migrated from node {from} to node {to} in {:?}",
+        started.elapsed()
+    );
+    thread::sleep(Duration::from_millis(500));
+    let s = stop_and_report("migration", writers, &stop, &seen);
+    assert!(s.ok > 0);
+    assert!(
+        s.redirects.is_empty(),
+        "{:?}",
+        &s.redirects[..s.redirects.len().min(5)]
+    );
+    assert!(
+        s.others.is_empty(),
+        "{:?}",
+        &s.others[..s.others.len().min(5)]
+    );
+    all_acked_readable(&client, &acked);
+
+    stop.store(false, Ordering::Relaxed);
+    let writers = load(&pool, &keys, &stop, &seen, &acked);
+    thread::sleep(Duration::from_millis(500));
+    let replica = cluster.replicas_of(to)[0];
+    let started = Instant::now();
+    cluster.failover(replica);
+    println!(
+        "CLUSTER FAILOVER to node {replica} took {:?}",
+        started.elapsed()
+    );
+    thread::sleep(Duration::from_millis(1000));
+    let s = stop_and_report("failover", writers, &stop, &seen);
+    assert!(s.ok > 0);
+    assert!(
+        s.redirects.is_empty(),
+        "{:?}",
+        &s.redirects[..s.redirects.len().min(5)]
+    );
+    cluster.wait_healthy();
+    all_acked_readable(&client, &acked);
+}
