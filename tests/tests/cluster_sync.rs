@@ -55,6 +55,7 @@ fn routes_every_slot_splits_fans_out_and_heals() {
         split_and_fan_out(&mut con, &tags);
         pipelines_and_transactions(&mut con, &tags);
         refused_before_sending(&mut con);
+        scripts_scan_and_watch(&client, &mut con, &tags);
     }
     uncovered_range_fails_typed_then_heals(&cluster, &tags);
     node_killed_and_forgotten_is_dropped(&mut cluster, &tags);
@@ -164,6 +165,48 @@ fn pipelines_and_transactions(con: &mut ClusterConnection, tags: &[String]) {
         .add(cmd("SET").with(&b).with(1));
     let e = cross.query::<()>(con).unwrap_err();
     assert!(matches!(e, Error::CrossSlot { .. }), "{e:?}");
+}
+
+/// A `Script` runs on its key's node (NOSCRIPT there falls back to EVAL); the
+/// cluster-wide scan sees keys of every primary; WATCH/MULTI/EXEC on an exclusive
+/// connection to the key's primary.
+fn scripts_scan_and_watch(client: &ClusterClient, con: &mut ClusterConnection, tags: &[String]) {
+    let script = redis_core::Script::new("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+    for s in [3usize, 8000, 16000] {
+        let key = format!("{}.script", tags[s]);
+        let _: () = con.del(&key).unwrap();
+        let n: i64 = script.key(&key).arg(5).query(con).unwrap();
+        let n2: i64 = script.key(&key).arg(5).query(con).unwrap();
+        assert_eq!((n, n2), (5, 10), "slot {s}");
+    }
+    let marked: Vec<String> = [10usize, 5500, 11000, 16380]
+        .iter()
+        .map(|&s| format!("{}.scanme", tags[s]))
+        .collect();
+    for k in &marked {
+        let _: () = con.set(k, 1).unwrap();
+    }
+    let mut found: Vec<String> = con
+        .scan_match_iter("*.scanme")
+        .collect::<Result<_, _>>()
+        .unwrap();
+    found.sort();
+    found.dedup();
+    let mut want = marked.clone();
+    want.sort();
+    assert_eq!(found, want);
+    let key = format!("{}.watched", tags[777]);
+    let mut ex = client.get_exclusive(&key).unwrap();
+    let _: () = ex.set(&key, 1).unwrap();
+    let (v,): (i64,) = redis_sync::transaction(&mut ex, &key, |ex, p| {
+        let old: i64 = ex.get(&key)?;
+        p.add(cmd("SET").with(&key).with(old + 1))
+            .ignore()
+            .add(cmd("GET").with(&key));
+        p.query(ex)
+    })
+    .unwrap();
+    assert_eq!(v, 2);
 }
 
 fn refused_before_sending(con: &mut ClusterConnection) {

@@ -215,6 +215,28 @@ impl ClusterClient {
         Ok(ClusterPool::new(self.shared.clone(), per_node))
     }
 
+    /// A connection of its own to the primary serving `key`'s slot, for what needs one
+    /// socket to itself: `WATCH`/`MULTI`/`EXEC` with [`redis_sync::transaction`] (keep
+    /// every key in that slot with one hash tag), blocking commands. Redirects are not
+    /// followed on it; if the slot moves, open another.
+    pub fn get_exclusive(&self, key: impl AsRef<[u8]>) -> Result<Connection> {
+        let slot = crate::slot(key.as_ref());
+        let shared = &self.shared;
+        let deadline = Instant::now() + shared.policy.coverage_wait;
+        loop {
+            let map = shared.snapshot();
+            let picked = shared.with_env(&map, |env| env.pick(slot, true));
+            match picked {
+                Ok(addr) => return shared.node_client(&addr, false).get_connection(),
+                Err(kind) if Instant::now() >= deadline => return Err(Error::Cluster(kind)),
+                Err(_) => {
+                    let _ = shared.refresh(&[], true);
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        }
+    }
+
     /// The slot map as the client knows it now.
     pub fn slot_map(&self) -> Arc<SlotMap> {
         self.shared.snapshot()

@@ -4,11 +4,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use redis_core::{Addr, Cmd, Pipeline, Result, Value};
+use redis_core::{Addr, Cmd, FromValue, Pipeline, Result, ToArgs, Value};
 use redis_sync::{Connection, ConnectionLike};
 
 use super::client::Shared;
 use super::exec::{self, Nodes, Sent};
+use super::scan::ClusterScanIter;
 
 /// A connection to the cluster for one thread: one connection per node (opened when
 /// first needed, replicas with `READONLY`), commands routed by slot, redirects and
@@ -41,6 +42,27 @@ impl ClusterConnection {
     /// Nodes this connection has a connection to now.
     pub fn connected_nodes(&self) -> Vec<Addr> {
         self.nodes.keys().cloned().collect()
+    }
+
+    /// Every key of the cluster: `SCAN` on each primary in turn (see [`ClusterScanIter`]).
+    pub fn scan_iter<T: FromValue>(&mut self) -> ClusterScanIter<'_, T> {
+        ClusterScanIter::new(self, ())
+    }
+
+    /// Keys matching a glob pattern, on every primary (`SCAN ... MATCH pattern`).
+    pub fn scan_match_iter<P: ToArgs, T: FromValue>(
+        &mut self,
+        pattern: P,
+    ) -> ClusterScanIter<'_, T> {
+        ClusterScanIter::new(self, ("MATCH", pattern))
+    }
+
+    /// `SCAN` with any options (`MATCH`, `COUNT`, `TYPE`) on every primary.
+    pub fn scan_options_iter<O: ToArgs, T: FromValue>(
+        &mut self,
+        options: O,
+    ) -> ClusterScanIter<'_, T> {
+        ClusterScanIter::new(self, options)
     }
 
     /// Drops connections to nodes the map no longer has, and broken ones.

@@ -39,7 +39,7 @@ pub(crate) trait Nodes {
 }
 
 /// One command, routed (split, fanned out or sent to its slot's node).
-pub(crate) fn req(nodes: &mut impl Nodes, cmd: &Cmd) -> Result<Value> {
+pub(crate) fn req(nodes: &mut (impl Nodes + ?Sized), cmd: &Cmd) -> Result<Value> {
     refuse_connection_state(cmd)?;
     nodes.shared().refresh_if_due();
     match route(cmd)? {
@@ -61,7 +61,7 @@ pub(crate) fn req(nodes: &mut impl Nodes, cmd: &Cmd) -> Result<Value> {
 
 /// One request to one target, through the request loop.
 pub(crate) fn run(
-    nodes: &mut impl Nodes,
+    nodes: &mut (impl Nodes + ?Sized),
     cmd: &Cmd,
     target: RequestTarget,
     write: bool,
@@ -122,7 +122,7 @@ pub(crate) fn run(
 
 /// A command sent to every primary (or every node), replies merged by its policy.
 fn fan_out(
-    nodes: &mut impl Nodes,
+    nodes: &mut (impl Nodes + ?Sized),
     cmd: &Cmd,
     all_nodes: bool,
     policy: ResponsePolicy,
@@ -142,7 +142,7 @@ fn fan_out(
 }
 
 /// A pipeline: atomic ones whole on their slot's primary, others through a [`Plan`].
-pub(crate) fn pipeline(nodes: &mut impl Nodes, pipe: &Pipeline) -> Result<Vec<Value>> {
+pub(crate) fn pipeline(nodes: &mut (impl Nodes + ?Sized), pipe: &Pipeline) -> Result<Vec<Value>> {
     nodes.shared().refresh_if_due();
     if pipe.is_atomic() {
         return atomic(nodes, pipe);
@@ -195,7 +195,7 @@ pub(crate) fn pipeline(nodes: &mut impl Nodes, pipe: &Pipeline) -> Result<Vec<Va
 /// A MULTI/EXEC pipeline: every key in one slot, run whole on that slot's primary,
 /// following redirects and refusals as one request (a redirect of any queued command
 /// means none ran).
-fn atomic(nodes: &mut impl Nodes, pipe: &Pipeline) -> Result<Vec<Value>> {
+fn atomic(nodes: &mut (impl Nodes + ?Sized), pipe: &Pipeline) -> Result<Vec<Value>> {
     let mut slot: Option<u16> = None;
     for c in pipe.cmds() {
         refuse_connection_state(c)?;

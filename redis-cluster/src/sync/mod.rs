@@ -17,7 +17,9 @@ mod client;
 mod connection;
 mod exec;
 mod pool;
+mod scan;
 
 pub use client::{ClusterClient, ClusterClientBuilder, Remap};
 pub use connection::ClusterConnection;
 pub use pool::ClusterPool;
+pub use scan::ClusterScanIter;

@@ -3,11 +3,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use redis_core::{Addr, Cmd, Pipeline, Result, Value};
+use redis_core::{Addr, Cmd, FromValue, Pipeline, Result, ToArgs, Value};
 use redis_sync::{ConnectionLike, Pool};
 
 use super::client::Shared;
 use super::exec::{self, Nodes, Sent};
+use super::scan::ClusterScanIter;
 
 /// A cluster handle shared by threads: clone it into each. Every request checks a
 /// connection out of its node's pool (at most `per_node` connections per node, r2d2),
@@ -28,6 +29,20 @@ impl ClusterPool {
             pools: Arc::new(Mutex::new(HashMap::new())),
             per_node: per_node.max(1),
         }
+    }
+
+    /// Every key of the cluster: `SCAN` on each primary in turn
+    /// (see [`ClusterScanIter`](super::ClusterScanIter)).
+    pub fn scan_iter<T: FromValue>(&mut self) -> ClusterScanIter<'_, T> {
+        ClusterScanIter::new(self, ())
+    }
+
+    /// `SCAN` with any options (`MATCH`, `COUNT`, `TYPE`) on every primary.
+    pub fn scan_options_iter<O: ToArgs, T: FromValue>(
+        &mut self,
+        options: O,
+    ) -> ClusterScanIter<'_, T> {
+        ClusterScanIter::new(self, options)
     }
 
     fn pool(&self, addr: &Addr) -> Result<Pool> {
