@@ -57,7 +57,8 @@ fn routes_every_slot_splits_fans_out_and_heals() {
         refused_before_sending(&mut con);
         scripts_scan_and_watch(&client, &mut con, &tags);
     }
-    uncovered_range_fails_typed_then_heals(&cluster, &tags);
+    uncovered_range_fails_typed_then_heals(&cluster, &tags, Protocol::Resp2, 100);
+    uncovered_range_fails_typed_then_heals(&cluster, &tags, Protocol::Resp3, 300);
     node_killed_and_forgotten_is_dropped(&mut cluster, &tags);
 }
 
@@ -232,16 +233,22 @@ fn refused_before_sending(con: &mut ClusterConnection) {
 /// `CLUSTER DELSLOTS` of a range on every node: requests for it fail with the typed
 /// error within the response timeout (others are served), and after `ADDSLOTS` the same
 /// client serves the range again.
-fn uncovered_range_fails_typed_then_heals(cluster: &RedisCluster, tags: &[String]) {
+fn uncovered_range_fails_typed_then_heals(
+    cluster: &RedisCluster,
+    tags: &[String],
+    protocol: Protocol,
+    first: u16,
+) {
     let members: Vec<usize> = (0..cluster.nodes().len()).collect();
     for &i in &members {
         cluster.command(i, &["CONFIG", "SET", "cluster-require-full-coverage", "no"]);
     }
-    let client = client(cluster, Protocol::Resp2);
+    let client = client(cluster, protocol);
     let mut con = client.get_connection().unwrap();
-    let (first, last) = (100u16, 199u16);
+    let last = first + 99;
+    let mid = first + 50;
     let owner = cluster.node_for_slot(first);
-    let key = format!("{}.heal", tags[150]);
+    let key = format!("{}.heal", tags[usize::from(mid)]);
     let _: () = con.set(&key, "before").unwrap();
     for &i in &members {
         cluster.command(
@@ -257,12 +264,9 @@ fn uncovered_range_fails_typed_then_heals(cluster: &RedisCluster, tags: &[String
     let started = Instant::now();
     let e = con.get::<_, Option<String>>(&key).unwrap_err();
     let took = started.elapsed();
-    println!("uncovered slot: typed error after {took:?}: {e}");
+    println!("{protocol:?}: uncovered slot: typed error after {took:?}: {e}");
     assert!(
-        matches!(
-            e,
-            Error::Cluster(ClusterErrorKind::SlotNotCovered { slot: 150 })
-        ),
+        matches!(e, Error::Cluster(ClusterErrorKind::SlotNotCovered { slot }) if slot == mid),
         "{e:?}"
     );
     assert!(took < client.config().response_timeout, "{took:?}");
@@ -282,7 +286,7 @@ fn uncovered_range_fails_typed_then_heals(cluster: &RedisCluster, tags: &[String
     let started = Instant::now();
     let v: Option<String> = con.get(&key).unwrap();
     println!(
-        "range served again {:?} after ADDSLOTS settled",
+        "{protocol:?}: range served again {:?} after ADDSLOTS settled",
         started.elapsed()
     );
     assert_eq!(
@@ -365,14 +369,17 @@ struct Tally {
 /// promotion to the first success on the frozen shard.
 #[test]
 fn frozen_primary_is_replaced_without_losing_acknowledged_writes() {
-    // RESP3 here; the migration and CLUSTER FAILOVER test runs RESP2.
-    frozen_primary(Protocol::Resp3);
-}
-
-fn frozen_primary(protocol: Protocol) {
+    // One cluster, two freezes: the second freezes the replica the first promoted.
     let mut cluster = RedisCluster::start();
     let tags = tags();
-    let client = client(&cluster, protocol);
+    for protocol in [Protocol::Resp3, Protocol::Resp2] {
+        frozen_primary(&mut cluster, &tags, protocol);
+    }
+}
+
+fn frozen_primary(cluster: &mut RedisCluster, tags: &[String], protocol: Protocol) {
+    let tags = tags.to_vec();
+    let client = client(cluster, protocol);
     let frozen = cluster.node_for_slot(0);
     let replica = cluster.replicas_of(frozen)[0];
     let shard_of: HashMap<u16, usize> = (0..SLOT_COUNT)
@@ -605,15 +612,23 @@ fn all_acked_readable(client: &ClusterClient, acked: &Arc<Mutex<HashMap<String, 
 /// 200 slots migrated under load from 8 threads on one `ClusterPool`, then a
 /// coordinated `CLUSTER FAILOVER` under load: callers see no error at all during the
 /// migration and no MOVED/ASK/READONLY during the failover; every acknowledged write is
-/// readable after each. RESP2.
+/// readable after each. RESP2 and RESP3.
 #[test]
 fn migration_and_failover_under_load_reach_no_caller() {
     let cluster = RedisCluster::start();
     let tags = tags();
-    let client = client(&cluster, Protocol::Resp2);
+    // RESP2 moves the slots away from their first owner, RESP3 moves them back.
+    for protocol in [Protocol::Resp2, Protocol::Resp3] {
+        migration_and_failover(&cluster, &tags, protocol);
+    }
+}
+
+fn migration_and_failover(cluster: &RedisCluster, tags: &[String], protocol: Protocol) {
+    println!("{protocol:?}:");
+    let client = client(cluster, protocol);
     let pool = client.get_pool(4).unwrap();
     let from = cluster.node_for_slot(0);
-    let to = cluster.node_for_slot(16383);
+    let to = *cluster.primaries().iter().find(|&&p| p != from).unwrap();
     // Keys in the migrated slots (several per slot) and some elsewhere.
     let mut keys: Vec<String> = (0..200usize)
         .flat_map(|s| (0..3).map(move |i| (s, i)))

@@ -61,6 +61,9 @@ impl ClusterPool {
             .pool_builder()
             .max_size(self.per_node)
             .min_idle(Some(0))
+            // Broken connections are dropped on return (has_broken); a PING per checkout
+            // would double every request's round trips.
+            .test_on_check_out(false)
             .build_unchecked(client.clone());
         let pool = Pool::from(pool);
         pools.insert(addr.clone(), pool.clone());
