@@ -57,6 +57,7 @@ fn routes_every_slot_splits_fans_out_and_heals() {
         refused_before_sending(&mut con);
         scripts_scan_and_watch(&client, &mut con, &tags);
     }
+    remap_through_a_proxy_per_node(&cluster, &tags);
     uncovered_range_fails_typed_then_heals(&cluster, &tags, Protocol::Resp2, 100);
     uncovered_range_fails_typed_then_heals(&cluster, &tags, Protocol::Resp3, 300);
     node_killed_and_forgotten_is_dropped(&mut cluster, &tags);
@@ -134,6 +135,13 @@ fn split_and_fan_out(con: &mut ClusterConnection, tags: &[String]) {
     assert_eq!(exists, [true], "loaded on every primary");
     let n: usize = cmd("DEL").with(&keys).query(con).unwrap();
     assert_eq!(n, 5);
+    // A shard channel is routed by its slot (no subscriber: 0 receivers).
+    let n: i64 = cmd("SPUBLISH")
+        .with(format!("{}.ch", tags[42]))
+        .with("m")
+        .query(con)
+        .unwrap();
+    assert_eq!(n, 0);
 }
 
 /// A pipeline across slots with an error reply in the middle; an atomic pipeline on one
@@ -228,6 +236,58 @@ fn refused_before_sending(con: &mut ClusterConnection) {
     // Still usable afterwards.
     let pong: String = cmd("PING").query(con).unwrap();
     assert_eq!(pong, "PONG");
+}
+
+/// The address-remap hook sends every node address (slot map, redirects) through a
+/// proxy per node: all traffic goes through the proxies, and reads on links the proxy
+/// cut are re-sent transparently.
+fn remap_through_a_proxy_per_node(cluster: &RedisCluster, tags: &[String]) {
+    let proxies: HashMap<u16, redis_tests::Proxy> = cluster
+        .nodes()
+        .iter()
+        .map(|n| (n.port(), redis_tests::Proxy::start(&n.addr())))
+        .collect();
+    let to_proxy: HashMap<u16, u16> = proxies.iter().map(|(&n, p)| (n, p.port())).collect();
+    let seed = redis_core::Addr::tcp("127.0.0.1", to_proxy[&cluster.node(0).port()]);
+    let config = Config::new(seed);
+    let client = ClusterClient::builder([config])
+        .unwrap()
+        .remap(move |addr| match addr {
+            redis_core::Addr::Tcp { host, port } => match to_proxy.get(&port) {
+                Some(&p) => redis_core::Addr::tcp("127.0.0.1", p),
+                None => redis_core::Addr::Tcp { host, port },
+            },
+            other => other,
+        })
+        .build()
+        .unwrap();
+    let mut con = client.get_connection().unwrap();
+    let keys: Vec<String> = [1usize, 7000, 15000]
+        .iter()
+        .map(|&s| format!("{}.proxied", tags[s]))
+        .collect();
+    for k in &keys {
+        let _: () = con.set(k, "v").unwrap();
+    }
+    for port in cluster.primaries().iter().map(|&i| cluster.node(i).port()) {
+        assert!(
+            proxies[&port].connections() > 0,
+            "primary {port} not reached through its proxy"
+        );
+    }
+    assert!(
+        client.slot_map().all_nodes().all(|n| proxies
+            .values()
+            .any(|p| n.addr.to_string().ends_with(&format!(":{}", p.port())))),
+        "map has an address that is not a proxy"
+    );
+    for p in proxies.values() {
+        p.cut();
+    }
+    for k in &keys {
+        let v: String = con.get(k).unwrap();
+        assert_eq!(v, "v", "read re-sent after the cut");
+    }
 }
 
 /// `CLUSTER DELSLOTS` of a range on every node: requests for it fail with the typed
