@@ -21,7 +21,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use redis_core::abort::AbortHandle;
-use redis_core::routing::ReadFrom;
+use redis_core::routing::{NodeStats, ReadFrom};
 use redis_core::{
     cmd, Addr, Backoff, ClusterErrorKind, Config, Error, IntoConfig, Result, ServerErrorKind,
     Target, Value,
@@ -30,7 +30,7 @@ use redis_sync::{Client, Connection, ConnectionLike, ConnectionSource};
 
 use crate::refresh::{RefreshConfig, RefreshStep};
 use crate::request::{Env, RequestPolicy};
-use crate::slot_map::{AddrContext, SlotMap};
+use crate::slot_map::{AddrContext, Node, SlotMap};
 use crate::topology::Topology;
 
 use super::connection::ClusterConnection;
@@ -144,6 +144,7 @@ impl ClusterClientBuilder {
             refresh_timeout,
             remap: self.remap,
             counter: AtomicU64::new(0),
+            failed_at: Mutex::new(HashMap::new()),
         });
         Ok(ClusterClient { shared })
     }
@@ -282,7 +283,13 @@ pub(crate) struct Shared {
     refresh_timeout: Duration,
     remap: Option<Remap>,
     counter: AtomicU64,
+    /// When opening or using a connection to a node last failed: reads skip it for
+    /// [`UNHEALTHY_FOR`] when another node of its shard can serve them.
+    failed_at: Mutex<HashMap<Addr, Instant>>,
 }
+
+/// How long a node whose connection failed is skipped by reads.
+const UNHEALTHY_FOR: Duration = Duration::from_secs(5);
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -331,8 +338,21 @@ impl Shared {
             Some(r) => &**r,
             None => &same,
         };
+        // Reads skip nodes whose connection failed lately (writes ignore this).
+        let failed: HashMap<Addr, Instant> = if self.read_from.uses_replicas() {
+            lock(&self.failed_at).clone()
+        } else {
+            HashMap::new()
+        };
+        let stats = |n: &Node| NodeStats {
+            healthy: failed
+                .get(&n.addr)
+                .is_none_or(|at| at.elapsed() >= UNHEALTHY_FOR),
+            latency: None,
+        };
         let env = Env {
             read_from: &self.read_from,
+            stats: &stats,
             counter: self.counter.fetch_add(1, Ordering::Relaxed),
             random: rand::random(),
             tls: matches!(self.config.addr, Addr::Tls { .. }),
@@ -367,6 +387,15 @@ impl Shared {
     /// Something failed on `addr`'s connection: a refresh is due.
     pub(crate) fn mark_stale(&self) {
         self.state().topology.mark_stale();
+    }
+
+    /// Opening or using a connection to `addr` failed: a refresh is due, and reads skip
+    /// the node for a while.
+    pub(crate) fn node_failed(&self, addr: &Addr) {
+        self.mark_stale();
+        let mut failed = lock(&self.failed_at);
+        failed.retain(|_, at| at.elapsed() < UNHEALTHY_FOR);
+        failed.insert(addr.clone(), Instant::now());
     }
 
     /// Refreshes the map through the gate: starts a refresh, joins one that runs
@@ -581,9 +610,9 @@ impl ConnectionSource for NodeSource {
             .is_some_and(|s| s.snapshot().node(addr).is_some())
     }
 
-    fn failed(&self, _addr: &Addr, _error: &Error) {
+    fn failed(&self, addr: &Addr, _error: &Error) {
         if let Some(s) = self.shared.upgrade() {
-            s.mark_stale();
+            s.node_failed(addr);
         }
     }
 

@@ -88,12 +88,12 @@ pub(crate) fn run(
                 map = shared.snapshot();
                 shared.with_env(&map, |env| match sent {
                     Sent::NotSent(e) => {
-                        shared.mark_stale();
+                        shared.node_failed(&addr);
                         req.not_sent(&addr, e, env)
                     }
                     Sent::Sent(r) => {
                         if r.as_ref().is_err_and(Error::is_connection_dropped) {
-                            shared.mark_stale();
+                            shared.node_failed(&addr);
                         }
                         let r = r.map(|mut v| v.pop().unwrap_or(Value::Nil));
                         req.reply(&addr, r, env)
@@ -166,12 +166,12 @@ pub(crate) fn pipeline(nodes: &mut (impl Nodes + ?Sized), pipe: &Pipeline) -> Re
                     let map = shared.snapshot();
                     shared.with_env(&map, |env| match sent {
                         Sent::NotSent(e) => {
-                            shared.mark_stale();
+                            shared.node_failed(&batch.addr);
                             plan.replies(batch, Err(e), false, env)
                         }
                         Sent::Sent(r) => {
-                            if r.is_err() {
-                                shared.mark_stale();
+                            if r.as_ref().is_err_and(Error::is_connection_dropped) {
+                                shared.node_failed(&batch.addr);
                             }
                             plan.replies(batch, r, true, env)
                         }
