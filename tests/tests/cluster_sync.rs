@@ -57,6 +57,7 @@ fn routes_every_slot_splits_fans_out_and_heals() {
         refused_before_sending(&mut con);
         scripts_scan_and_watch(&client, &mut con, &tags);
     }
+    shard_subscription_follows_its_slot(&cluster, &tags);
     remap_through_a_proxy_per_node(&cluster, &tags);
     uncovered_range_fails_typed_then_heals(&cluster, &tags, Protocol::Resp2, 100);
     uncovered_range_fails_typed_then_heals(&cluster, &tags, Protocol::Resp3, 300);
@@ -236,6 +237,57 @@ fn refused_before_sending(con: &mut ClusterConnection) {
     // Still usable afterwards.
     let pong: String = cmd("PING").query(con).unwrap();
     assert_eq!(pong, "PONG");
+}
+
+/// SSUBSCRIBE on the slot's primary, SUBSCRIBE on any node; after the slot migrates, the
+/// shard subscription follows it and messages published at the new owner arrive. RESP3
+/// (messages as push frames).
+fn shard_subscription_follows_its_slot(cluster: &RedisCluster, tags: &[String]) {
+    let client = client(cluster, Protocol::Resp3);
+    let mut con = client.get_connection().unwrap();
+    let mut sub = client.get_pubsub().unwrap();
+    let slot = 500u16;
+    let ch = format!("{}.news", tags[usize::from(slot)]);
+    sub.ssubscribe(&ch).unwrap();
+    sub.subscribe("plain-news").unwrap();
+    let n: i64 = cmd("SPUBLISH").with(&ch).with("1").query(&mut con).unwrap();
+    assert_eq!(n, 1, "the subscriber is on the slot's primary");
+    let m = sub.get_message(Duration::from_secs(5)).unwrap().unwrap();
+    assert_eq!(
+        (m.channel_name(), m.payload::<String>().unwrap()),
+        (ch.clone(), "1".into())
+    );
+    let _: i64 = cmd("PUBLISH")
+        .with("plain-news")
+        .with("p")
+        .query(&mut con)
+        .unwrap();
+    let m = sub.get_message(Duration::from_secs(5)).unwrap().unwrap();
+    assert_eq!(m.payload::<String>().unwrap(), "p");
+
+    let from = cluster.node_for_slot(slot);
+    let to = *cluster.primaries().iter().find(|&&p| p != from).unwrap();
+    cluster.migrate_slot(slot, to);
+    let started = Instant::now();
+    let mut got = None;
+    for i in 0..40 {
+        let payload = format!("after-{i}");
+        let _: i64 = cmd("SPUBLISH")
+            .with(&ch)
+            .with(&payload)
+            .query(&mut con)
+            .unwrap();
+        if let Some(m) = sub.get_message(Duration::from_millis(500)).unwrap() {
+            got = Some(m.payload::<String>().unwrap());
+            break;
+        }
+    }
+    println!(
+        "shard subscription followed its slot in {:?}: {got:?}",
+        started.elapsed()
+    );
+    assert!(got.is_some_and(|p| p.starts_with("after-")));
+    cluster.migrate_slot(slot, from);
 }
 
 /// The address-remap hook sends every node address (slot map, redirects) through a

@@ -35,6 +35,7 @@ use crate::topology::Topology;
 
 use super::connection::ClusterConnection;
 use super::pool::ClusterPool;
+use super::pubsub::ClusterPubSub;
 
 /// The address-remap hook: every node address the cluster reports (slot map, redirects)
 /// goes through it before the client dials it (NAT, containers, a test proxy).
@@ -214,6 +215,13 @@ impl ClusterClient {
     pub fn get_pool(&self, per_node: u32) -> Result<ClusterPool> {
         self.shared.ensure_map()?;
         Ok(ClusterPool::new(self.shared.clone(), per_node))
+    }
+
+    /// A subscriber: channels and patterns on one node, shard channels (`SSUBSCRIBE`) on
+    /// the primary of their slot (see [`ClusterPubSub`]).
+    pub fn get_pubsub(&self) -> Result<ClusterPubSub> {
+        self.shared.ensure_map()?;
+        Ok(ClusterPubSub::new(self.shared.clone()))
     }
 
     /// A connection of its own to the primary serving `key`'s slot, for what needs one
