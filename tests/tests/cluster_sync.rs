@@ -442,6 +442,21 @@ fn node_killed_and_forgotten_is_dropped(cluster: &mut RedisCluster, tags: &[Stri
         "the replica serves reads: {:?}",
         con.connected_nodes()
     );
+    // LowestLatency measures each node by using it: both nodes of the shard serve reads.
+    let lowest = ClusterClient::builder([cluster.seed_config()])
+        .unwrap()
+        .read_from(redis_core::routing::ReadFrom::LowestLatency)
+        .build()
+        .unwrap();
+    let mut lcon = lowest.get_connection().unwrap();
+    for _ in 0..10 {
+        let _: Option<String> = lcon.get(&key).unwrap();
+    }
+    assert!(
+        lcon.connected_nodes().len() >= 2,
+        "LowestLatency tried only {:?}",
+        lcon.connected_nodes()
+    );
     cluster.kill(replica);
     // Killed, not yet failed in the cluster's eyes: reads skip it after its connection
     // failed, and none fails.

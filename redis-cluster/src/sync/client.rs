@@ -146,6 +146,7 @@ impl ClusterClientBuilder {
             remap: self.remap,
             counter: AtomicU64::new(0),
             failed_at: Mutex::new(HashMap::new()),
+            latency: Mutex::new(HashMap::new()),
         });
         Ok(ClusterClient { shared })
     }
@@ -294,6 +295,8 @@ pub(crate) struct Shared {
     /// When opening or using a connection to a node last failed: reads skip it for
     /// [`UNHEALTHY_FOR`] when another node of its shard can serve them.
     failed_at: Mutex<HashMap<Addr, Instant>>,
+    /// The latest round trip to each node (kept for `ReadFrom::LowestLatency` only).
+    latency: Mutex<HashMap<Addr, Duration>>,
 }
 
 /// How long a node whose connection failed is skipped by reads.
@@ -352,11 +355,20 @@ impl Shared {
         } else {
             HashMap::new()
         };
+        let latency: HashMap<Addr, Duration> = if self.measures_latency() {
+            lock(&self.latency).clone()
+        } else {
+            HashMap::new()
+        };
         let stats = |n: &Node| NodeStats {
             healthy: failed
                 .get(&n.addr)
                 .is_none_or(|at| at.elapsed() >= UNHEALTHY_FOR),
-            latency: None,
+            // A node not measured yet counts as fastest, so each node gets measured by
+            // the first read that can go there.
+            latency: self
+                .measures_latency()
+                .then(|| latency.get(&n.addr).copied().unwrap_or(Duration::ZERO)),
         };
         let env = Env {
             read_from: &self.read_from,
@@ -395,6 +407,16 @@ impl Shared {
     /// Something failed on `addr`'s connection: a refresh is due.
     pub(crate) fn mark_stale(&self) {
         self.state().topology.mark_stale();
+    }
+
+    /// Whether round trips are measured (only `ReadFrom::LowestLatency` uses them).
+    pub(crate) fn measures_latency(&self) -> bool {
+        matches!(self.read_from, ReadFrom::LowestLatency)
+    }
+
+    /// A request to `addr` got its reply after `rtt`.
+    pub(crate) fn observe(&self, addr: &Addr, rtt: Duration) {
+        lock(&self.latency).insert(addr.clone(), rtt);
     }
 
     /// Opening or using a connection to `addr` failed: a refresh is due, and reads skip

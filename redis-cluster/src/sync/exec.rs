@@ -74,6 +74,7 @@ pub(crate) fn run(
     loop {
         step = match step {
             Step::Send { addr, asking } => {
+                let started = Instant::now();
                 let sent = nodes.send(&addr, &mut |con| {
                     if asking {
                         let mut p = Pipeline::with_capacity(2);
@@ -94,6 +95,8 @@ pub(crate) fn run(
                     Sent::Sent(r) => {
                         if r.as_ref().is_err_and(Error::is_connection_dropped) {
                             shared.node_failed(&addr);
+                        } else if shared.measures_latency() {
+                            shared.observe(&addr, started.elapsed());
                         }
                         let r = r.map(|mut v| v.pop().unwrap_or(Value::Nil));
                         req.reply(&addr, r, env)
