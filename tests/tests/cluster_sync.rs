@@ -584,7 +584,43 @@ fn frozen_primary(cluster: &mut RedisCluster, tags: &[String], protocol: Protoco
             })
         })
         .collect();
+    // Two readers of the frozen shard: a read in flight when the node is judged failed
+    // is re-sent by the new map; a read never gets a wrong value.
+    let read_key = format!("{}.r", tags[0]);
+    {
+        let mut con = client.get_connection().unwrap();
+        let _: () = con.set(&read_key, "stable").unwrap();
+    }
+    let reads: Arc<Mutex<(u64, Vec<String>, Duration)>> = Arc::default();
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (client, stop, reads, key) = (
+                client.clone(),
+                stop.clone(),
+                reads.clone(),
+                read_key.clone(),
+            );
+            thread::spawn(move || {
+                let mut con = client.get_connection().unwrap();
+                while !stop.load(Ordering::Relaxed) {
+                    let started = Instant::now();
+                    let r: Result<Option<String>, Error> = con.get(&key);
+                    let took = started.elapsed();
+                    let mut st = reads.lock().unwrap();
+                    st.2 = st.2.max(took);
+                    match r {
+                        Ok(v) => {
+                            assert_eq!(v.as_deref(), Some("stable"), "wrong read");
+                            st.0 += 1;
+                        }
+                        Err(e) => st.1.push(e.to_string()),
+                    }
+                }
+            })
+        })
+        .collect();
     thread::sleep(Duration::from_secs(1));
+    reads.lock().unwrap().2 = Duration::ZERO;
     // Keep only what happens from the freeze on.
     tallies.lock().unwrap().clear();
     cluster.pause(frozen);
@@ -618,10 +654,20 @@ fn frozen_primary(cluster: &mut RedisCluster, tags: &[String], protocol: Protoco
     cluster.wait_healthy();
     thread::sleep(Duration::from_millis(500));
     stop.store(true, Ordering::Relaxed);
-    for w in writers {
+    for w in writers.into_iter().chain(readers) {
         w.join().unwrap();
     }
     println!("{protocol:?}: replica promoted {promoted_after:?} after SIGSTOP");
+    {
+        let r = reads.lock().unwrap();
+        println!(
+            "{protocol:?}: reads of the frozen shard: {} ok, {} errors {:?}, longest {:?}",
+            r.0,
+            r.1.len(),
+            r.1.first(),
+            r.2
+        );
+    }
     match frozen_first_ok {
         Some(at) => println!(
             "{protocol:?}: first success on the frozen shard {:?} after the promotion",

@@ -390,12 +390,32 @@ impl Shared {
         Ok(())
     }
 
-    /// Refreshes when one is due (a MOVED was seen, a connection failed, the periodic
-    /// refresh): called before each request. Errors are left to the request, which
-    /// refreshes again if its slot has no node.
-    pub(crate) fn refresh_if_due(&self) {
-        if self.state().topology.is_due(Instant::now()) {
-            let _ = self.refresh(&[], false);
+    /// Starts a refresh on a thread of its own when one is due (a MOVED was seen, a
+    /// connection failed, the periodic refresh): called before each request, which goes
+    /// on with the map it has. The caller never pays for a refresh its own request does
+    /// not need (a request that does need one, e.g. for an uncovered slot, refreshes
+    /// inline). Errors are left to the requests, which refresh again if their slot has
+    /// no node.
+    pub(crate) fn refresh_if_due(self: &Arc<Self>) {
+        let now = Instant::now();
+        let step = {
+            let mut st = self.state();
+            if !st.topology.is_due(now) {
+                return;
+            }
+            st.topology.trigger(now, rand::random())
+        };
+        if step == RefreshStep::Start {
+            let shared = self.clone();
+            let spawned = std::thread::Builder::new()
+                .name("redis-cluster-refresh".into())
+                .spawn(move || {
+                    let _ = shared.run_refresh(&[]);
+                });
+            if spawned.is_err() {
+                // No thread to be had: refresh here rather than leave the gate running.
+                let _ = self.run_refresh(&[]);
+            }
         }
     }
 
@@ -483,7 +503,15 @@ impl Shared {
     }
 
     fn run_refresh(&self, avoid: &[Addr]) -> Result<()> {
-        let nodes = self.state().topology.to_ask(rand::random(), avoid);
+        // Nodes that failed or were slow lately are asked last: a frozen node would
+        // hold the refresh (and the caller running it) for the whole refresh timeout.
+        let mut avoid = avoid.to_vec();
+        for (addr, at) in lock(&self.failed_at).iter() {
+            if at.elapsed() < UNHEALTHY_FOR && !avoid.contains(addr) {
+                avoid.push(addr.clone());
+            }
+        }
+        let nodes = self.state().topology.to_ask(rand::random(), &avoid);
         let want = self.state().topology.config().nodes_to_ask.max(1);
         let mut views = Vec::new();
         let mut tried = Vec::new();
@@ -598,6 +626,8 @@ impl Shared {
 
     /// The failover probe (see the module docs), on the waiting thread.
     fn probe(&self, addr: &Addr) {
+        // Slow counts as failed for the next refreshes' choice of whom to ask.
+        lock(&self.failed_at).insert(addr.clone(), Instant::now());
         let _ = self.refresh(std::slice::from_ref(addr), true);
         let st = self.state();
         let reg = lock(&self.registry);
