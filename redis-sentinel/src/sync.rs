@@ -81,7 +81,7 @@ impl Sentinel {
             config,
             timeout: DEFAULT_SENTINEL_TIMEOUT,
             check_interval: DEFAULT_CHECK_INTERVAL,
-            follow: MIN_FOLLOWED_SENTINELS,
+            follow: usize::MAX,
         }
     }
 
@@ -105,8 +105,10 @@ impl Sentinel {
         self
     }
 
-    /// On how many sentinels each client subscribes to events (at least
-    /// [`MIN_FOLLOWED_SENTINELS`], fewer only if fewer exist).
+    /// On how many sentinels each client subscribes to events: by default every known
+    /// sentinel, since the early sign of a failover (`+selected-slave`) comes only from
+    /// the sentinel leading it; at least [`MIN_FOLLOWED_SENTINELS`] (fewer only if fewer
+    /// exist).
     pub fn with_followed_sentinels(mut self, n: usize) -> Sentinel {
         self.follow = n.max(MIN_FOLLOWED_SENTINELS);
         self

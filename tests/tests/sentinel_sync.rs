@@ -188,6 +188,57 @@ fn write_load(
         .collect()
 }
 
+/// `threads` writers on long-lived connections of their own (`client.get_connection()`
+/// once, and again only after an error), like [`write_load`].
+fn connection_writers(
+    client: &Client,
+    tag: &str,
+    threads: usize,
+    pause: Duration,
+    stop: &Arc<AtomicBool>,
+) -> Vec<JoinHandle<Vec<Write>>> {
+    (0..threads)
+        .map(|t| {
+            let (client, stop, tag) = (client.clone(), stop.clone(), tag.to_owned());
+            thread::spawn(move || {
+                let mut done = Vec::new();
+                let mut con: Option<Connection> = None;
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    let key = format!("{tag}:c{t}:{n}");
+                    let started = Instant::now();
+                    let result = match con.as_mut() {
+                        Some(c) => c.set::<_, _, ()>(&key, n),
+                        None => client.get_connection().and_then(|mut c| {
+                            let r = c.set::<_, _, ()>(&key, n);
+                            con = Some(c);
+                            r
+                        }),
+                    };
+                    let error = result.err().map(|e| e.to_string());
+                    if error.is_some() {
+                        con = None;
+                    }
+                    let failed = error.is_some();
+                    done.push(Write {
+                        key,
+                        started,
+                        ended: Instant::now(),
+                        error,
+                    });
+                    thread::sleep(if failed {
+                        Duration::from_millis(20)
+                    } else {
+                        pause
+                    });
+                }
+                done
+            })
+        })
+        .collect()
+}
+
 fn join_all(handles: Vec<JoinHandle<Vec<Write>>>) -> Vec<Write> {
     handles
         .into_iter()
@@ -240,7 +291,14 @@ fn frozen_primary_under_write_load_loses_no_acknowledged_write() {
     let heard = SwitchHeard::start(&setup);
 
     let stop = Arc::new(AtomicBool::new(false));
-    let writers = write_load(&pool, "freeze", 8, Duration::from_millis(2), &stop);
+    let mut writers = write_load(&pool, "freeze", 8, Duration::from_millis(2), &stop);
+    writers.extend(connection_writers(
+        &client,
+        "freeze",
+        2,
+        Duration::from_millis(2),
+        &stop,
+    ));
     thread::sleep(Duration::from_secs(1));
 
     let frozen_at = Instant::now();
@@ -263,20 +321,32 @@ fn frozen_primary_under_write_load_loses_no_acknowledged_write() {
         .filter(|w| w.error.is_none())
         .map(|w| w.key.as_str())
         .collect();
-    let first_after = writes
+    // The frozen primary acknowledges nothing: the first write acknowledged after the
+    // freeze is on the new primary (and the lost count below checks it).
+    let resumed_writing = writes
         .iter()
-        .filter(|w| w.error.is_none() && w.ended > switched)
+        .filter(|w| w.error.is_none() && w.started > frozen_at + Duration::from_millis(50))
         .map(|w| w.ended)
         .min()
         .expect("writes succeed after the switch");
+    let ms = |a: Instant, b: Instant| {
+        if a >= b {
+            (a - b).as_millis() as i64
+        } else {
+            -((b - a).as_millis() as i64)
+        }
+    };
     let lost = missing_on(&setup.nodes()[new], &acked);
     let errors = writes.iter().filter(|w| w.error.is_some()).count();
     println!(
-        "sync freeze: primary frozen 7 s; switch announced {:?} after the freeze; first \
-         acknowledged write {:?} after the switch; old primary demoted {:?} after SIGCONT; \
-         {} writes, {} acknowledged, {} errors, acknowledged writes lost: {lost}",
+        "sync freeze (pool of 8 for 8 threads + 2 long-lived connections): primary frozen \
+         7 s; +switch-master {:?} after the freeze; first acknowledged write on the new \
+         primary {:?} after the freeze, {} ms from +switch-master (negative: before it, the \
+         client followed +selected-slave); old primary demoted {:?} after SIGCONT; {} writes, \
+         {} acknowledged, {} errors, acknowledged writes lost: {lost}",
         switched - frozen_at,
-        first_after - switched,
+        resumed_writing - frozen_at,
+        ms(resumed_writing, switched),
         demoted_after,
         writes.len(),
         acked.len(),
@@ -385,36 +455,39 @@ fn graceful_failover_under_load_pool_of_8_for_64_threads_and_pubsub() {
     }
     let applied_at = applied_at.expect("the client follows the switch");
     // No connection to the old primary survives the switch (pooled, in flight, pub/sub).
+    let checked_after = applied_at.elapsed();
+    let left_at_check = connections_named(&setup.nodes()[old], name);
     let closed = eventually(Duration::from_secs(10), || {
         connections_named(&setup.nodes()[old], name) == 0
     });
-    let closed_after = applied_at.elapsed();
     thread::sleep(Duration::from_millis(1500));
     stop.store(true, Ordering::Relaxed);
     let writes = join_all(writers);
     let sent = publisher.join().unwrap();
     subscriber.join().unwrap();
 
-    // The switch window: from the failover request until the client applied the switch;
-    // a request that started after that must not fail.
-    let before: Vec<&Write> = writes
-        .iter()
-        .filter(|w| w.error.is_some() && w.ended < requested)
-        .collect();
-    let inside: Vec<&Write> = writes
-        .iter()
-        .filter(|w| w.error.is_some() && w.ended >= requested && w.started <= applied_at)
-        .collect();
-    let beyond: Vec<&Write> = writes
-        .iter()
-        .filter(|w| w.error.is_some() && w.started > applied_at)
-        .collect();
+    // The switch window: from the failover request until the first write acknowledged
+    // after the client applied the switch (the new primary may take a moment to accept:
+    // a connection to it is refused by the ROLE check until its promotion is done). A
+    // request that started after that must not fail.
     let first_after = writes
         .iter()
         .filter(|w| w.error.is_none() && w.started > applied_at)
         .map(|w| w.ended)
         .min()
         .expect("writes succeed after the switch");
+    let before: Vec<&Write> = writes
+        .iter()
+        .filter(|w| w.error.is_some() && w.ended < requested)
+        .collect();
+    let inside: Vec<&Write> = writes
+        .iter()
+        .filter(|w| w.error.is_some() && w.ended >= requested && w.started <= first_after)
+        .collect();
+    let beyond: Vec<&Write> = writes
+        .iter()
+        .filter(|w| w.error.is_some() && w.started > first_after)
+        .collect();
     setup.wait_role(old, "slave", GUARD);
     let acked: Vec<&str> = writes
         .iter()
@@ -436,7 +509,7 @@ fn graceful_failover_under_load_pool_of_8_for_64_threads_and_pubsub() {
         "sync graceful failover, pool of 8 under 64 threads: client applied the switch {:?} \
          after the request; first write {:?} after that; {} writes, {} acknowledged; errors \
          before {} / inside the switch window {} / beyond {}; acknowledged writes lost: {lost}; \
-         old primary's connections of this client gone {:?} after the switch; pub/sub: {} \
+         this client's connections on the old primary {:?} after the switch: {}; pub/sub: {} \
          resubscription(s), {} messages received after the switch",
         applied_at - requested,
         first_after - applied_at,
@@ -445,7 +518,8 @@ fn graceful_failover_under_load_pool_of_8_for_64_threads_and_pubsub() {
         before.len(),
         inside.len(),
         beyond.len(),
-        closed_after,
+        checked_after,
+        left_at_check,
         *resubscribed.lock().unwrap(),
         after_switch,
     );
@@ -454,6 +528,7 @@ fn graceful_failover_under_load_pool_of_8_for_64_threads_and_pubsub() {
         error_kinds(inside.iter().copied())
     );
     assert!(closed, "connections to the old primary survived the switch");
+    assert_eq!(lost, 0, "acknowledged writes missing on the new primary");
     assert!(before.is_empty(), "errors before the failover");
     assert!(
         beyond.is_empty(),

@@ -92,14 +92,20 @@ impl MasterSource {
     }
 
     /// Acts on a decision: after a switch, every connection to another node than the new
-    /// primary is aborted.
+    /// primary is aborted; after an aborted failover, the sentinels are asked again.
     fn apply(&self, decision: Decision) {
-        if let Decision::Switch { old, new } = decision {
-            let cause = format!(
-                "the sentinels moved the primary of {:?} from {old} to {new}",
-                self.service()
-            );
-            self.conns.abort_unless(|a| a == &new, &cause);
+        match decision {
+            Decision::Switch { old, new } => {
+                let cause = format!(
+                    "the sentinels are moving the primary of {:?} from {old} to {new}",
+                    self.service()
+                );
+                self.conns.abort_unless(|a| a == &new, &cause);
+            }
+            Decision::Recheck => {
+                let _ = self.recheck(Instant::now(), false);
+            }
+            Decision::Unchanged | Decision::ReplicasChanged => {}
         }
     }
 
