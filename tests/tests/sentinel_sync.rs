@@ -260,8 +260,8 @@ fn missing_on(node: &RedisServer, keys: &[&str]) -> usize {
         .sum()
 }
 
-/// One read: when it started, and its error if it failed.
-type Read = (Instant, Option<String>);
+/// One read: when it started and ended, and its error if it failed.
+type Read = (Instant, Instant, Option<String>);
 
 /// Error texts and how often each came (the first 60 characters).
 fn error_kinds<'a>(writes: impl Iterator<Item = &'a Write>) -> Vec<(String, usize)> {
@@ -601,7 +601,37 @@ fn sentinel_faults_give_typed_errors_within_the_timeouts() {
     }
     assert!(!format!("{err} {err:?}").contains("not-the-password"));
 
-    // A client made while every sentinel is up.
+    // A client made while every sentinel is up, and its follower: subscribed on every
+    // sentinel, and gone from them once the last handle of the client is dropped.
+    let mut named = setup.sentinel_config();
+    named.client_name = Some("ss-follow".to_owned());
+    let subscribed = |setup: &SentinelSetup| -> usize {
+        setup
+            .sentinels()
+            .iter()
+            .map(|s| {
+                s.cli(&["CLIENT", "LIST"])
+                    .lines()
+                    .filter(|l| l.contains(" name=ss-follow ") && l.contains(" flags=P "))
+                    .count()
+            })
+            .sum()
+    };
+    let followed = Sentinel::new(setup.sentinel_addrs(), named);
+    let dropped = followed.master_for(&service, data.clone()).unwrap();
+    let pool = dropped.pool(2).unwrap();
+    pool.get().unwrap().ping::<String>().unwrap();
+    assert!(
+        eventually(GUARD, || subscribed(&setup) == 3),
+        "the follower subscribes on every sentinel"
+    );
+    drop(pool);
+    drop(dropped);
+    assert!(
+        eventually(GUARD, || subscribed(&setup) == 0),
+        "the follower ends with the client"
+    );
+
     let long_lived = sentinel.master_for(&service, data.clone()).unwrap();
     long_lived
         .get_connection()
@@ -609,28 +639,46 @@ fn sentinel_faults_give_typed_errors_within_the_timeouts() {
         .ping::<String>()
         .unwrap();
 
-    // One sentinel down, then two: the next one answers.
-    for down in 0..2 {
-        setup.sentinel_mut(down).stop();
-        let fresh = sentinel_of(&setup);
-        let started = Instant::now();
-        let mut con = fresh
-            .master_for(&service, data.clone())
-            .unwrap()
-            .get_connection()
-            .unwrap();
-        let took = started.elapsed();
-        let pong: String = con.ping().unwrap();
-        assert_eq!(pong, "PONG");
-        println!(
-            "{} sentinel(s) down: primary found in {took:?}; now asked first: {}",
-            down + 1,
-            fresh.sentinels()[0]
-        );
-        assert_eq!(fresh.sentinels()[0], setup.sentinel_addrs()[down + 1]);
-    }
+    // The first sentinel frozen (it accepts connections and never answers): it costs one
+    // sentinel timeout, then the next answers and is asked first from then on.
+    setup.sentinel_mut(0).pause();
+    let fresh = sentinel_of(&setup);
+    let started = Instant::now();
+    let pong: String = fresh
+        .master_for(&service, data.clone())
+        .unwrap()
+        .get_connection()
+        .unwrap()
+        .ping()
+        .unwrap();
+    assert_eq!(pong, "PONG");
+    println!(
+        "first sentinel frozen: primary found in {:?} (sentinel timeout {:?}); now asked first: {}",
+        started.elapsed(),
+        fresh.timeout(),
+        fresh.sentinels()[0]
+    );
+    assert_eq!(fresh.sentinels()[0], setup.sentinel_addrs()[1]);
+    // The second one down too: the third answers.
+    setup.sentinel_mut(1).stop();
+    let fresh = sentinel_of(&setup);
+    let started = Instant::now();
+    let pong: String = fresh
+        .master_for(&service, data.clone())
+        .unwrap()
+        .get_connection()
+        .unwrap()
+        .ping()
+        .unwrap();
+    assert_eq!(pong, "PONG");
+    println!(
+        "two sentinels down (one frozen, one stopped): primary found in {:?}",
+        started.elapsed()
+    );
+    assert_eq!(fresh.sentinels()[0], setup.sentinel_addrs()[2]);
 
-    // All down: each sentinel tried, and why; bounded by the sentinel timeout each.
+    // None left (one frozen, two stopped): each sentinel tried, and why; bounded by the
+    // sentinel timeout each.
     setup.sentinel_mut(2).stop();
     let fresh = sentinel_of(&setup);
     let started = Instant::now();
@@ -693,7 +741,7 @@ fn replica_for_reads_never_reach_the_primary_and_skip_a_killed_replica() {
                         Ok(other) => Some(format!("wrong reply {other:?}")),
                         Err(e) => Some(e.to_string()),
                     };
-                    done.push((started, error));
+                    done.push((started, Instant::now(), error));
                     thread::sleep(Duration::from_millis(2));
                 }
                 done
@@ -713,8 +761,8 @@ fn replica_for_reads_never_reach_the_primary_and_skip_a_killed_replica() {
     let killed = replicas[0];
     let survivor = replicas[1];
     let survivor_before = calls(&setup.nodes()[survivor], "get");
-    setup.node_mut(killed).kill();
     let killed_at = Instant::now();
+    setup.node_mut(killed).kill();
     thread::sleep(Duration::from_secs(3));
     let late = Instant::now() - Duration::from_secs(1);
     stop.store(true, Ordering::Relaxed);
@@ -723,23 +771,25 @@ fn replica_for_reads_never_reach_the_primary_and_skip_a_killed_replica() {
         .flat_map(|h| h.join().unwrap())
         .collect();
     let survivor_after = calls(&setup.nodes()[survivor], "get");
+    // Reads in flight on the killed replica may fail; none that ended before it.
     let before_kill: Vec<&String> = reads
         .iter()
-        .filter(|(at, e)| *at < killed_at && e.is_some())
-        .filter_map(|(_, e)| e.as_ref())
+        .filter(|(_, ended, _)| *ended < killed_at)
+        .filter_map(|(_, _, e)| e.as_ref())
         .collect();
     let after_kill: Vec<&String> = reads
         .iter()
-        .filter(|(at, _)| *at >= killed_at)
-        .filter_map(|(_, e)| e.as_ref())
+        .filter(|(_, ended, _)| *ended >= killed_at)
+        .filter_map(|(_, _, e)| e.as_ref())
         .collect();
     let late_errors = reads
         .iter()
-        .filter(|(at, e)| *at >= late && e.is_some())
+        .filter(|(started, _, e)| *started >= late && e.is_some())
         .count();
     println!(
         "sync replica_for: {} reads; GETs served by the replicas {served:?}, by the primary \
-         {primary_gets}; after killing a replica: {} errors ({:?}), {} GETs on the survivor",
+         {primary_gets}; after killing a replica: {} errors (reads in flight there: {:?}), \
+         none in the last second, {} GETs on the survivor",
         reads.len(),
         after_kill.len(),
         after_kill.iter().take(3).collect::<Vec<_>>(),

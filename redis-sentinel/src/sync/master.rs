@@ -171,7 +171,7 @@ impl ConnectionSource for MasterSource {
 }
 
 impl Followed for MasterSource {
-    fn sentinels(&self) -> &Sentinels {
+    fn sentinels(&self) -> &Arc<Sentinels> {
         &self.sentinels
     }
 

@@ -149,7 +149,7 @@ impl ConnectionSource for ReplicaSource {
 }
 
 impl Followed for ReplicaSource {
-    fn sentinels(&self) -> &Sentinels {
+    fn sentinels(&self) -> &Arc<Sentinels> {
         &self.sentinels
     }
 

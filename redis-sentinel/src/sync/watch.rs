@@ -4,13 +4,16 @@
 //! two sentinels (a dead or partitioned sentinel must not hide a switch), hands every event
 //! to the client's source, replaces subscriptions that end, and runs the periodic check
 //! in case every event was missed. It holds the source only weakly: when the last client
-//! handle (and pool) is dropped, it notices within one poll and ends.
+//! handle (and pool) is dropped, it notices within one poll and ends. Subscribing is done
+//! on short-lived helper threads, so a frozen sentinel (which accepts the connection and
+//! never answers) costs its timeout there, not a delay in handling the others' events.
 
+use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use redis_core::{Addr, Msg};
+use redis_core::{Addr, Msg, Result};
 use redis_sync::PubSub;
 
 use super::asker::Sentinels;
@@ -26,7 +29,7 @@ const RESUBSCRIBE_EVERY: Duration = Duration::from_secs(1);
 /// What the follower thread drives.
 pub(crate) trait Followed: Send + Sync + 'static {
     /// The sentinels to subscribe to.
-    fn sentinels(&self) -> &Sentinels;
+    fn sentinels(&self) -> &Arc<Sentinels>;
     /// How many sentinels to follow (at least two when there are two).
     fn follow_count(&self) -> usize;
     /// A frame from a subscription.
@@ -46,28 +49,53 @@ pub(crate) fn spawn<F: Followed>(source: &Arc<F>, name: &str) -> std::io::Result
         .map(|_| ())
 }
 
+/// A subscription made (or not) on a helper thread.
+type Subscribed = (Addr, Result<PubSub>);
+
 fn run<F: Followed>(weak: Weak<F>) {
     let mut subs: Vec<(Addr, PubSub)> = Vec::new();
+    let mut pending: Vec<Addr> = Vec::new();
+    let (done_tx, done_rx): (Sender<Subscribed>, Receiver<Subscribed>) = channel();
     let mut last_try: Option<Instant> = None;
     loop {
         let Some(source) = weak.upgrade() else {
             return;
         };
         let want = source.follow_count();
-        if subs.len() < want && last_try.is_none_or(|t| t.elapsed() >= RESUBSCRIBE_EVERY) {
+        if subs.len() + pending.len() < want
+            && last_try.is_none_or(|t| t.elapsed() >= RESUBSCRIBE_EVERY)
+        {
             last_try = Some(Instant::now());
-            let have: Vec<Addr> = subs.iter().map(|(a, _)| a.clone()).collect();
+            let have: Vec<Addr> = subs
+                .iter()
+                .map(|(a, _)| a.clone())
+                .chain(pending.iter().cloned())
+                .collect();
             let list = source.sentinels().list();
-            let mut added = false;
             for addr in sentinels_to_follow(&list, &have, want) {
-                if let Ok(sub) = source.sentinels().subscribe(&addr) {
-                    subs.push((addr, sub));
-                    added = true;
+                let (sentinels, tx) = (source.sentinels().clone(), done_tx.clone());
+                pending.push(addr.clone());
+                let spawned = thread::Builder::new()
+                    .name("sentinel-subscribe".to_owned())
+                    .spawn(move || {
+                        let sub = sentinels.subscribe(&addr);
+                        let _ = tx.send((addr, sub));
+                    });
+                if spawned.is_err() {
+                    pending.pop();
                 }
             }
-            if added {
-                source.missed();
+        }
+        let mut added = false;
+        while let Ok((addr, sub)) = done_rx.try_recv() {
+            pending.retain(|a| a != &addr);
+            if let Ok(sub) = sub {
+                subs.push((addr, sub));
+                added = true;
             }
+        }
+        if added {
+            source.missed();
         }
         if subs.is_empty() {
             source.periodic();
