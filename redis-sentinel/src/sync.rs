@@ -8,25 +8,70 @@
 //!
 //! Behind each client, a connection source asks the sentinels (in turn, each within
 //! [`DEFAULT_SENTINEL_TIMEOUT`]), checks `ROLE` on every new connection, and a follower
-//! thread listens to the sentinels' events on at least two of them; when the primary
+//! thread listens to the sentinels' events on every sentinel (at least two); when the primary
 //! moves, every connection to the old one is aborted: idle pooled ones, requests in
 //! flight (which fail at once instead of waiting or landing on a node about to be
 //! demoted), and pub/sub connections (the subscriber subscribes again through the same
-//! client). See `docs/sentinel.md` for the whole story.
+//! client). See `docs/sentinel.md` for the whole story; the example there is this one.
 //!
 //! ```no_run
-//! use redis_sentinel::sync::Sentinel;
-//! use redis_sync::{Addr, Commands, Config};
+//! use std::time::Duration;
 //!
+//! use redis_sentinel::sync::Sentinel;
+//! use redis_sentinel::{ReadFrom, SentinelErrorKind};
+//! use redis_sync::{Addr, Commands, Config, Error};
+//!
+//! # fn main() -> Result<(), Error> {
+//! // The sentinels' own settings (password, TLS, client name), separate from the data nodes'.
+//! let sentinels = Config::new(Addr::tcp("unused", 26379)).with_password(None, "sentinel-pw");
 //! let sentinel = Sentinel::new(
-//!     [Addr::tcp("10.0.0.1", 26379), Addr::tcp("10.0.0.2", 26379)],
-//!     Config::new(Addr::tcp("unused", 26379)),
-//! );
-//! // The data nodes' config: its address is replaced by the primary's.
-//! let client = sentinel.master_for("mymaster", Config::new(Addr::tcp("unused", 6379)))?;
-//! let pool = client.pool(8)?;
-//! pool.get()?.set::<_, _, ()>("greeting", "hello")?;
-//! # Ok::<(), redis_sync::Error>(())
+//!     [
+//!         Addr::tcp("10.0.0.1", 26379),
+//!         Addr::tcp("10.0.0.2", 26379),
+//!         Addr::tcp("10.0.0.3", 26379),
+//!     ],
+//!     sentinels,
+//! )
+//! .with_timeout(Duration::from_secs(1)); // per sentinel, then the next one is asked
+//!
+//! // The data nodes' settings; the address is replaced by the primary's (or a replica's).
+//! let data = Config::from_url("redis://:data-pw@unused/0")?;
+//!
+//! // Writes: every connection, pooled connection and subscriber of this client reaches the
+//! // current primary.
+//! let primary = sentinel.master_for("mymaster", data.clone())?;
+//! match primary.get_connection() {
+//!     Ok(mut con) => con.set::<_, _, ()>("greeting", "hello")?,
+//!     Err(Error::Sentinel(SentinelErrorKind::UnknownService { service })) => {
+//!         eprintln!("no sentinel monitors {service:?}");
+//!         return Ok(());
+//!     }
+//!     Err(e) => return Err(e),
+//! }
+//! let pool = primary.pool(8)?;
+//! let visits: i64 = pool.get()?.incr("visits", 1)?;
+//!
+//! // Reads from usable replicas only (never the primary).
+//! let replicas = sentinel.replica_for("mymaster", data, ReadFrom::RoundRobinReplicas)?;
+//! let greeting: Option<String> = replicas.get_connection()?.get("greeting")?;
+//!
+//! // Pub/sub: a switch ends the subscriber's connection; subscribe again through the client.
+//! let mut sub = primary.get_pubsub()?;
+//! sub.subscribe("news")?;
+//! loop {
+//!     match sub.get_message(Duration::from_secs(1)) {
+//!         Ok(Some(msg)) => println!("{:?}", msg.payload::<String>()?),
+//!         Ok(None) => {}
+//!         Err(_) => {
+//!             sub = primary.get_pubsub()?;
+//!             sub.subscribe("news")?;
+//!         }
+//!     }
+//! #   break;
+//! }
+//! # let _ = (visits, greeting);
+//! # Ok(())
+//! # }
 //! ```
 
 mod asker;
