@@ -644,6 +644,41 @@ fn sentinel_faults_give_typed_errors_within_the_timeouts() {
     }
     assert!(!format!("{err} {err:?}").contains("not-the-password"));
 
+    // A sentinel naming a node in the wrong role (here one told to monitor a replica as a
+    // primary): the ROLE check refuses it, the sentinels are asked again, and the caller
+    // gets a typed role mismatch, never a connection to the replica.
+    let replica_port = setup.replicas()[0].port().to_string();
+    let monitor = setup.sentinels()[0].cli(&[
+        "SENTINEL",
+        "MONITOR",
+        "ss-wrong-role",
+        "127.0.0.1",
+        &replica_port,
+        "1",
+    ]);
+    assert_eq!(monitor, "OK");
+    let liar = Sentinel::new([setup.sentinel_addrs()[0].clone()], setup.sentinel_config());
+    let started = Instant::now();
+    let err = liar
+        .master_for("ss-wrong-role", data.clone())
+        .unwrap()
+        .get_connection()
+        .unwrap_err();
+    println!("node in the wrong role: {err} ({:?})", started.elapsed());
+    match &err {
+        Error::RoleMismatch {
+            addr,
+            expected,
+            actual,
+        } => {
+            assert_eq!(addr, &format!("127.0.0.1:{replica_port}"));
+            assert_eq!(*expected, redis_sync::Role::Primary);
+            assert_eq!(actual, "slave");
+        }
+        other => panic!("expected a role mismatch, got {other:?}"),
+    }
+    setup.sentinels()[0].cli(&["SENTINEL", "REMOVE", "ss-wrong-role"]);
+
     // A client made while every sentinel is up, and its follower: subscribed on every
     // sentinel, and gone from them once the last handle of the client is dropped.
     let mut named = setup.sentinel_config();
