@@ -39,6 +39,37 @@ fn tags() -> Vec<String> {
     tags.into_iter().map(Option::unwrap_or_default).collect()
 }
 
+/// A writer's handle: its own connection, or a clone of one shared pool.
+enum Handle {
+    Con(Box<ClusterConnection>),
+    Pool(redis_cluster::sync::ClusterPool),
+}
+
+impl Handle {
+    fn new(client: &ClusterClient, pool: Option<&redis_cluster::sync::ClusterPool>) -> Handle {
+        match pool {
+            Some(p) => Handle::Pool(p.clone()),
+            None => Handle::Con(Box::new(client.get_connection().unwrap())),
+        }
+    }
+}
+
+impl ConnectionLike for Handle {
+    fn req(&mut self, c: &redis_core::Cmd) -> redis_core::Result<Value> {
+        match self {
+            Handle::Con(c2) => c2.req(c),
+            Handle::Pool(p) => p.req(c),
+        }
+    }
+
+    fn req_pipeline(&mut self, p: &redis_core::Pipeline) -> redis_core::Result<Vec<Value>> {
+        match self {
+            Handle::Con(c) => c.req_pipeline(p),
+            Handle::Pool(pool) => pool.req_pipeline(p),
+        }
+    }
+}
+
 fn client(cluster: &RedisCluster, protocol: Protocol) -> ClusterClient {
     let config: Config = cluster.seed_config().with_protocol(protocol);
     ClusterClient::builder([config]).unwrap().build().unwrap()
@@ -514,19 +545,26 @@ fn frozen_primary_is_replaced_without_losing_acknowledged_writes() {
     // the client).
     let mut cluster = RedisCluster::start();
     let tags = tags();
-    frozen_primary(&mut cluster, &tags, Protocol::Resp3);
+    frozen_primary(&mut cluster, &tags, Protocol::Resp3, false);
     for i in 0..cluster.nodes().len() {
         cluster.command(i, &["CONFIG", "SET", "cluster-require-full-coverage", "no"]);
     }
-    frozen_primary(&mut cluster, &tags, Protocol::Resp2);
+    frozen_primary(&mut cluster, &tags, Protocol::Resp2, true);
 }
 
-fn frozen_primary(cluster: &mut RedisCluster, tags: &[String], protocol: Protocol) {
+/// One freeze; `pooled`: the writers share one `ClusterPool`, else each has its own
+/// `ClusterConnection`.
+fn frozen_primary(cluster: &mut RedisCluster, tags: &[String], protocol: Protocol, pooled: bool) {
     let tags = tags.to_vec();
     let full = cluster.command(0, &["CONFIG", "GET", "cluster-require-full-coverage"]);
     println!(
-        "{protocol:?}, require-full-coverage {:?}:",
-        full.lines().last().unwrap_or("")
+        "{protocol:?}, require-full-coverage {:?}, writers on {}:",
+        full.lines().last().unwrap_or(""),
+        if pooled {
+            "one ClusterPool"
+        } else {
+            "a ClusterConnection each"
+        }
     );
     let client = client(cluster, protocol);
     let frozen = cluster.node_for_slot(0);
@@ -544,9 +582,11 @@ fn frozen_primary(cluster: &mut RedisCluster, tags: &[String], protocol: Protoco
     let tallies: Arc<Mutex<HashMap<usize, Tally>>> = Arc::default();
     let acked: Arc<Mutex<Vec<(String, u64)>>> = Arc::default();
     let seq = Arc::new(AtomicU64::new(0));
+    let pool = pooled.then(|| client.get_pool(8).unwrap());
     let writers: Vec<_> = (0..8)
         .map(|w| {
             let client = client.clone();
+            let pool = pool.clone();
             let (stop, tallies, acked, seq) =
                 (stop.clone(), tallies.clone(), acked.clone(), seq.clone());
             let tags = tags.clone();
@@ -558,7 +598,7 @@ fn frozen_primary(cluster: &mut RedisCluster, tags: &[String], protocol: Protoco
                 .map(|(&s, _)| s)
                 .collect();
             thread::spawn(move || {
-                let mut con = client.get_connection().unwrap();
+                let mut con = Handle::new(&client, pool.as_ref());
                 let mut i = w;
                 while !stop.load(Ordering::Relaxed) {
                     let slot = slots[i % slots.len()];
