@@ -38,3 +38,6 @@ pub use refresh::{nodes_to_ask, RefreshConfig, RefreshGate, RefreshStep};
 pub use route::{merge, route, slot_of, ResponsePolicy, Route, SlotSplit, SplitMerge, SplitPart};
 pub use slot::{slot, SLOT_COUNT};
 pub use slot_map::{AddrContext, Node, NodeRole, Shard, SlotMap};
+
+#[cfg(feature = "async")]
+pub mod aio;

@@ -1,0 +1,194 @@
+//! The async client's connections, one multiplexed connection per node.
+//!
+//! Every node gets a `redis_async::Client` whose [`ConnectionSource`] names that node, so
+//! the shell's seams apply to cluster connections as to any other: the source is told of
+//! every connection opened to the node (with the handle that ends it from outside), hears
+//! when a request waits past the probe interval, and when a connection fails. It turns
+//! the last two into triggers for the topology manager and keeps the abort handles, so
+//! that when a refresh shows the node failed or demoted, its connections end at once and
+//! the requests in flight there stop waiting for a node that will never answer them.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use redis_async::{Client, Connection, ConnectionSource, TargetFuture};
+use redis_core::{Addr, Config, Error, Result, Target};
+use tokio::sync::mpsc;
+
+/// What the node connections tell the topology manager.
+#[derive(Debug)]
+pub(crate) enum Trigger {
+    /// A request found the map stale (MOVED, READONLY from a primary, CLUSTERDOWN, an
+    /// uncovered slot): refresh.
+    Stale,
+    /// A request to a node has waited past the probe interval.
+    Slow,
+    /// Opening or using a connection to a node failed.
+    Failed,
+}
+
+/// Sender of [`Trigger`]s to the manager.
+pub(crate) type Triggers = mpsc::UnboundedSender<Trigger>;
+
+/// Locks a std mutex whose critical sections cannot leave it half-written (pushes, pops,
+/// swaps), so a poisoned lock is still valid.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The connection source of one node (see the module docs).
+struct NodeSource {
+    target: Target,
+    aborts: Arc<Mutex<Vec<AbortHandle>>>,
+    triggers: Triggers,
+}
+
+impl fmt::Debug for NodeSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NodeSource")
+            .field("addr", self.target.addr())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConnectionSource for NodeSource {
+    fn target(&self) -> TargetFuture<'_> {
+        let target = self.target.clone();
+        Box::pin(async move { Ok(target) })
+    }
+
+    fn failed(&self, _addr: &Addr, _error: &Error) {
+        let _ = self.triggers.send(Trigger::Failed);
+    }
+}
+// SEAM-SHIM
+impl NodeSource {
+    #[allow(dead_code)]
+    fn opened_(&self, _addr: &Addr, abort: AbortHandle) {
+        let mut aborts = lock(&self.aborts);
+        aborts.retain(AbortHandle::is_alive);
+        aborts.push(abort);
+    }
+
+    #[allow(dead_code)]
+    fn slow_(&self, _addr: &Addr, _waited: Duration) {
+        // Called from the connection's driver: only a message, never a wait.
+        let _ = self.triggers.send(Trigger::Slow);
+    }
+}
+
+/// One node: its client, its shared connection and the handles that end its connections.
+struct Node {
+    client: Client,
+    con: tokio::sync::Mutex<Option<Connection>>,
+    aborts: Arc<Mutex<Vec<AbortHandle>>>,
+}
+
+/// Every node the client talks to, by address.
+pub(crate) struct Nodes {
+    base: Config,
+    read_only: bool,
+    triggers: Triggers,
+    nodes: Mutex<HashMap<Addr, Arc<Node>>>,
+}
+
+impl Nodes {
+    /// `base` is the one config for every node (credentials, TLS, timeouts); `read_only`
+    /// sends `READONLY` on every connection (reads may go to replicas; harmless on a
+    /// primary, and a replica promoted later keeps working).
+    pub(crate) fn new(base: Config, read_only: bool, triggers: Triggers) -> Nodes {
+        Nodes {
+            base,
+            read_only,
+            triggers,
+            nodes: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The config every node connection uses.
+    pub(crate) fn base(&self) -> &Config {
+        &self.base
+    }
+
+    fn node(&self, addr: &Addr) -> Arc<Node> {
+        let mut nodes = lock(&self.nodes);
+        if let Some(n) = nodes.get(addr) {
+            return n.clone();
+        }
+        let aborts = Arc::new(Mutex::new(Vec::new()));
+        let source = NodeSource {
+            target: Target::cluster_node(&self.base, addr.clone(), self.read_only),
+            aborts: aborts.clone(),
+            triggers: self.triggers.clone(),
+        };
+        let mut config = self.base.clone();
+        config.addr = addr.clone();
+        // One attempt per open: the request flow decides what a failure means (refresh,
+        // back off, another node), rather than dialling a dead node again and again.
+        config.connect_backoff.max_retries = 0;
+        let node = Arc::new(Node {
+            client: Client::with_source(config, Arc::new(source)),
+            con: tokio::sync::Mutex::new(None),
+            aborts,
+        });
+        nodes.insert(addr.clone(), node.clone());
+        node
+    }
+
+    /// The shared connection to `addr`, opened if there is none or the last one died.
+    pub(crate) async fn connection(&self, addr: &Addr) -> Result<Connection> {
+        let node = self.node(addr);
+        let mut con = node.con.lock().await;
+        if let Some(c) = &*con {
+            if !c.is_dead() {
+                return Ok(c.clone());
+            }
+        }
+        let fresh = node.client.get_connection().await?;
+        *con = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// Ends every connection to `addr` now (requests in flight fail with
+    /// `MayHaveExecuted`, queued ones with `Broken`); the next request opens a new one.
+    pub(crate) fn abort(&self, addr: &Addr, cause: &str) {
+        let node = lock(&self.nodes).get(addr).cloned();
+        if let Some(node) = node {
+            for h in lock(&node.aborts).drain(..) {
+                h.abort(cause);
+            }
+        }
+    }
+
+    /// Forgets every node not in `keep`, ending its connections.
+    pub(crate) fn retain(&self, keep: &[Addr], cause: &str) {
+        let gone: Vec<(Addr, Arc<Node>)> = {
+            let mut nodes = lock(&self.nodes);
+            let gone: Vec<Addr> = nodes
+                .keys()
+                .filter(|a| !keep.contains(a))
+                .cloned()
+                .collect();
+            gone.into_iter()
+                .filter_map(|a| nodes.remove(&a).map(|n| (a, n)))
+                .collect()
+        };
+        for (_, node) in gone {
+            for h in lock(&node.aborts).drain(..) {
+                h.abort(cause);
+            }
+        }
+    }
+}
+
+// SEAM-SHIM until main lands redis_async::AbortHandle.
+#[derive(Clone, Debug)]
+pub(crate) struct AbortHandle;
+impl AbortHandle {
+    fn is_alive(&self) -> bool {
+        true
+    }
+    fn abort(&self, _cause: &str) {}
+}
