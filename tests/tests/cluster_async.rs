@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use redis_async::prelude::*;
-use redis_async::{Protocol, ServerErrorKind};
+use redis_async::{commands, transaction, Protocol, ServerErrorKind};
 use redis_cluster::aio::{ClusterClient, ClusterConnection};
 use redis_cluster::{slot, SLOT_COUNT};
 use redis_tests::RedisCluster;
@@ -89,6 +89,7 @@ async fn routes_every_slot_splits_fans_out_heals_and_fails_over() {
         multi_key_commands_split_and_merge(con, &format!("mk-{protocol:?}-")).await;
         fan_out_follows_the_response_policy(con).await;
         state_changing_commands_are_refused(con).await;
+        pipelines_scripts_and_transactions(con, &format!("pl-{protocol:?}-")).await;
     }
     uncovered_range_fails_typed_then_heals(&cluster, &cons).await;
     coordinated_failover_under_load(&cluster, &cons).await;
@@ -211,6 +212,60 @@ async fn fan_out_follows_the_response_policy(con: &ClusterConnection) {
         .collect();
     expected.sort();
     assert_eq!(keys, expected, "KEYS merges every primary's keys");
+}
+
+/// Pipelines across slots come back in the caller's order with error replies in place;
+/// an atomic pipeline runs in its slot; a script runs on its key's node (NOSCRIPT
+/// fallback there); a WATCH transaction runs on a dedicated connection to the primary.
+async fn pipelines_scripts_and_transactions(con: &ClusterConnection, prefix: &str) {
+    let mut con = con.clone();
+    let mut p = pipe();
+    for i in 0..200 {
+        p.add(commands::set(format!("{prefix}{i}"), i)).ignore();
+    }
+    for i in 0..200 {
+        p.add(commands::get(format!("{prefix}{i}")));
+    }
+    let got: Vec<i64> = p.query(&mut con).await.unwrap();
+    assert_eq!(got, (0..200).collect::<Vec<i64>>());
+
+    let k = format!("{prefix}text");
+    let mut p = pipe();
+    p.add(commands::set(&k, "x"))
+        .add(commands::incr(&k, 1))
+        .add(commands::get(&k))
+        .add(commands::get(format!("{prefix}7")));
+    let raw = con.req_pipeline(&p).await.unwrap();
+    assert_eq!(raw.len(), 4);
+    assert!(matches!(raw[1], Value::ServerError(_)), "{raw:?}");
+    assert_eq!(String::from_value(raw[2].clone()).unwrap(), "x");
+    assert_eq!(i64::from_value(raw[3].clone()).unwrap(), 7);
+
+    let (a, b) = (format!("{{{prefix}}}.a"), format!("{{{prefix}}}.b"));
+    let mut p = pipe();
+    p.atomic()
+        .add(commands::set(&a, 10))
+        .ignore()
+        .add(commands::incr(&a, 5))
+        .add(commands::get(&a));
+    let (n, v): (i64, i64) = p.query(&mut con).await.unwrap();
+    assert_eq!((n, v), (15, 15));
+
+    let script = Script::new("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+    for expected in [16, 17] {
+        let n: i64 = script.key(&a).arg(1).query(&mut con).await.unwrap();
+        assert_eq!(n, expected);
+    }
+
+    let mut dedicated = con.dedicated_connection(&a).await.unwrap();
+    let (moved,): (i64,) = transaction(&mut dedicated, (&a, &b), async |c, p| {
+        let v: i64 = c.get(&a).await?;
+        p.add(commands::set(&b, v)).ignore().add(commands::get(&b));
+        p.query(c).await
+    })
+    .await
+    .unwrap();
+    assert_eq!(moved, 17);
 }
 
 /// Commands that would change the state of a shared node connection are refused.

@@ -6,8 +6,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis_async::ConnectionLike;
-use redis_core::{Addr, Cmd, Pipeline, Result, Value};
+use redis_async::{ConnectionLike, DedicatedConnection};
+use redis_core::{Addr, Cmd, Pipeline, Result, ToArgs, Value};
 
 use super::join::{join_all, Boxed};
 use super::Shared;
@@ -36,6 +36,38 @@ impl ClusterConnection {
     /// The slot map as the client sees it now.
     pub fn slot_map(&self) -> Arc<crate::SlotMap> {
         self.shared.map()
+    }
+
+    /// An exclusive connection to the primary of `key`'s slot, for a WATCH/MULTI/EXEC
+    /// transaction with [`redis_async::transaction`] (every key of a transaction must be
+    /// in that slot: give them one hash tag). The connection is the cluster's like any
+    /// other: it ends if the node is failed over, and the transaction then fails rather
+    /// than run on a demoted node.
+    ///
+    /// ```no_run
+    /// # use redis_async::{transaction, Commands, Query, commands};
+    /// # async fn run(cluster: redis_cluster::aio::ClusterConnection) -> redis_core::Result<()> {
+    /// let mut con = cluster.dedicated_connection("{acct}.a").await?;
+    /// let _: () = transaction(&mut con, ("{acct}.a", "{acct}.b"), async |con, pipe| {
+    ///     let a: i64 = con.get::<_, Option<i64>>("{acct}.a").await?.unwrap_or(0);
+    ///     pipe.add(commands::set("{acct}.b", a)).ignore();
+    ///     pipe.query(con).await
+    /// })
+    /// .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn dedicated_connection<K: ToArgs>(&self, key: K) -> Result<DedicatedConnection> {
+        let probe = Cmd::new("GET").with(key);
+        let slot = crate::slot(probe.arg_at(1).unwrap_or_default());
+        let addr = match self.shared.map().primary_for(slot) {
+            Some(node) => node.addr.clone(),
+            None => {
+                return Err(redis_core::Error::InvalidRequest(format!(
+                    "slot {slot} is not served by any node"
+                )))
+            }
+        };
+        self.shared.nodes.dedicated(&addr).await
     }
 
     /// Runs one command wherever [`route`] sends it.

@@ -151,6 +151,11 @@ impl Nodes {
         Ok(fresh)
     }
 
+    /// A dedicated connection to `addr` (transactions), through the node's source.
+    pub(crate) async fn dedicated(&self, addr: &Addr) -> Result<redis_async::DedicatedConnection> {
+        self.node(addr).client.get_dedicated_connection().await
+    }
+
     /// Ends every connection to `addr` now (requests in flight fail with
     /// `MayHaveExecuted`, queued ones with `Broken`); the next request opens a new one.
     pub(crate) fn abort(&self, addr: &Addr, cause: &str) {
