@@ -4,14 +4,18 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::Instant;
 
-use redis_async::{ConnectionLike, DedicatedConnection};
-use redis_core::{Addr, Cmd, Pipeline, Result, ToArgs, Value};
+use redis_async::{Connection, ConnectionLike, DedicatedConnection};
+use redis_core::command_table;
+use redis_core::{Addr, Cmd, Error, Pipeline, Result, ServerError, ToArgs, Value};
 
 use super::join::{join_all, Boxed};
 use super::Shared;
-use crate::{merge, route, ResponsePolicy, Route, SlotSplit, SLOT_COUNT};
+use crate::{
+    merge, refuse_connection_state, route, slot_of, Batch, Plan, PlanStep, Request, RequestTarget,
+    ResponsePolicy, Route, SlotSplit, Step,
+};
 
 /// A connection to the whole cluster (see the [module docs](super)). Cheap to clone;
 /// clones share the node connections and the slot map.
@@ -72,11 +76,13 @@ impl ClusterConnection {
 
     /// Runs one command wherever [`route`] sends it.
     async fn run(&self, cmd: &Cmd) -> Result<Value> {
+        refuse_connection_state(cmd)?;
         match route(cmd)? {
-            Route::Slot { slot, write } => self.run_slot(cmd, slot, write).await,
+            Route::Slot { slot, write } => {
+                self.request(cmd, RequestTarget::Slot(slot), write).await
+            }
             Route::AnyPrimary { write } => {
-                let slot = (rand::random::<u16>()) % SLOT_COUNT;
-                self.run_slot(cmd, slot, write).await
+                self.request(cmd, RequestTarget::AnyPrimary, write).await
             }
             Route::Split(split) => self.run_split(&split).await,
             Route::AllPrimaries(policy) => {
@@ -101,122 +107,188 @@ impl ClusterConnection {
         let parts: Vec<Boxed<'_, Result<Value>>> = split
             .parts
             .iter()
-            .map(|p| Box::pin(self.run_slot(&p.cmd, p.slot, split.write)) as Boxed<'_, _>)
+            .map(|p| {
+                Box::pin(self.request(&p.cmd, RequestTarget::Slot(p.slot), split.write))
+                    as Boxed<'_, _>
+            })
             .collect();
         split.merge(join_all(parts).await)
     }
 
     /// A command for several nodes: sent to each at once, replies merged by `policy`.
     async fn fan_out(&self, cmd: &Cmd, addrs: Vec<Addr>, policy: ResponsePolicy) -> Result<Value> {
+        let write = !command_table::lookup(cmd).is_some_and(|i| i.is_readonly());
         let sends: Vec<Boxed<'_, Result<Value>>> = addrs
             .into_iter()
             .map(|addr| {
-                Box::pin(async move {
-                    let mut con = self.shared.nodes.connection(&addr).await?;
-                    con.req(cmd).await
-                }) as Boxed<'_, _>
+                Box::pin(self.request(cmd, RequestTarget::Node(addr), write)) as Boxed<'_, _>
             })
             .collect();
         merge(policy, join_all(sends).await)
     }
 
-    /// One command for one slot, through the request flow.
-    async fn run_slot(&self, cmd: &Cmd, slot: u16, write: bool) -> Result<Value> {
-        // PROVISIONAL until the shared request flow lands.
-        use crate::{decide, AddrContext, Redirect};
-        use redis_core::routing::NodeStats;
-        use redis_core::Error;
+    /// One command through the shared request flow: this function only carries out the
+    /// steps ([`Request`] decides them).
+    async fn request(&self, cmd: &Cmd, target: RequestTarget, write: bool) -> Result<Value> {
+        let retry_safe = self.shared.retry_safe(cmd);
+        self.drive(Payload::One(cmd), target, write, retry_safe)
+            .await
+    }
+
+    /// Carries out a request's steps for `payload`.
+    async fn drive(
+        &self,
+        payload: Payload<'_>,
+        target: RequestTarget,
+        write: bool,
+        retry_safe: bool,
+    ) -> Result<Value> {
         let sh = &self.shared;
-        let limit = sh.nodes.base().response_timeout;
-        let deadline = tokio::time::Instant::now() + limit;
-        let mut asking: Option<Addr> = None;
-        let mut redirects = 0;
-        let mut attempt = 0u32;
+        let mut req = Request::new(target, write, retry_safe, &sh.policy, Instant::now());
+        let mut step = sh.with_env(&sh.map(), |env| req.start(env));
         loop {
-            let epoch = sh.epoch();
-            let map = sh.map();
-            let (addr, asked) = match asking.take() {
-                Some(a) => (a, true),
-                None => match map.node_for(
-                    slot,
-                    write,
-                    &sh.read_from,
-                    |_| NodeStats::default(),
-                    sh.next_count(),
-                    rand::random(),
-                ) {
-                    Some(n) => (n.addr.clone(), false),
-                    None => {
-                        if tokio::time::Instant::now() >= deadline {
-                            return Err(Error::Broken(format!("slot {slot} is not served")));
-                        }
-                        sh.refreshed(epoch, Duration::from_millis(300)).await;
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
+            step = match step {
+                Step::Send { addr, asking } => match sh.nodes.connection(&addr).await {
+                    Err(e) => sh.with_env(&sh.map(), |env| req.not_sent(&addr, e, env)),
+                    Ok(mut con) => {
+                        let outcome = send(&mut con, payload, asking).await;
+                        sh.with_env(&sh.map(), |env| req.reply(&addr, outcome, env))
                     }
                 },
-            };
-            let err = match self.send(&addr, cmd, asked).await {
-                Ok(v) => return Ok(v),
-                Err(e) => e,
-            };
-            let redirect = {
-                let remap = |a: Addr| sh.remap(a);
-                let ctx = AddrContext::new(&addr, sh.tls()).with_remap(&remap);
-                decide(&err, &ctx, map.is_primary(&addr))
-            };
-            let late = tokio::time::Instant::now() >= deadline;
-            match redirect {
-                Redirect::Moved { slot, addr } if redirects < sh.max_redirects => {
-                    redirects += 1;
+                Step::Moved { slot, addr } => {
                     sh.apply_moved(slot, addr);
-                    sh.trigger();
+                    sh.with_env(&sh.map(), |env| req.resume(env))
                 }
-                Redirect::Ask { addr, .. } if redirects < sh.max_redirects => {
-                    redirects += 1;
-                    asking = Some(addr);
+                Step::Refresh => {
+                    sh.refreshed().await;
+                    sh.with_env(&sh.map(), |env| req.resume(env))
                 }
-                Redirect::RetryLater { refresh } if !late => {
-                    if refresh {
-                        sh.trigger();
-                    }
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(10 << attempt.min(6))).await;
+                Step::Sleep(d) => {
+                    tokio::time::sleep(d).await;
+                    sh.with_env(&sh.map(), |env| req.resume(env))
                 }
-                Redirect::RefreshAndRetry if !late => {
-                    sh.refreshed(epoch, Duration::from_millis(500)).await;
-                }
-                _ => match err {
-                    Error::Broken(_) | Error::Io(_) if !late => {
-                        sh.refreshed(epoch, Duration::from_millis(500)).await;
-                    }
-                    Error::MayHaveExecuted(_)
-                        if !late
-                            && redis_core::command_table::is_retry_safe(
-                                cmd,
-                                sh.nodes.base().retry_idempotent_writes,
-                            ) =>
-                    {
-                        sh.refreshed(epoch, Duration::from_millis(500)).await;
-                    }
-                    other => return Err(other),
-                },
+                Step::Done(result) => return result,
             }
         }
     }
 
-    /// Sends `cmd` to `addr` (after `ASKING` on the same connection when `asking`).
-    async fn send(&self, addr: &Addr, cmd: &Cmd, asking: bool) -> Result<Value> {
-        let mut con = self.shared.nodes.connection(addr).await?;
-        if !asking {
-            return con.req(cmd).await;
+    /// A pipeline through the shared plan: one sub-pipeline per node, all at once.
+    async fn pipeline(&self, pipe: &Pipeline) -> Result<Vec<Value>> {
+        let sh = &self.shared;
+        let mut plan = Plan::new(pipe, &sh.policy, |c| sh.retry_safe(c), Instant::now())?;
+        loop {
+            match sh.with_env(&sh.map(), |env| plan.next(env)) {
+                PlanStep::Send(batches) => {
+                    let sends: Vec<Boxed<'_, _>> = batches
+                        .into_iter()
+                        .map(|b| Box::pin(self.send_batch(b)) as Boxed<'_, _>)
+                        .collect();
+                    for (batch, outcome, sent) in join_all(sends).await {
+                        sh.with_env(&sh.map(), |env| plan.replies(batch, outcome, sent, env));
+                    }
+                }
+                PlanStep::Moved(moved) => {
+                    for (slot, addr) in moved {
+                        sh.apply_moved(slot, addr);
+                    }
+                }
+                PlanStep::Refresh => sh.refreshed().await,
+                PlanStep::Sleep(d) => tokio::time::sleep(d).await,
+                PlanStep::Done(result) => return result,
+            }
         }
-        let mut p = Pipeline::new();
-        p.add(crate::asking());
-        p.add(cmd.clone());
-        let mut replies = con.req_pipeline(&p).await?;
-        replies.pop().unwrap_or(Value::Nil).into_result()
     }
+
+    /// Sends one node's batch; the outcome and whether anything may have been written.
+    async fn send_batch(&self, batch: Batch) -> (Batch, Result<Vec<Value>>, bool) {
+        match self.shared.nodes.connection(&batch.addr).await {
+            Err(e) => (batch, Err(e), false),
+            Ok(mut con) => {
+                let outcome = con.req_pipeline(&batch.pipeline).await;
+                let sent = !matches!(outcome, Err(Error::Broken(_)));
+                (batch, outcome, sent)
+            }
+        }
+    }
+
+    /// An atomic (`MULTI`/`EXEC`) pipeline: every key in one slot, run whole on that slot's
+    /// primary through the request flow. A redirect answered to a queued command aborted
+    /// the transaction (`EXECABORT`), so it is followed like a single command's.
+    async fn atomic(&self, pipe: &Pipeline) -> Result<Vec<Value>> {
+        let mut slot = None;
+        for c in pipe.cmds() {
+            refuse_connection_state(c)?;
+            match (slot, slot_of(c)?) {
+                (_, None) => {}
+                (None, s) => slot = s,
+                (Some(a), Some(b)) if a != b => {
+                    return Err(Error::CrossSlot {
+                        command: c.name(),
+                        first: a,
+                        other: b,
+                    })
+                }
+                _ => {}
+            }
+        }
+        let target = slot.map_or(RequestTarget::AnyPrimary, RequestTarget::Slot);
+        match self
+            .drive(Payload::Atomic(pipe), target, true, false)
+            .await?
+        {
+            Value::Array(raw) => Ok(raw),
+            other => Err(Error::protocol(format!(
+                "atomic pipeline answered {}",
+                other.describe()
+            ))),
+        }
+    }
+}
+
+/// What one request sends.
+#[derive(Clone, Copy)]
+enum Payload<'a> {
+    /// A command.
+    One(&'a Cmd),
+    /// A whole `MULTI`/`EXEC` pipeline; its raw replies come back as one array.
+    Atomic(&'a Pipeline),
+}
+
+/// The redirect or refusal a queued command of an aborted transaction was answered with
+/// (the transaction did not run), if any.
+fn redirect_in(raw: &[Value]) -> Option<ServerError> {
+    let aborted = matches!(raw.last(), Some(Value::ServerError(e)) if e.code() == "EXECABORT");
+    if !aborted {
+        return None;
+    }
+    raw.iter().find_map(|v| match v {
+        Value::ServerError(e) if e.code() != "EXECABORT" => Some(e.clone()),
+        _ => None,
+    })
+}
+
+/// Sends `payload` on `con`, after `ASKING` in the same write when `asking`.
+async fn send(con: &mut Connection, payload: Payload<'_>, asking: bool) -> Result<Value> {
+    let cmd = match payload {
+        Payload::One(cmd) => cmd,
+        Payload::Atomic(pipe) => {
+            // An ASK is not followed into a transaction (ASKING covers one command); the
+            // MOVED that follows the migration is.
+            let raw = con.req_pipeline(pipe).await?;
+            return Ok(match redirect_in(&raw) {
+                Some(e) => Value::ServerError(e),
+                None => Value::Array(raw),
+            });
+        }
+    };
+    if !asking {
+        return con.req(cmd).await;
+    }
+    let mut p = Pipeline::new();
+    p.add(crate::asking());
+    p.add(cmd.clone());
+    let mut replies = con.req_pipeline(&p).await?;
+    Ok(replies.pop().unwrap_or(Value::Nil))
 }
 
 impl ConnectionLike for ClusterConnection {
@@ -225,25 +297,10 @@ impl ConnectionLike for ClusterConnection {
     }
 
     async fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>> {
-        // PROVISIONAL until the shared pipeline plan lands: every command on its own, at
-        // once (the node connections batch what is waiting into one write).
         if pipe.is_atomic() {
-            return Err(redis_core::Error::InvalidRequest(
-                "atomic pipelines are not supported on a cluster connection yet".into(),
-            ));
+            self.atomic(pipe).await
+        } else {
+            self.pipeline(pipe).await
         }
-        let sends: Vec<Boxed<'_, Result<Value>>> = pipe
-            .cmds()
-            .iter()
-            .map(|c| Box::pin(self.run(c)) as Boxed<'_, _>)
-            .collect();
-        join_all(sends)
-            .await
-            .into_iter()
-            .map(|r| match r {
-                Err(redis_core::Error::Server(e)) => Ok(Value::ServerError(e)),
-                other => other,
-            })
-            .collect()
     }
 }

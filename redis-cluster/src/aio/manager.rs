@@ -1,13 +1,15 @@
 //! The topology manager: one task per client that keeps the slot map fresh.
 //!
 //! Requests never refresh the map themselves: they send a [`Trigger`] and, when they need
-//! the new map before going on, wait for the refresh epoch to move. The task coalesces
-//! the triggers through the shared [`RefreshGate`] (one refresh for a burst, rate-limited
-//! with jitter), refreshes periodically, and after each refresh installs the new map
-//! first, then ends the connections of nodes that were failed over (their requests in
-//! flight are re-sent to the new primary or fail with `MayHaveExecuted`, as the request
-//! flow says) and of nodes that left. A refresh asks a few nodes at once and never waits
-//! long on one that does not answer (a frozen primary is the usual reason to refresh).
+//! the new map before going on, wait for the refresh epoch to move. The task drives the
+//! shared [`Topology`](crate::Topology) (its gate coalesces a burst of triggers into one
+//! refresh, rate-limited with jitter, plus the periodic one). After each refresh it
+//! publishes the new map first, then ends the connections of the nodes a request waited
+//! on past the probe interval that the map now shows failed over (the topology's failover
+//! verdict: their in-flight reads are re-sent to the new primary, writes fail with
+//! `MayHaveExecuted`, as the request flow says), and of nodes that left. A refresh asks a
+//! few nodes at once (a slow one last) and never waits long on one that does not answer:
+//! a frozen primary is the usual reason to refresh.
 //!
 //! The task holds only a weak reference to the client's state: it stops once the client
 //! and every connection made from it are dropped.
@@ -19,9 +21,9 @@ use redis_core::{cmd, Addr, Error, Result, ServerErrorKind};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::nodes::Trigger;
+use super::nodes::{lock, Trigger};
 use super::Shared;
-use crate::{nodes_to_ask, AddrContext, RefreshGate, RefreshStep, SlotMap};
+use crate::{AddrContext, RefreshStep, SlotMap};
 
 /// How long a refresh waits for the nodes it asks once one of them has answered: long
 /// enough for the others on a healthy cluster to agree or disagree, short enough that a
@@ -31,39 +33,60 @@ const AGREEMENT_WAIT: Duration = Duration::from_millis(200);
 /// Longest wait for any node's answer to one refresh.
 const ASK_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How often the task looks whether a refresh is due without a trigger (periodic, or one
+/// that failed and stays due).
+const TICK: Duration = Duration::from_millis(500);
+
 /// Runs until the client's state is gone (see the module docs).
-pub(crate) async fn run(
-    weak: Weak<Shared>,
-    mut rx: mpsc::UnboundedReceiver<Trigger>,
-    mut gate: RefreshGate,
-) {
+pub(crate) async fn run(weak: Weak<Shared>, mut rx: mpsc::UnboundedReceiver<Trigger>) {
     let mut due: Option<Instant> = None;
+    // Nodes a request has waited on past the probe interval: judged after the next refresh.
+    let mut suspects: Vec<Addr> = Vec::new();
     loop {
-        let wake = match (due, gate.next_periodic()) {
-            (Some(a), Some(b)) => Some(a.min(Instant::from_std(b))),
-            (a, b) => a.or(b.map(Instant::from_std)),
+        let wake = due.unwrap_or_else(|| Instant::now() + TICK);
+        let trigger = tokio::select! {
+            t = rx.recv() => match t {
+                Some(t) => Some(t),
+                None => return,
+            },
+            () = tokio::time::sleep_until(wake) => None,
         };
-        let sleep = async {
-            match wake {
-                Some(t) => tokio::time::sleep_until(t).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            t = rx.recv() => if t.is_none() { return },
-            () = sleep => {}
-        }
         let Some(shared) = weak.upgrade() else {
             return;
         };
         let now = std::time::Instant::now();
-        match gate.trigger(now, rand::random()) {
+        let step = {
+            let mut t = lock(&shared.topology);
+            match trigger {
+                Some(Trigger::Slow(addr)) => {
+                    if !suspects.contains(&addr) {
+                        suspects.push(addr);
+                    }
+                    t.mark_stale();
+                }
+                Some(Trigger::Failed | Trigger::Stale) => t.mark_stale(),
+                None => {}
+            }
+            if t.is_refreshing() || !t.is_due(now) {
+                continue;
+            }
+            t.trigger(now, rand::random())
+        };
+        match step {
             RefreshStep::Start => {
                 due = None;
-                refresh(&shared).await;
-                gate.finished();
-                // Whatever came in while it ran joined it.
-                while rx.try_recv().is_ok() {}
+                let judged = std::mem::take(&mut suspects);
+                if refresh(&shared, &judged).await.is_err() {
+                    suspects = judged;
+                }
+                // Whatever came in while it ran joined it (suspects are kept).
+                while let Ok(t) = rx.try_recv() {
+                    if let Trigger::Slow(addr) = t {
+                        if !suspects.contains(&addr) {
+                            suspects.push(addr);
+                        }
+                    }
+                }
             }
             RefreshStep::At(t) => due = Some(Instant::from_std(t)),
             RefreshStep::Join => {}
@@ -71,55 +94,78 @@ pub(crate) async fn run(
     }
 }
 
-/// One refresh: ask, pick the freshest view, install it, end the connections it makes
-/// useless, and tell the waiting requests.
-pub(crate) async fn refresh(shared: &Arc<Shared>) {
-    let old = shared.map();
-    let n = shared.refresh_config.nodes_to_ask;
-    let asked = nodes_to_ask(&old, &shared.seeds, n, rand::random());
-    let views = ask_all(shared, &asked).await;
-    if let Some(new) = SlotMap::freshest(views) {
-        let demoted: Vec<Addr> = old
-            .all_primaries()
-            .filter(|p| new.all_primaries().all(|q| q.addr != p.addr))
-            .map(|p| p.addr.clone())
-            .collect();
-        let keep: Vec<Addr> = new.all_nodes().map(|n| n.addr.clone()).collect();
-        shared.install(new);
-        for addr in &demoted {
-            shared
-                .nodes
-                .abort(addr, "the node no longer serves its slots (failed over)");
+/// One refresh, started by the topology's gate: ask, keep the freshest view, publish it,
+/// then end the connections of the nodes in `suspects` that the new map shows failed over
+/// (the failover verdict) and of the nodes that left, and tell the waiting requests. `Err`
+/// with why each node asked failed when none answered.
+pub(crate) async fn refresh(shared: &Arc<Shared>, suspects: &[Addr]) -> Result<(), Vec<String>> {
+    let (asked, old) = {
+        let t = lock(&shared.topology);
+        (t.to_ask(rand::random(), suspects), shared.map())
+    };
+    let (views, tried) = ask_all(shared, &asked).await;
+    let answered = !views.is_empty();
+    let (applied, failed) = {
+        let mut t = lock(&shared.topology);
+        let applied = t.apply_refresh(views);
+        if applied.changed {
+            shared.publish(&t);
         }
-        shared.nodes.retain(&keep, "the node left the cluster");
+        let failed: Vec<Addr> = suspects
+            .iter()
+            .filter(|a| answered && t.node_failed(a, old.is_primary(a)))
+            .cloned()
+            .collect();
+        (applied, failed)
+    };
+    for addr in &failed {
+        shared.nodes.abort(addr, "the node was failed over");
     }
+    shared
+        .nodes
+        .close(&applied.left, "the node left the cluster");
     shared.bump_epoch();
+    if answered {
+        Ok(())
+    } else {
+        Err(tried)
+    }
 }
 
 /// Asks every node in `asked` for its view at once; returns the views that came in before
-/// the others stopped mattering (see [`AGREEMENT_WAIT`]).
-async fn ask_all(shared: &Arc<Shared>, asked: &[Addr]) -> Vec<SlotMap> {
+/// the others stopped mattering (see [`AGREEMENT_WAIT`]), and `addr: reason` for each node
+/// that failed.
+async fn ask_all(shared: &Arc<Shared>, asked: &[Addr]) -> (Vec<SlotMap>, Vec<String>) {
     let (tx, mut rx) = mpsc::unbounded_channel();
     for addr in asked {
         let (shared, addr, tx) = (shared.clone(), addr.clone(), tx.clone());
         tokio::spawn(async move {
-            let view = tokio::time::timeout(ASK_TIMEOUT, view_of(&shared, &addr)).await;
-            let _ = tx.send(view.ok().and_then(Result::ok));
+            let view = match tokio::time::timeout(ASK_TIMEOUT, view_of(&shared, &addr)).await {
+                Ok(view) => view,
+                Err(_) => Err(Error::Timeout {
+                    what: "slot map",
+                    after: ASK_TIMEOUT,
+                }),
+            };
+            let _ = tx.send(view.map_err(|e| format!("{addr}: {e}")));
         });
     }
     drop(tx);
-    let mut views = Vec::new();
+    let (mut views, mut tried) = (Vec::new(), Vec::new());
     let hard = Instant::now() + ASK_TIMEOUT;
     let mut deadline = hard;
     while let Ok(Some(view)) = tokio::time::timeout_at(deadline, rx.recv()).await {
-        if let Some(v) = view {
-            if views.is_empty() {
-                deadline = (Instant::now() + AGREEMENT_WAIT).min(hard);
+        match view {
+            Ok(v) => {
+                if views.is_empty() {
+                    deadline = (Instant::now() + AGREEMENT_WAIT).min(hard);
+                }
+                views.push(v);
             }
-            views.push(v);
+            Err(e) => tried.push(e),
         }
     }
-    views
+    (views, tried)
 }
 
 /// One node's view: `CLUSTER SHARDS`, or `CLUSTER SLOTS` on a server older than 7.0.

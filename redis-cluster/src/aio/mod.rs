@@ -35,20 +35,21 @@ mod nodes;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use redis_core::routing::ReadFrom;
-use redis_core::{Addr, Config, Error, IntoConfig, Result};
+use redis_core::command_table;
+use redis_core::routing::{NodeStats, ReadFrom};
+use redis_core::{Addr, ClusterErrorKind, Cmd, Config, Error, IntoConfig, Result};
 use tokio::sync::{mpsc, watch};
 
 pub use connection::ClusterConnection;
 
-use crate::{RefreshConfig, RefreshGate, SlotMap};
-use nodes::{Nodes, Trigger, Triggers};
+use crate::{Env, Node, RefreshConfig, RequestPolicy, SlotMap, Topology};
+use nodes::{lock, Nodes, Trigger, Triggers};
 
 /// Default limit on redirects (`MOVED`/`ASK`) followed for one command.
-pub const DEFAULT_MAX_REDIRECTS: usize = 16;
+pub const DEFAULT_MAX_REDIRECTS: u32 = 16;
 
 /// Maps every node address the cluster reports (and every redirect target) to the
 /// address to dial: NAT, containers, a fault proxy in tests.
@@ -59,7 +60,7 @@ pub struct ClusterClientBuilder {
     seeds: Vec<Result<Config>>,
     config: Option<Config>,
     read_from: ReadFrom,
-    max_redirects: usize,
+    max_redirects: u32,
     refresh: RefreshConfig,
     remap: Option<Remap>,
 }
@@ -91,7 +92,7 @@ impl ClusterClientBuilder {
     }
 
     /// Most `MOVED`/`ASK` redirects followed for one command (default 16).
-    pub fn max_redirects(mut self, n: usize) -> Self {
+    pub fn max_redirects(mut self, n: u32) -> Self {
         self.max_redirects = n;
         self
     }
@@ -147,7 +148,7 @@ struct Options {
     seeds: Vec<Addr>,
     config: Config,
     read_from: ReadFrom,
-    max_redirects: usize,
+    max_redirects: u32,
     refresh: RefreshConfig,
     remap: Option<Remap>,
 }
@@ -202,6 +203,7 @@ impl ClusterClient {
 
     /// A connection to the cluster. The first call reads the slot map from the seeds and
     /// starts the topology manager on the current tokio runtime; later calls share them.
+    /// Fails with `ClusterErrorKind::TopologyUnavailable` when no seed answers.
     pub async fn get_connection(&self) -> Result<ClusterConnection> {
         let mut slot = self.inner.shared.lock().await;
         if let Some(shared) = &*slot {
@@ -209,30 +211,29 @@ impl ClusterClient {
         }
         let o = &self.inner.options;
         let (tx, rx) = mpsc::unbounded_channel();
+        let policy = RequestPolicy {
+            max_redirects: o.max_redirects,
+            timeout: o.config.response_timeout,
+            ..RequestPolicy::default()
+        };
         let shared = Arc::new(Shared {
             nodes: Nodes::new(o.config.clone(), o.read_from.uses_replicas(), tx.clone()),
+            topology: Mutex::new(Topology::new(o.seeds.clone(), o.refresh.clone())),
             map: RwLock::new(Arc::new(SlotMap::default())),
             epoch: watch::channel(0).0,
             triggers: tx,
-            seeds: o.seeds.clone(),
             read_from: o.read_from.clone(),
-            max_redirects: o.max_redirects,
-            refresh_config: o.refresh.clone(),
+            policy,
             remap: o.remap.clone(),
             counter: AtomicU64::new(0),
         });
-        let mut gate = RefreshGate::new(o.refresh.clone());
-        let _ = gate.trigger(std::time::Instant::now(), 0);
-        manager::refresh(&shared).await;
-        gate.finished();
-        if shared.map().covered_slots() == 0 && shared.map().shards().is_empty() {
-            let seeds: Vec<String> = o.seeds.iter().map(ToString::to_string).collect();
-            return Err(Error::Broken(format!(
-                "no cluster node answered with its slot map (seeds: {})",
-                seeds.join(", ")
-            )));
+        let _ = lock(&shared.topology).trigger(std::time::Instant::now(), 0);
+        if let Err(tried) = manager::refresh(&shared, &[]).await {
+            return Err(Error::Cluster(ClusterErrorKind::TopologyUnavailable {
+                tried,
+            }));
         }
-        tokio::spawn(manager::run(Arc::downgrade(&shared), rx, gate));
+        tokio::spawn(manager::run(Arc::downgrade(&shared), rx));
         *slot = Some(shared.clone());
         Ok(ClusterConnection::new(shared))
     }
@@ -241,18 +242,23 @@ impl ClusterClient {
 /// The state a client's connections and its manager share.
 pub(crate) struct Shared {
     nodes: Nodes,
+    /// The manager's pure state: map, refresh gate, seeds.
+    topology: Mutex<Topology>,
+    /// A snapshot of the topology's map, for requests (replaced, never changed in place).
     map: RwLock<Arc<SlotMap>>,
     /// Moves after each refresh, so requests waiting for one know it is done.
     epoch: watch::Sender<u64>,
     triggers: Triggers,
-    seeds: Vec<Addr>,
     read_from: ReadFrom,
-    max_redirects: usize,
-    refresh_config: RefreshConfig,
+    policy: RequestPolicy,
     remap: Option<Remap>,
-    /// Grows by one per routed read (round-robin read policies).
+    /// Grows by one per routed request (round-robin read policies).
     counter: AtomicU64,
 }
+
+/// Longest a request waits for the refresh it asked for (a refresh asks nodes for at most
+/// a couple of seconds, and may be rate-limited for a fraction of one).
+const REFRESH_WAIT: Duration = Duration::from_secs(3);
 
 impl Shared {
     /// The current slot map.
@@ -260,38 +266,33 @@ impl Shared {
         self.map.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    fn install(&self, map: SlotMap) {
-        *self.map.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(map);
+    /// Publishes the topology's map to requests.
+    fn publish(&self, topology: &Topology) {
+        *self.map.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(topology.map().clone());
     }
 
-    /// Applies `MOVED` to the map until the next refresh.
+    /// Applies `MOVED` to the map until the next refresh (which it makes due).
     pub(crate) fn apply_moved(&self, slot: u16, addr: Addr) {
-        let mut guard = self.map.write().unwrap_or_else(|p| p.into_inner());
-        let mut map = (**guard).clone();
-        map.apply_moved(slot, addr);
-        *guard = Arc::new(map);
+        let mut t = lock(&self.topology);
+        let before = t.version();
+        t.apply_moved(slot, addr);
+        if t.version() != before {
+            self.publish(&t);
+        }
+        drop(t);
+        let _ = self.triggers.send(Trigger::Stale);
     }
 
     fn bump_epoch(&self) {
         self.epoch.send_modify(|e| *e += 1);
     }
 
-    /// The refresh epoch now.
-    pub(crate) fn epoch(&self) -> u64 {
-        *self.epoch.borrow()
-    }
-
-    /// Asks for a refresh without waiting for it.
-    pub(crate) fn trigger(&self) {
-        let _ = self.triggers.send(Trigger::Stale);
-    }
-
-    /// Asks for a refresh and waits until one that ends after epoch `since` is done, at
-    /// most `limit`.
-    pub(crate) async fn refreshed(&self, since: u64, limit: Duration) {
+    /// Asks for a refresh and waits until one that ends after now is done (bounded).
+    pub(crate) async fn refreshed(&self) {
         let mut rx = self.epoch.subscribe();
-        self.trigger();
-        let _ = tokio::time::timeout(limit, rx.wait_for(|e| *e > since)).await;
+        let since = *rx.borrow_and_update();
+        let _ = self.triggers.send(Trigger::Stale);
+        let _ = tokio::time::timeout(REFRESH_WAIT, rx.wait_for(|e| *e > since)).await;
     }
 
     fn tls(&self) -> bool {
@@ -305,7 +306,26 @@ impl Shared {
         }
     }
 
-    fn next_count(&self) -> u64 {
-        self.counter.fetch_add(1, Ordering::Relaxed)
+    /// Whether `cmd` may be sent again after it may have run.
+    pub(crate) fn retry_safe(&self, cmd: &Cmd) -> bool {
+        command_table::is_retry_safe(cmd, self.nodes.base().retry_idempotent_writes)
+    }
+
+    /// What the request flow needs to decide its next step, with `map` (from
+    /// [`map`](Self::map)), handed to `f`.
+    pub(crate) fn with_env<R>(&self, map: &SlotMap, f: impl FnOnce(&Env<'_>) -> R) -> R {
+        let remap = |a: Addr| self.remap(a);
+        let stats = |_: &Node| NodeStats::default();
+        let env = Env {
+            map,
+            now: std::time::Instant::now(),
+            read_from: &self.read_from,
+            stats: &stats,
+            counter: self.counter.fetch_add(1, Ordering::Relaxed),
+            random: rand::random(),
+            tls: self.tls(),
+            remap: &remap,
+        };
+        f(&env)
     }
 }

@@ -13,7 +13,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use redis_async::{Client, Connection, ConnectionSource, TargetFuture};
+use redis_async::{AbortHandle, Client, Connection, ConnectionSource, TargetFuture};
 use redis_core::{Addr, Config, Error, Result, Target};
 use tokio::sync::mpsc;
 
@@ -23,8 +23,8 @@ pub(crate) enum Trigger {
     /// A request found the map stale (MOVED, READONLY from a primary, CLUSTERDOWN, an
     /// uncovered slot): refresh.
     Stale,
-    /// A request to a node has waited past the probe interval.
-    Slow,
+    /// A request to this node has waited past the probe interval.
+    Slow(Addr),
     /// Opening or using a connection to a node failed.
     Failed,
 }
@@ -62,20 +62,16 @@ impl ConnectionSource for NodeSource {
     fn failed(&self, _addr: &Addr, _error: &Error) {
         let _ = self.triggers.send(Trigger::Failed);
     }
-}
-// SEAM-SHIM
-impl NodeSource {
-    #[allow(dead_code)]
-    fn opened_(&self, _addr: &Addr, abort: AbortHandle) {
+
+    fn opened(&self, _addr: &Addr, abort: AbortHandle) {
         let mut aborts = lock(&self.aborts);
         aborts.retain(AbortHandle::is_alive);
         aborts.push(abort);
     }
 
-    #[allow(dead_code)]
-    fn slow_(&self, _addr: &Addr, _waited: Duration) {
+    fn slow(&self, addr: &Addr, _waited: Duration) {
         // Called from the connection's driver: only a message, never a wait.
-        let _ = self.triggers.send(Trigger::Slow);
+        let _ = self.triggers.send(Trigger::Slow(addr.clone()));
     }
 }
 
@@ -167,33 +163,16 @@ impl Nodes {
         }
     }
 
-    /// Forgets every node not in `keep`, ending its connections.
-    pub(crate) fn retain(&self, keep: &[Addr], cause: &str) {
-        let gone: Vec<(Addr, Arc<Node>)> = {
+    /// Forgets the nodes at `addrs`, ending their connections.
+    pub(crate) fn close(&self, addrs: &[Addr], cause: &str) {
+        let gone: Vec<Arc<Node>> = {
             let mut nodes = lock(&self.nodes);
-            let gone: Vec<Addr> = nodes
-                .keys()
-                .filter(|a| !keep.contains(a))
-                .cloned()
-                .collect();
-            gone.into_iter()
-                .filter_map(|a| nodes.remove(&a).map(|n| (a, n)))
-                .collect()
+            addrs.iter().filter_map(|a| nodes.remove(a)).collect()
         };
-        for (_, node) in gone {
+        for node in gone {
             for h in lock(&node.aborts).drain(..) {
                 h.abort(cause);
             }
         }
     }
-}
-
-// SEAM-SHIM until main lands redis_async::AbortHandle.
-#[derive(Clone, Debug)]
-pub(crate) struct AbortHandle;
-impl AbortHandle {
-    fn is_alive(&self) -> bool {
-        true
-    }
-    fn abort(&self, _cause: &str) {}
 }
