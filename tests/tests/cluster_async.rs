@@ -94,6 +94,7 @@ async fn routes_every_slot_splits_fans_out_heals_and_fails_over() {
     }
     uncovered_range_fails_typed_then_heals(&cluster, &cons).await;
     coordinated_failover_under_load(&cluster, &cons).await;
+    slot_migration_under_load(&cluster, &cons).await;
     println!("whole test: {:?}", started.elapsed());
 }
 
@@ -551,6 +552,47 @@ async fn coordinated_failover_under_load(
     let lost = lost_writes(&cons[0].1, &tl.acked).await;
     println!(
         "failover under load: {} acknowledged writes, {lost} lost",
+        tl.acked.len()
+    );
+    assert_eq!(lost, 0);
+}
+
+/// 200 slots migrated (`SETSLOT IMPORTING/MIGRATING`, `MIGRATE` in batches, `SETSLOT
+/// NODE`) from one primary to another under load from 8 writers: no error at all reaches
+/// the callers (`ASK` and `MOVED` are followed, `TRYAGAIN` waited out), and every
+/// acknowledged write is readable afterwards.
+async fn slot_migration_under_load(cluster: &RedisCluster, cons: &[(Protocol, ClusterConnection)]) {
+    let ranges = blocking(|| cluster.slot_ranges());
+    let (first, _, from) = ranges[0];
+    let to = ranges[1].2;
+    let stop = Arc::new(AtomicBool::new(false));
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    // Every writer writes to the slots that move.
+    let moving = vec![(first, first + 199, from)];
+    let writers = start_writers(cons, 4, moving, stop.clone(), tally.clone());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let t = Instant::now();
+    blocking(|| cluster.migrate_slots(first..=first + 199, to));
+    println!("migrated 200 slots under load in {:?}", t.elapsed());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.await.unwrap();
+    }
+    let tl = std::mem::take(&mut *tally.lock().unwrap());
+    println!(
+        "migration under load: {} ok, errors {:?}, longest per shard {:?}",
+        tl.ok, tl.errors, tl.longest
+    );
+    assert!(
+        tl.errors.is_empty(),
+        "errors reached callers: {:?}",
+        tl.errors
+    );
+    assert!(tl.wrong.is_empty(), "wrong replies: {:?}", tl.wrong);
+    let lost = lost_writes(&cons[1].1, &tl.acked).await;
+    println!(
+        "migration under load: {} acknowledged writes, {lost} lost",
         tl.acked.len()
     );
     assert_eq!(lost, 0);
