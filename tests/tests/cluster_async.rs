@@ -691,4 +691,83 @@ async fn frozen_primary_under_load_loses_no_acknowledged_write() {
     let lost = lost_writes(&cons[0].1, &tl.acked).await;
     println!("acknowledged writes: {}, lost: {lost}", tl.acked.len());
     assert_eq!(lost, 0, "acknowledged writes lost");
+
+    replica_reads_then_a_forgotten_node(&mut cluster).await;
+}
+
+/// `calls=` of `cmdstat_<cmd>` in node `i`'s `INFO commandstats` (commands refused with a
+/// redirect are not counted there).
+fn calls(cluster: &RedisCluster, i: usize, cmd: &str) -> u64 {
+    let info = cluster.command(i, &["INFO", "commandstats"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("cmdstat_{cmd}:calls=")))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+/// With `ReadFrom::PreferReplica`, reads are served by replicas (their connections sent
+/// `READONLY`); a replica killed and forgotten by the cluster is skipped meanwhile and
+/// dropped from the client's map by the periodic refresh.
+async fn replica_reads_then_a_forgotten_node(cluster: &mut RedisCluster) {
+    let configs = cluster.configs();
+    let client = ClusterClient::builder(configs.clone())
+        .read_from(redis_core::routing::ReadFrom::PreferReplica)
+        .refresh(redis_cluster::RefreshConfig {
+            periodic: Some(Duration::from_secs(1)),
+            ..redis_cluster::RefreshConfig::default()
+        })
+        .build()
+        .unwrap();
+    let mut con = client.get_connection().await.unwrap();
+    let primary = blocking(|| cluster.slot_ranges())[1].2;
+    let replica = blocking(|| cluster.replicas_of(primary))[0];
+    let before = blocking(|| calls(cluster, replica, "get"));
+    let keys = key_per_slot("replica-read-");
+    let shard_keys: Vec<&String> = keys
+        .iter()
+        .filter(|k| {
+            con.slot_map()
+                .primary_for(slot(k.as_bytes()))
+                .is_some_and(|n| n.addr == configs[primary].addr)
+        })
+        .take(50)
+        .collect();
+    for k in &shard_keys {
+        con.set::<_, _, ()>(*k, "v").await.unwrap();
+    }
+    for k in &shard_keys {
+        // A replica may lag a little behind its primary.
+        let _: Option<String> = con.get(*k).await.unwrap();
+    }
+    let after = blocking(|| calls(cluster, replica, "get"));
+    println!(
+        "replica node {replica} served {} of {} reads",
+        after - before,
+        shard_keys.len()
+    );
+    assert!(after > before, "no read reached the replica");
+
+    let gone = configs[replica].addr.clone();
+    blocking(|| {
+        cluster.kill(replica);
+        cluster.forget(replica);
+    });
+    let t = Instant::now();
+    loop {
+        for k in &shard_keys {
+            let _: Option<String> = con.get(*k).await.unwrap();
+        }
+        if con.slot_map().node(&gone).is_none() {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the forgotten node stays in the map"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "forgotten node {replica} left the client's map after {:?}",
+        t.elapsed()
+    );
 }

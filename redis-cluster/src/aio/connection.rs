@@ -151,7 +151,11 @@ impl ClusterConnection {
                 Step::Send { addr, asking } => match sh.nodes.connection(&addr).await {
                     Err(e) => sh.with_env(&sh.map(), |env| req.not_sent(&addr, e, env)),
                     Ok(mut con) => {
+                        let sent_at = Instant::now();
                         let outcome = send(&mut con, payload, asking).await;
+                        if outcome.is_ok() {
+                            sh.nodes.record_latency(&addr, sent_at.elapsed());
+                        }
                         sh.with_env(&sh.map(), |env| req.reply(&addr, outcome, env))
                     }
                 },

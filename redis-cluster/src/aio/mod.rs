@@ -39,7 +39,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use redis_core::command_table;
-use redis_core::routing::{NodeStats, ReadFrom};
+use redis_core::routing::ReadFrom;
 use redis_core::{Addr, ClusterErrorKind, Cmd, Config, Error, IntoConfig, Result};
 use tokio::sync::{mpsc, watch};
 
@@ -315,7 +315,7 @@ impl Shared {
     /// [`map`](Self::map)), handed to `f`.
     pub(crate) fn with_env<R>(&self, map: &SlotMap, f: impl FnOnce(&Env<'_>) -> R) -> R {
         let remap = |a: Addr| self.remap(a);
-        let stats = |_: &Node| NodeStats::default();
+        let stats = |n: &Node| self.nodes.stats(&n.addr);
         let env = Env {
             map,
             now: std::time::Instant::now(),

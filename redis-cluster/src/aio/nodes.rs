@@ -10,10 +10,12 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis_async::{AbortHandle, Client, Connection, ConnectionSource, TargetFuture};
+use redis_core::routing::NodeStats;
 use redis_core::{Addr, Config, Error, Result, Target};
 use tokio::sync::mpsc;
 
@@ -38,10 +40,24 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// How long a node whose connection failed is skipped by reads (when another node of its
+/// shard can serve them).
+const UNHEALTHY_FOR: Duration = Duration::from_secs(5);
+
+/// What the client measured of one node, for read routing.
+#[derive(Default)]
+struct Health {
+    /// When opening a connection to it last failed.
+    failed_at: Mutex<Option<Instant>>,
+    /// The latest round trip in microseconds (0: not measured yet).
+    latency_us: AtomicU64,
+}
+
 /// The connection source of one node (see the module docs).
 struct NodeSource {
     target: Target,
     aborts: Arc<Mutex<Vec<AbortHandle>>>,
+    health: Arc<Health>,
     triggers: Triggers,
 }
 
@@ -60,6 +76,7 @@ impl ConnectionSource for NodeSource {
     }
 
     fn failed(&self, _addr: &Addr, _error: &Error) {
+        *lock(&self.health.failed_at) = Some(Instant::now());
         let _ = self.triggers.send(Trigger::Failed);
     }
 
@@ -80,6 +97,7 @@ struct Node {
     client: Client,
     con: tokio::sync::Mutex<Option<Connection>>,
     aborts: Arc<Mutex<Vec<AbortHandle>>>,
+    health: Arc<Health>,
 }
 
 /// Every node the client talks to, by address.
@@ -114,9 +132,11 @@ impl Nodes {
             return n.clone();
         }
         let aborts = Arc::new(Mutex::new(Vec::new()));
+        let health = Arc::new(Health::default());
         let source = NodeSource {
             target: Target::cluster_node(&self.base, addr.clone(), self.read_only),
             aborts: aborts.clone(),
+            health: health.clone(),
             triggers: self.triggers.clone(),
         };
         let mut config = self.base.clone();
@@ -128,6 +148,7 @@ impl Nodes {
             client: Client::with_source(config, Arc::new(source)),
             con: tokio::sync::Mutex::new(None),
             aborts,
+            health,
         });
         nodes.insert(addr.clone(), node.clone());
         node
@@ -150,6 +171,28 @@ impl Nodes {
     /// A dedicated connection to `addr` (transactions), through the node's source.
     pub(crate) async fn dedicated(&self, addr: &Addr) -> Result<redis_async::DedicatedConnection> {
         self.node(addr).client.get_dedicated_connection().await
+    }
+
+    /// What the client measured of the node at `addr`: unhealthy for a few seconds after
+    /// a connection to it failed, and its latest round trip.
+    pub(crate) fn stats(&self, addr: &Addr) -> NodeStats {
+        let Some(node) = lock(&self.nodes).get(addr).cloned() else {
+            return NodeStats::default();
+        };
+        let failed = *lock(&node.health.failed_at);
+        let us = node.health.latency_us.load(Ordering::Relaxed);
+        NodeStats {
+            healthy: failed.is_none_or(|t| t.elapsed() > UNHEALTHY_FOR),
+            latency: (us > 0).then(|| Duration::from_micros(us)),
+        }
+    }
+
+    /// Records a round trip to `addr` that took `took`.
+    pub(crate) fn record_latency(&self, addr: &Addr, took: Duration) {
+        if let Some(node) = lock(&self.nodes).get(addr) {
+            let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX).max(1);
+            node.health.latency_us.store(us, Ordering::Relaxed);
+        }
     }
 
     /// Ends every connection to `addr` now (requests in flight fail with
