@@ -87,6 +87,7 @@ async fn routes_every_slot_splits_fans_out_heals_and_fails_over() {
 
     for (protocol, con) in &cons {
         every_slot_set_then_get(con, &format!("slot-{protocol:?}-")).await;
+        cluster_scan_sees_every_key(con, &format!("slot-{protocol:?}-")).await;
         multi_key_commands_split_and_merge(con, &format!("mk-{protocol:?}-")).await;
         fan_out_follows_the_response_policy(con).await;
         state_changing_commands_are_refused(con).await;
@@ -130,6 +131,20 @@ async fn every_slot_set_then_get(con: &ClusterConnection, prefix: &str) {
         .unwrap();
     let v: String = con.get(&b).await.unwrap();
     assert_eq!(v, "1");
+}
+
+/// The cluster-wide SCAN walks every primary: all 16384 keys written above come back.
+async fn cluster_scan_sees_every_key(con: &ClusterConnection, prefix: &str) {
+    let mut keys: Vec<String> = con
+        .scan_options_iter(("MATCH", format!("{prefix}*"), "COUNT", 1000))
+        .collect_all()
+        .await
+        .unwrap();
+    keys.sort();
+    keys.dedup();
+    let mut expected = key_per_slot(prefix);
+    expected.sort();
+    assert_eq!(keys, expected);
 }
 
 /// MSET/MGET/EXISTS/TOUCH/DEL/UNLINK across many slots: split per slot, merged in the

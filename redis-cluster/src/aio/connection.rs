@@ -8,9 +8,10 @@ use std::time::Instant;
 
 use redis_async::{Connection, ConnectionLike, DedicatedConnection};
 use redis_core::command_table;
-use redis_core::{Addr, Cmd, Error, Pipeline, Result, ServerError, ToArgs, Value};
+use redis_core::{Addr, Cmd, Error, FromValue, Pipeline, Result, ServerError, ToArgs, Value};
 
 use super::join::{join_all, Boxed};
+use super::scan::ClusterScan;
 use super::Shared;
 use crate::{
     merge, refuse_connection_state, route, slot_of, Batch, Plan, PlanStep, Request, RequestTarget,
@@ -74,6 +75,23 @@ impl ClusterConnection {
         self.shared.nodes.dedicated(&addr).await
     }
 
+    /// Every key of the cluster (`SCAN` on each primary in turn, see [`ClusterScan`]).
+    /// Same name as `redis_async::Scan::scan_iter`, which a cluster connection cannot use
+    /// (its `SCAN` would go to one node).
+    pub fn scan_iter<T: FromValue>(&self) -> ClusterScan<T> {
+        ClusterScan::new(self.clone(), ())
+    }
+
+    /// Keys matching a glob pattern, over the whole cluster (`SCAN ... MATCH pattern`).
+    pub fn scan_match_iter<P: ToArgs, T: FromValue>(&self, pattern: P) -> ClusterScan<T> {
+        ClusterScan::new(self.clone(), ("MATCH", pattern))
+    }
+
+    /// A cluster-wide `SCAN` with any options (`MATCH`, `COUNT`, `TYPE`).
+    pub fn scan_options_iter<O: ToArgs, T: FromValue>(&self, options: O) -> ClusterScan<T> {
+        ClusterScan::new(self.clone(), options)
+    }
+
     /// Runs one command wherever [`route`] sends it.
     async fn run(&self, cmd: &Cmd) -> Result<Value> {
         refuse_connection_state(cmd)?;
@@ -129,7 +147,12 @@ impl ClusterConnection {
 
     /// One command through the shared request flow: this function only carries out the
     /// steps ([`Request`] decides them).
-    async fn request(&self, cmd: &Cmd, target: RequestTarget, write: bool) -> Result<Value> {
+    pub(crate) async fn request(
+        &self,
+        cmd: &Cmd,
+        target: RequestTarget,
+        write: bool,
+    ) -> Result<Value> {
         let retry_safe = self.shared.retry_safe(cmd);
         self.drive(Payload::One(cmd), target, write, retry_safe)
             .await

@@ -32,6 +32,7 @@ mod connection;
 mod join;
 mod manager;
 mod nodes;
+mod scan;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,6 +45,7 @@ use redis_core::{Addr, ClusterErrorKind, Cmd, Config, Error, IntoConfig, Result}
 use tokio::sync::{mpsc, watch};
 
 pub use connection::ClusterConnection;
+pub use scan::ClusterScan;
 
 use crate::{Env, Node, RefreshConfig, RequestPolicy, SlotMap, Topology};
 use nodes::{lock, Nodes, Trigger, Triggers};
