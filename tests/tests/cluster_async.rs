@@ -816,3 +816,72 @@ async fn replica_reads_then_a_forgotten_node(cluster: &mut RedisCluster) {
         t.elapsed()
     );
 }
+
+/// One config for every node: a password cluster reached only through a fault proxy per
+/// node, the cluster's own addresses mapped to the proxies by the remap hook (as NAT or
+/// containers would need). Every node is reached through its proxy with the password,
+/// and a link cut under a read is followed by a fresh connection (the read is re-sent).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_cluster_through_remapped_proxies() {
+    let cluster = blocking(|| {
+        RedisCluster::builder()
+            .primaries(3)
+            .replicas_per_primary(0)
+            .password("cluster secret")
+            .start()
+    });
+    let proxies: Vec<redis_tests::Proxy> = cluster
+        .nodes()
+        .iter()
+        .map(|n| redis_tests::Proxy::start(&n.addr()))
+        .collect();
+    let to_proxy: HashMap<u16, u16> = cluster
+        .nodes()
+        .iter()
+        .zip(&proxies)
+        .map(|(n, p)| (n.port(), p.port()))
+        .collect();
+    let mut seed = cluster.seed_config().with_protocol(Protocol::Resp3);
+    seed.addr = redis_core::Addr::tcp("127.0.0.1", proxies[0].port());
+    let client = ClusterClient::builder([seed])
+        .remap(move |addr| match &addr {
+            redis_core::Addr::Tcp { port, .. } => match to_proxy.get(port) {
+                Some(p) => redis_core::Addr::tcp("127.0.0.1", *p),
+                None => addr,
+            },
+            _ => addr,
+        })
+        .build()
+        .unwrap();
+    let mut con = client.get_connection().await.unwrap();
+    for node in con.slot_map().all_nodes() {
+        assert!(
+            proxies
+                .iter()
+                .any(|p| node.addr == redis_core::Addr::tcp("127.0.0.1", p.port())),
+            "{:?} is not a proxy address",
+            node.addr
+        );
+    }
+    let keys = key_per_slot("pw-");
+    for k in keys.iter().step_by(97) {
+        con.set::<_, _, ()>(k, k).await.unwrap();
+        let v: String = con.get(k).await.unwrap();
+        assert_eq!(&v, k);
+    }
+    for (i, p) in proxies.iter().enumerate() {
+        assert!(
+            p.connections() > 0,
+            "node {i} was not reached through its proxy"
+        );
+    }
+    // Cut every link: the next requests open new connections through the proxies.
+    for p in &proxies {
+        p.cut();
+    }
+    for k in keys.iter().step_by(97).step_by(10) {
+        let v: String = con.get(k).await.unwrap();
+        assert_eq!(&v, k);
+    }
+    println!("keys across every shard read back after every link was cut");
+}
