@@ -64,7 +64,9 @@ pub(crate) async fn run(weak: Weak<Shared>, mut rx: mpsc::UnboundedReceiver<Trig
                     }
                     t.mark_stale();
                 }
-                Some(Trigger::Failed | Trigger::Stale) => t.mark_stale(),
+                // A refresh that ended after the request saw the map is the one it needs.
+                Some(Trigger::Stale(since)) if since < shared.epoch() => {}
+                Some(Trigger::Failed | Trigger::Stale(_)) => t.mark_stale(),
                 None => {}
             }
             if t.is_refreshing() || !t.is_due(now) {
@@ -79,14 +81,8 @@ pub(crate) async fn run(weak: Weak<Shared>, mut rx: mpsc::UnboundedReceiver<Trig
                 if refresh(&shared, &judged).await.is_err() {
                     suspects = judged;
                 }
-                // Whatever came in while it ran joined it (suspects are kept).
-                while let Ok(t) = rx.try_recv() {
-                    if let Trigger::Slow(addr) = t {
-                        if !suspects.contains(&addr) {
-                            suspects.push(addr);
-                        }
-                    }
-                }
+                // Triggers that came in while it ran are handled next, one by one: those
+                // of requests that saw the map before it ended are satisfied by it.
             }
             RefreshStep::At(t) => due = Some(Instant::from_std(t)),
             RefreshStep::Join => {}

@@ -282,7 +282,12 @@ impl Shared {
             self.publish(&t);
         }
         drop(t);
-        let _ = self.triggers.send(Trigger::Stale);
+        let _ = self.triggers.send(Trigger::Stale(self.epoch()));
+    }
+
+    /// The refresh epoch now (grows by one per refresh).
+    pub(crate) fn epoch(&self) -> u64 {
+        *self.epoch.borrow()
     }
 
     fn bump_epoch(&self) {
@@ -293,7 +298,7 @@ impl Shared {
     pub(crate) async fn refreshed(&self) {
         let mut rx = self.epoch.subscribe();
         let since = *rx.borrow_and_update();
-        let _ = self.triggers.send(Trigger::Stale);
+        let _ = self.triggers.send(Trigger::Stale(since));
         let _ = tokio::time::timeout(REFRESH_WAIT, rx.wait_for(|e| *e > since)).await;
     }
 

@@ -23,8 +23,9 @@ use tokio::sync::mpsc;
 #[derive(Debug)]
 pub(crate) enum Trigger {
     /// A request found the map stale (MOVED, READONLY from a primary, CLUSTERDOWN, an
-    /// uncovered slot): refresh.
-    Stale,
+    /// uncovered slot) when the refresh epoch was this: refresh, unless one already ended
+    /// since.
+    Stale(u64),
     /// A request to this node has waited past the probe interval.
     Slow(Addr),
     /// Opening or using a connection to a node failed.
