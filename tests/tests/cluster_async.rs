@@ -50,6 +50,7 @@ fn client(cluster: &RedisCluster, protocol: Protocol) -> ClusterClient {
     let configs = cluster.configs();
     let config = configs[0].clone().with_protocol(protocol);
     ClusterClient::builder(configs)
+        .unwrap()
         .config(config)
         .build()
         .unwrap()
@@ -274,7 +275,7 @@ async fn pipelines_scripts_and_transactions(con: &ClusterConnection, prefix: &st
         assert_eq!(n, expected);
     }
 
-    let mut dedicated = con.dedicated_connection(&a).await.unwrap();
+    let mut dedicated = con.get_exclusive(&a).await.unwrap();
     let (moved,): (i64,) = transaction(&mut dedicated, (&a, &b), async |c, p| {
         let v: i64 = c.get(&a).await?;
         p.add(commands::set(&b, v)).ignore().add(commands::get(&b));
@@ -756,6 +757,7 @@ fn calls(cluster: &RedisCluster, i: usize, cmd: &str) -> u64 {
 async fn replica_reads_then_a_forgotten_node(cluster: &mut RedisCluster) {
     let configs = cluster.configs();
     let client = ClusterClient::builder(configs.clone())
+        .unwrap()
         .read_from(redis_core::routing::ReadFrom::PreferReplica)
         .refresh(redis_cluster::RefreshConfig {
             periodic: Some(Duration::from_secs(1)),
@@ -844,6 +846,7 @@ async fn password_cluster_through_remapped_proxies() {
     let mut seed = cluster.seed_config().with_protocol(Protocol::Resp3);
     seed.addr = redis_core::Addr::tcp("127.0.0.1", proxies[0].port());
     let client = ClusterClient::builder([seed])
+        .unwrap()
         .remap(move |addr| match &addr {
             redis_core::Addr::Tcp { port, .. } => match to_proxy.get(port) {
                 Some(p) => redis_core::Addr::tcp("127.0.0.1", *p),

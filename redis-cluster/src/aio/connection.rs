@@ -43,16 +43,13 @@ impl ClusterConnection {
         self.shared.map()
     }
 
-    /// An exclusive connection to the primary of `key`'s slot, for a WATCH/MULTI/EXEC
-    /// transaction with [`redis_async::transaction`] (every key of a transaction must be
-    /// in that slot: give them one hash tag). The connection is the cluster's like any
-    /// other: it ends if the node is failed over, and the transaction then fails rather
-    /// than run on a demoted node.
+    /// A connection of its own to the primary serving `key`'s slot (see
+    /// [`ClusterClient::get_exclusive`](super::ClusterClient::get_exclusive)).
     ///
     /// ```no_run
     /// # use redis_async::{transaction, Commands, Query, commands};
     /// # async fn run(cluster: redis_cluster::aio::ClusterConnection) -> redis_core::Result<()> {
-    /// let mut con = cluster.dedicated_connection("{acct}.a").await?;
+    /// let mut con = cluster.get_exclusive("{acct}.a").await?;
     /// let _: () = transaction(&mut con, ("{acct}.a", "{acct}.b"), async |con, pipe| {
     ///     let a: i64 = con.get::<_, Option<i64>>("{acct}.a").await?.unwrap_or(0);
     ///     pipe.add(commands::set("{acct}.b", a)).ignore();
@@ -61,18 +58,8 @@ impl ClusterConnection {
     /// .await?;
     /// # Ok(()) }
     /// ```
-    pub async fn dedicated_connection<K: ToArgs>(&self, key: K) -> Result<DedicatedConnection> {
-        let probe = Cmd::new("GET").with(key);
-        let slot = crate::slot(probe.arg_at(1).unwrap_or_default());
-        let addr = match self.shared.map().primary_for(slot) {
-            Some(node) => node.addr.clone(),
-            None => {
-                return Err(redis_core::Error::InvalidRequest(format!(
-                    "slot {slot} is not served by any node"
-                )))
-            }
-        };
-        self.shared.nodes.dedicated(&addr).await
+    pub async fn get_exclusive(&self, key: impl AsRef<[u8]>) -> Result<DedicatedConnection> {
+        self.shared.exclusive(key.as_ref()).await
     }
 
     /// Every key of the cluster (`SCAN` on each primary in turn, see [`ClusterScan`]).
@@ -182,19 +169,8 @@ impl ClusterConnection {
                         sh.with_env(&sh.map(), |env| req.reply(&addr, outcome, env))
                     }
                 },
-                Step::Moved { slot, addr } => {
-                    sh.apply_moved(slot, addr);
-                    sh.with_env(&sh.map(), |env| req.resume(env))
-                }
-                Step::Refresh => {
-                    sh.refreshed().await;
-                    sh.with_env(&sh.map(), |env| req.resume(env))
-                }
-                Step::Sleep(d) => {
-                    tokio::time::sleep(d).await;
-                    sh.with_env(&sh.map(), |env| req.resume(env))
-                }
                 Step::Done(result) => return result,
+                other => sh.carry_out(&mut req, other).await,
             }
         }
     }

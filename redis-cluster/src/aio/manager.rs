@@ -30,9 +30,6 @@ use crate::{AddrContext, RefreshStep, SlotMap};
 /// frozen node does not hold the new map back.
 const AGREEMENT_WAIT: Duration = Duration::from_millis(200);
 
-/// Longest wait for any node's answer to one refresh.
-const ASK_TIMEOUT: Duration = Duration::from_secs(2);
-
 /// How often the task looks whether a refresh is due without a trigger (periodic, or one
 /// that failed and stays due).
 const TICK: Duration = Duration::from_millis(500);
@@ -136,11 +133,12 @@ async fn ask_all(shared: &Arc<Shared>, asked: &[Addr]) -> (Vec<SlotMap>, Vec<Str
     for addr in asked {
         let (shared, addr, tx) = (shared.clone(), addr.clone(), tx.clone());
         tokio::spawn(async move {
-            let view = match tokio::time::timeout(ASK_TIMEOUT, view_of(&shared, &addr)).await {
+            let limit = shared.refresh_timeout;
+            let view = match tokio::time::timeout(limit, view_of(&shared, &addr)).await {
                 Ok(view) => view,
                 Err(_) => Err(Error::Timeout {
                     what: "slot map",
-                    after: ASK_TIMEOUT,
+                    after: limit,
                 }),
             };
             let _ = tx.send(view.map_err(|e| format!("{addr}: {e}")));
@@ -148,7 +146,7 @@ async fn ask_all(shared: &Arc<Shared>, asked: &[Addr]) -> (Vec<SlotMap>, Vec<Str
     }
     drop(tx);
     let (mut views, mut tried) = (Vec::new(), Vec::new());
-    let hard = Instant::now() + ASK_TIMEOUT;
+    let hard = Instant::now() + shared.refresh_timeout;
     let mut deadline = hard;
     while let Ok(Some(view)) = tokio::time::timeout_at(deadline, rx.recv()).await {
         match view {

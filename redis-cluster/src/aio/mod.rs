@@ -20,7 +20,7 @@
 //! use redis_cluster::aio::ClusterClient;
 //!
 //! # async fn run() -> redis_core::Result<()> {
-//! let client = ClusterClient::builder(["redis://127.0.0.1:7000", "redis://127.0.0.1:7001"])
+//! let client = ClusterClient::builder(["redis://127.0.0.1:7000", "redis://127.0.0.1:7001"])?
 //!     .build()?;
 //! let mut con = client.get_connection().await?;
 //! con.set::<_, _, ()>("{user1}.name", "Ada").await?;
@@ -39,205 +39,222 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use redis_async::DedicatedConnection;
 use redis_core::command_table;
 use redis_core::routing::ReadFrom;
-use redis_core::{Addr, ClusterErrorKind, Cmd, Config, Error, IntoConfig, Result};
+use redis_core::{Addr, Backoff, ClusterErrorKind, Cmd, Config, Error, IntoConfig, Result};
 use tokio::sync::{mpsc, watch};
 
 pub use connection::ClusterConnection;
 pub use scan::ClusterScan;
 
-use crate::{Env, Node, RefreshConfig, RequestPolicy, SlotMap, Topology};
+use crate::{
+    Env, Node, RefreshConfig, Request, RequestPolicy, RequestTarget, SlotMap, Step, Topology,
+};
 use nodes::{lock, Nodes, Trigger, Triggers};
 
-/// Default limit on redirects (`MOVED`/`ASK`) followed for one command.
-pub const DEFAULT_MAX_REDIRECTS: u32 = 16;
-
-/// Maps every node address the cluster reports (and every redirect target) to the
-/// address to dial: NAT, containers, a fault proxy in tests.
+/// The address-remap hook: every node address the cluster reports (slot map, redirects)
+/// goes through it before the client dials it (NAT, containers, a test proxy).
 pub type Remap = Arc<dyn Fn(Addr) -> Addr + Send + Sync>;
 
-/// Options for a [`ClusterClient`]; made by [`ClusterClient::builder`].
+/// Builds a [`ClusterClient`]; made by [`ClusterClient::builder`].
 pub struct ClusterClientBuilder {
-    seeds: Vec<Result<Config>>,
-    config: Option<Config>,
+    seeds: Vec<Addr>,
+    config: Config,
     read_from: ReadFrom,
-    max_redirects: u32,
+    policy: RequestPolicy,
     refresh: RefreshConfig,
+    refresh_timeout: Duration,
     remap: Option<Remap>,
 }
 
 impl fmt::Debug for ClusterClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClusterClientBuilder")
-            .field("seeds", &self.seeds.len())
+            .field("seeds", &self.seeds)
+            .field("config", &self.config)
             .field("read_from", &self.read_from)
-            .field("max_redirects", &self.max_redirects)
+            .field("policy", &self.policy)
             .field("refresh", &self.refresh)
             .finish_non_exhaustive()
     }
 }
 
 impl ClusterClientBuilder {
-    /// The config every node connection uses (credentials, TLS, timeouts, protocol,
-    /// `probe_interval`); its address is ignored. Default: the first seed's config.
+    /// The settings of every node connection: credentials, TLS, protocol, timeouts,
+    /// `probe_interval`, `retry_idempotent_writes` (its address is ignored: nodes come from
+    /// the seeds and the slot map). Defaults to the first seed's config.
     pub fn config(mut self, config: Config) -> Self {
-        self.config = Some(config);
+        self.config = config;
         self
     }
 
-    /// Where reads go (default [`ReadFrom::Primary`]). With any other choice, every
-    /// connection sends `READONLY` so replicas serve reads.
+    /// Where reads go (default [`ReadFrom::Primary`]); with any other choice every node
+    /// connection sends `READONLY`, so replicas serve reads.
     pub fn read_from(mut self, read_from: ReadFrom) -> Self {
         self.read_from = read_from;
         self
     }
 
-    /// Most `MOVED`/`ASK` redirects followed for one command (default 16).
+    /// Most redirects one request follows (default 16).
     pub fn max_redirects(mut self, n: u32) -> Self {
-        self.max_redirects = n;
+        self.policy.max_redirects = n;
         self
     }
 
-    /// The refresh schedule (rate limit, jitter, periodic refresh, default every 30 s).
+    /// How long a request for an uncovered slot waits for coverage (default 2 s).
+    pub fn coverage_wait(mut self, wait: Duration) -> Self {
+        self.policy.coverage_wait = wait;
+        self
+    }
+
+    /// Backoff between retries after refusals (`TRYAGAIN`, `CLUSTERDOWN`, ...) and
+    /// connection failures.
+    pub fn retry_backoff(mut self, backoff: Backoff) -> Self {
+        self.policy.backoff = backoff;
+        self
+    }
+
+    /// The refresh schedule (rate limit, jitter, periodic refresh: 30 s by default).
     pub fn refresh(mut self, refresh: RefreshConfig) -> Self {
         self.refresh = refresh;
         self
     }
 
-    /// Maps every address the cluster reports to the address to dial.
+    /// Limit on connecting to and reading the map from one node during a refresh
+    /// (default 1 s, or the connect/response timeout when shorter).
+    pub fn refresh_timeout(mut self, timeout: Duration) -> Self {
+        self.refresh_timeout = timeout;
+        self
+    }
+
+    /// The address-remap hook (see [`Remap`]).
     pub fn remap(mut self, remap: impl Fn(Addr) -> Addr + Send + Sync + 'static) -> Self {
         self.remap = Some(Arc::new(remap));
         self
     }
 
-    /// Checks the options. Nothing is connected yet.
+    /// Checks the settings; nothing is connected yet (the first connection reads the map
+    /// and starts the topology manager on the current tokio runtime).
     pub fn build(self) -> Result<ClusterClient> {
-        let seeds: Vec<Config> = self.seeds.into_iter().collect::<Result<_>>()?;
-        let Some(first) = seeds.first() else {
-            return Err(Error::InvalidConfig(
-                "a cluster client needs at least one seed address".into(),
-            ));
-        };
-        let config = self.config.unwrap_or_else(|| first.clone());
-        config.validate()?;
-        let remap = self.remap;
-        let seeds = seeds
-            .into_iter()
-            .map(|c| match &remap {
-                Some(f) => f(c.addr),
-                None => c.addr,
-            })
-            .collect();
-        Ok(ClusterClient {
-            inner: Arc::new(ClientInner {
-                options: Options {
-                    seeds,
-                    config,
-                    read_from: self.read_from,
-                    max_redirects: self.max_redirects,
-                    refresh: self.refresh,
-                    remap,
-                },
-                shared: tokio::sync::Mutex::new(None),
-            }),
-        })
+        if self.seeds.is_empty() {
+            return Err(Error::InvalidConfig("a cluster client needs a seed".into()));
+        }
+        self.config.validate()?;
+        let mut policy = self.policy;
+        policy.timeout = self.config.response_timeout;
+        let refresh_timeout = self
+            .refresh_timeout
+            .min(self.config.connect_timeout)
+            .min(self.config.response_timeout);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            nodes: Nodes::new(
+                self.config.clone(),
+                self.read_from.uses_replicas(),
+                tx.clone(),
+            ),
+            topology: Mutex::new(Topology::new(self.seeds, self.refresh)),
+            map: RwLock::new(Arc::new(SlotMap::default())),
+            epoch: watch::channel(0).0,
+            triggers: tx,
+            manager: tokio::sync::Mutex::new(Some(rx)),
+            read_from: self.read_from,
+            policy,
+            refresh_timeout,
+            remap: self.remap,
+            counter: AtomicU64::new(0),
+        });
+        Ok(ClusterClient { shared })
     }
 }
 
-/// What a client was built with.
-struct Options {
-    seeds: Vec<Addr>,
-    config: Config,
-    read_from: ReadFrom,
-    max_redirects: u32,
-    refresh: RefreshConfig,
-    remap: Option<Remap>,
-}
-
-struct ClientInner {
-    options: Options,
-    shared: tokio::sync::Mutex<Option<Arc<Shared>>>,
-}
-
-/// A Redis Cluster client (see the module docs). Clone it freely: clones share the slot
-/// map, the node connections and the topology manager.
+/// A Redis Cluster client (async). Clone it freely: clones share the slot map, the node
+/// connections and the topology manager.
 #[derive(Clone)]
 pub struct ClusterClient {
-    inner: Arc<ClientInner>,
+    shared: Arc<Shared>,
 }
 
 impl fmt::Debug for ClusterClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClusterClient")
-            .field("seeds", &self.inner.options.seeds)
-            .field("read_from", &self.inner.options.read_from)
+            .field("read_from", &self.shared.read_from)
+            .field("covered_slots", &self.shared.map().covered_slots())
             .finish_non_exhaustive()
     }
 }
 
 impl ClusterClient {
-    /// Options for a client that starts from these seed nodes (URLs or [`Config`]s; one
-    /// is enough, a few survive one being down).
-    pub fn builder<I, T>(seeds: I) -> ClusterClientBuilder
+    /// A builder from seed nodes (URLs or [`Config`]s; the first one's settings are used
+    /// for every node unless [`ClusterClientBuilder::config`] says otherwise).
+    pub fn builder<I>(seeds: I) -> Result<ClusterClientBuilder>
     where
-        I: IntoIterator<Item = T>,
-        T: IntoConfig,
+        I: IntoIterator,
+        I::Item: IntoConfig,
     {
-        ClusterClientBuilder {
-            seeds: seeds.into_iter().map(IntoConfig::into_config).collect(),
-            config: None,
-            read_from: ReadFrom::Primary,
-            max_redirects: DEFAULT_MAX_REDIRECTS,
-            refresh: RefreshConfig::default(),
-            remap: None,
-        }
-    }
-
-    /// A client with default options.
-    pub fn open<I, T>(seeds: I) -> Result<ClusterClient>
-    where
-        I: IntoIterator<Item = T>,
-        T: IntoConfig,
-    {
-        ClusterClient::builder(seeds).build()
-    }
-
-    /// A connection to the cluster. The first call reads the slot map from the seeds and
-    /// starts the topology manager on the current tokio runtime; later calls share them.
-    /// Fails with `ClusterErrorKind::TopologyUnavailable` when no seed answers.
-    pub async fn get_connection(&self) -> Result<ClusterConnection> {
-        let mut slot = self.inner.shared.lock().await;
-        if let Some(shared) = &*slot {
-            return Ok(ClusterConnection::new(shared.clone()));
-        }
-        let o = &self.inner.options;
-        let (tx, rx) = mpsc::unbounded_channel();
-        let policy = RequestPolicy {
-            max_redirects: o.max_redirects,
-            timeout: o.config.response_timeout,
-            ..RequestPolicy::default()
+        let configs: Vec<Config> = seeds
+            .into_iter()
+            .map(IntoConfig::into_config)
+            .collect::<Result<_>>()?;
+        let Some(first) = configs.first() else {
+            return Err(Error::InvalidConfig("a cluster client needs a seed".into()));
         };
-        let shared = Arc::new(Shared {
-            nodes: Nodes::new(o.config.clone(), o.read_from.uses_replicas(), tx.clone()),
-            topology: Mutex::new(Topology::new(o.seeds.clone(), o.refresh.clone())),
-            map: RwLock::new(Arc::new(SlotMap::default())),
-            epoch: watch::channel(0).0,
-            triggers: tx,
-            read_from: o.read_from.clone(),
-            policy,
-            remap: o.remap.clone(),
-            counter: AtomicU64::new(0),
-        });
-        let _ = lock(&shared.topology).trigger(std::time::Instant::now(), 0);
-        if let Err(tried) = manager::refresh(&shared, &[]).await {
-            return Err(Error::Cluster(ClusterErrorKind::TopologyUnavailable {
-                tried,
-            }));
-        }
-        tokio::spawn(manager::run(Arc::downgrade(&shared), rx));
-        *slot = Some(shared.clone());
-        Ok(ClusterConnection::new(shared))
+        Ok(ClusterClientBuilder {
+            config: first.clone(),
+            seeds: configs.iter().map(|c| c.addr.clone()).collect(),
+            read_from: ReadFrom::Primary,
+            policy: RequestPolicy::default(),
+            refresh: RefreshConfig::default(),
+            refresh_timeout: Duration::from_secs(1),
+            remap: None,
+        })
+    }
+
+    /// A client with default settings from seed nodes.
+    pub fn open<I>(seeds: I) -> Result<ClusterClient>
+    where
+        I: IntoIterator,
+        I::Item: IntoConfig,
+    {
+        Self::builder(seeds)?.build()
+    }
+
+    /// A connection to the cluster: cheap to clone, one multiplexed connection per node
+    /// under it. The first call reads the slot map from the seeds (failing with
+    /// `ClusterErrorKind::TopologyUnavailable` when none answers) and starts the topology
+    /// manager on the current tokio runtime.
+    pub async fn get_connection(&self) -> Result<ClusterConnection> {
+        self.shared.ensure_started().await?;
+        Ok(ClusterConnection::new(self.shared.clone()))
+    }
+
+    /// A connection of its own to the primary serving `key`'s slot, for what needs one
+    /// socket to itself: `WATCH`/`MULTI`/`EXEC` with [`redis_async::transaction`] (keep
+    /// every key in that slot with one hash tag), blocking commands. Redirects are not
+    /// followed on it; if the slot moves, open another. It is ended like any connection of
+    /// the client when its node is failed over.
+    pub async fn get_exclusive(&self, key: impl AsRef<[u8]>) -> Result<DedicatedConnection> {
+        self.shared.ensure_started().await?;
+        self.shared.exclusive(key.as_ref()).await
+    }
+
+    /// The slot map as the client knows it now (empty before the first connection).
+    pub fn slot_map(&self) -> Arc<SlotMap> {
+        self.shared.map()
+    }
+
+    /// Reads the slot map from the cluster now (after a refresh already running and the
+    /// refresh rate limit).
+    pub async fn refresh(&self) -> Result<()> {
+        self.shared.ensure_started().await?;
+        self.shared.refreshed().await;
+        Ok(())
+    }
+
+    /// The settings of every node connection.
+    pub fn config(&self) -> &Config {
+        self.shared.nodes.base()
     }
 }
 
@@ -251,8 +268,12 @@ pub(crate) struct Shared {
     /// Moves after each refresh, so requests waiting for one know it is done.
     epoch: watch::Sender<u64>,
     triggers: Triggers,
+    /// The manager's trigger queue until the manager is started (then `None`).
+    manager: tokio::sync::Mutex<Option<mpsc::UnboundedReceiver<Trigger>>>,
     read_from: ReadFrom,
     policy: RequestPolicy,
+    /// Limit on asking one node for its view during a refresh.
+    refresh_timeout: Duration,
     remap: Option<Remap>,
     /// Grows by one per routed request (round-robin read policies).
     counter: AtomicU64,
@@ -263,6 +284,58 @@ pub(crate) struct Shared {
 const REFRESH_WAIT: Duration = Duration::from_secs(3);
 
 impl Shared {
+    /// Reads the first slot map and starts the manager, once.
+    async fn ensure_started(self: &Arc<Self>) -> Result<()> {
+        let mut manager = self.manager.lock().await;
+        let Some(rx) = manager.take() else {
+            return Ok(());
+        };
+        let _ = lock(&self.topology).trigger(std::time::Instant::now(), 0);
+        if let Err(tried) = manager::refresh(self, &[]).await {
+            *manager = Some(rx);
+            return Err(Error::Cluster(ClusterErrorKind::TopologyUnavailable {
+                tried,
+            }));
+        }
+        tokio::spawn(manager::run(Arc::downgrade(self), rx));
+        Ok(())
+    }
+
+    /// A dedicated connection to the primary of `key`'s slot, found through the request
+    /// flow (which waits for an uncovered slot and retries a failed connect).
+    pub(crate) async fn exclusive(&self, key: &[u8]) -> Result<DedicatedConnection> {
+        let target = RequestTarget::Slot(crate::slot(key));
+        let mut req = Request::new(target, true, false, &self.policy, std::time::Instant::now());
+        let mut step = self.with_env(&self.map(), |env| req.start(env));
+        loop {
+            step = match step {
+                Step::Send { addr, .. } => match self.nodes.dedicated(&addr).await {
+                    Ok(con) => return Ok(con),
+                    Err(e) => self.with_env(&self.map(), |env| req.not_sent(&addr, e, env)),
+                },
+                Step::Done(result) => {
+                    return Err(result.err().unwrap_or_else(|| {
+                        Error::Broken("no connection to the slot's primary".into())
+                    }))
+                }
+                other => self.carry_out(&mut req, other).await,
+            }
+        }
+    }
+
+    /// Carries out a request's step that is not a send (record a `MOVED`, refresh, sleep)
+    /// and returns the request's next step; a send or the end is returned as it is, for
+    /// the caller.
+    pub(crate) async fn carry_out(&self, req: &mut Request, step: Step) -> Step {
+        match step {
+            Step::Moved { slot, addr } => self.apply_moved(slot, addr),
+            Step::Refresh => self.refreshed().await,
+            Step::Sleep(d) => tokio::time::sleep(d).await,
+            other => return other,
+        }
+        self.with_env(&self.map(), |env| req.resume(env))
+    }
+
     /// The current slot map.
     pub(crate) fn map(&self) -> Arc<SlotMap> {
         self.map.read().unwrap_or_else(|p| p.into_inner()).clone()
