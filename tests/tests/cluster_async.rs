@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use redis_async::prelude::*;
-use redis_async::{commands, transaction, Protocol, ServerErrorKind};
+use redis_async::{commands, transaction, Protocol, PubSubOptions, ServerErrorKind};
 use redis_cluster::aio::{ClusterClient, ClusterConnection};
 use redis_cluster::{slot, SLOT_COUNT};
 use redis_core::ClusterErrorKind;
@@ -93,6 +93,7 @@ async fn routes_every_slot_splits_fans_out_heals_and_fails_over() {
         fan_out_follows_the_response_policy(con).await;
         state_changing_commands_are_refused(con).await;
         pipelines_scripts_and_transactions(con, &format!("pl-{protocol:?}-")).await;
+        pub_sub_classic_and_sharded(&cluster, *protocol, con).await;
     }
     uncovered_range_fails_typed_then_heals(&cluster, &cons).await;
     coordinated_failover_under_load(&cluster, &cons).await;
@@ -284,6 +285,56 @@ async fn pipelines_scripts_and_transactions(con: &ClusterConnection, prefix: &st
     .await
     .unwrap();
     assert_eq!(moved, 17);
+}
+
+/// SUBSCRIBE on any node hears a PUBLISH sent to any other (the cluster bus carries it);
+/// SSUBSCRIBE on the shard channel's primary hears SPUBLISH, which is routed by the
+/// channel's slot.
+async fn pub_sub_classic_and_sharded(
+    cluster: &RedisCluster,
+    protocol: Protocol,
+    con: &ClusterConnection,
+) {
+    let mut con = con.clone();
+    let client = client(cluster, protocol);
+    let wait = Duration::from_secs(5);
+
+    let channel = format!("{{news-{protocol:?}}}.sports");
+    let mut sub = client
+        .get_shard_pubsub(&channel, PubSubOptions::default())
+        .await
+        .unwrap();
+    sub.ssubscribe(&channel).await.unwrap();
+    let n: i64 = cmd("SPUBLISH")
+        .with(&channel)
+        .with("goal")
+        .query(&mut con)
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "SPUBLISH reached the shard channel's node");
+    let msg = tokio::time::timeout(wait, sub.next_message())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(msg.channel_name(), channel);
+    assert_eq!(msg.payload::<String>().unwrap(), "goal");
+
+    let plain = format!("plain-{protocol:?}");
+    let mut sub = client.get_pubsub(PubSubOptions::default()).await.unwrap();
+    sub.subscribe(&plain).await.unwrap();
+    let _: i64 = cmd("PUBLISH")
+        .with(&plain)
+        .with("hi")
+        .query(&mut con)
+        .await
+        .unwrap();
+    let msg = tokio::time::timeout(wait, sub.next_message())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(msg.payload::<String>().unwrap(), "hi");
 }
 
 /// Commands that would change the state of a shared node connection are refused.

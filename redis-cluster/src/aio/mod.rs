@@ -39,7 +39,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use redis_async::DedicatedConnection;
+use redis_async::{DedicatedConnection, PubSub, PubSubOptions};
 use redis_core::command_table;
 use redis_core::routing::ReadFrom;
 use redis_core::{Addr, Backoff, ClusterErrorKind, Cmd, Config, Error, IntoConfig, Result};
@@ -239,6 +239,36 @@ impl ClusterClient {
         self.shared.exclusive(key.as_ref()).await
     }
 
+    /// A pub/sub connection for `SUBSCRIBE`/`PSUBSCRIBE` (a cluster delivers classic
+    /// pub/sub messages on every node, so any primary serves).
+    pub async fn get_pubsub(&self, options: PubSubOptions) -> Result<PubSub> {
+        self.shared.ensure_started().await?;
+        let sh = &self.shared;
+        sh.open_on(RequestTarget::AnyPrimary, |addr| {
+            let options = options.clone();
+            Box::pin(async move { sh.nodes.pubsub(&addr, options).await })
+        })
+        .await
+    }
+
+    /// A pub/sub connection to the primary serving `channel`'s slot, for `SSUBSCRIBE` to
+    /// shard channels of that slot (give related channels one hash tag). If the slot
+    /// moves, the server ends the subscription (a `sunsubscribe` push); open another.
+    pub async fn get_shard_pubsub(
+        &self,
+        channel: impl AsRef<[u8]>,
+        options: PubSubOptions,
+    ) -> Result<PubSub> {
+        self.shared.ensure_started().await?;
+        let sh = &self.shared;
+        let target = RequestTarget::Slot(crate::slot(channel.as_ref()));
+        sh.open_on(target, |addr| {
+            let options = options.clone();
+            Box::pin(async move { sh.nodes.pubsub(&addr, options).await })
+        })
+        .await
+    }
+
     /// The slot map as the client knows it now (empty before the first connection).
     pub fn slot_map(&self) -> Arc<SlotMap> {
         self.shared.map()
@@ -301,21 +331,35 @@ impl Shared {
         Ok(())
     }
 
-    /// A dedicated connection to the primary of `key`'s slot, found through the request
-    /// flow (which waits for an uncovered slot and retries a failed connect).
+    /// A connection of its own to the primary of `key`'s slot (see
+    /// [`ClusterClient::get_exclusive`]).
     pub(crate) async fn exclusive(&self, key: &[u8]) -> Result<DedicatedConnection> {
         let target = RequestTarget::Slot(crate::slot(key));
+        self.open_on(target, |addr| {
+            Box::pin(async move { self.nodes.dedicated(&addr).await })
+        })
+        .await
+    }
+
+    /// Opens something of its own (`open`) on the node `target` names, found through the
+    /// request flow: it waits for an uncovered slot and retries after a failed connect as
+    /// for a command that was never sent.
+    pub(crate) async fn open_on<'a, T>(
+        &self,
+        target: RequestTarget,
+        open: impl Fn(Addr) -> join::Boxed<'a, Result<T>>,
+    ) -> Result<T> {
         let mut req = Request::new(target, true, false, &self.policy, std::time::Instant::now());
         let mut step = self.with_env(&self.map(), |env| req.start(env));
         loop {
             step = match step {
-                Step::Send { addr, .. } => match self.nodes.dedicated(&addr).await {
-                    Ok(con) => return Ok(con),
+                Step::Send { addr, .. } => match open(addr.clone()).await {
+                    Ok(opened) => return Ok(opened),
                     Err(e) => self.with_env(&self.map(), |env| req.not_sent(&addr, e, env)),
                 },
                 Step::Done(result) => {
                     return Err(result.err().unwrap_or_else(|| {
-                        Error::Broken("no connection to the slot's primary".into())
+                        Error::Broken("no node to open a connection to".into())
                     }))
                 }
                 other => self.carry_out(&mut req, other).await,

@@ -196,6 +196,15 @@ impl Nodes {
         }
     }
 
+    /// A pub/sub connection to `addr`, through the node's source.
+    pub(crate) async fn pubsub(
+        &self,
+        addr: &Addr,
+        options: redis_async::PubSubOptions,
+    ) -> Result<redis_async::PubSub> {
+        self.node(addr).client.get_pubsub_with(options).await
+    }
+
     /// Ends every connection to `addr` now (requests in flight fail with
     /// `MayHaveExecuted`, queued ones with `Broken`); the next request opens a new one.
     pub(crate) fn abort(&self, addr: &Addr, cause: &str) {
