@@ -245,7 +245,6 @@ impl ClusterClient {
         self.shared.ensure_started().await?;
         let sh = &self.shared;
         sh.open_on(RequestTarget::AnyPrimary, |addr| {
-            let options = options.clone();
             Box::pin(async move { sh.nodes.pubsub(&addr, options).await })
         })
         .await
@@ -263,7 +262,6 @@ impl ClusterClient {
         let sh = &self.shared;
         let target = RequestTarget::Slot(crate::slot(channel.as_ref()));
         sh.open_on(target, |addr| {
-            let options = options.clone();
             Box::pin(async move { sh.nodes.pubsub(&addr, options).await })
         })
         .await
