@@ -16,15 +16,44 @@
 //! module only does the I/O.
 //!
 //! ```no_run
-//! use redis_async::Commands;
+//! use redis_async::{cmd, commands, pipe, transaction, Commands, Query};
 //! use redis_cluster::aio::ClusterClient;
+//! use redis_core::routing::ReadFrom;
 //!
 //! # async fn run() -> redis_core::Result<()> {
+//! // Any reachable nodes; the first one's settings (password, TLS, timeouts, protocol)
+//! // are used for every node.
 //! let client = ClusterClient::builder(["redis://127.0.0.1:7000", "redis://127.0.0.1:7001"])?
+//!     .read_from(ReadFrom::PreferReplica) // reads on replicas (READONLY is sent for you)
 //!     .build()?;
+//!
+//! // One multiplexed connection per node under it; clone it into every task.
 //! let mut con = client.get_connection().await?;
 //! con.set::<_, _, ()>("{user1}.name", "Ada").await?;
 //! let name: String = con.get("{user1}.name").await?;
+//!
+//! // Multi-key commands across slots: split per slot, sent at once, merged in key order.
+//! let n: usize = cmd("EXISTS").with("a").with("b").with("c").query(&mut con).await?;
+//!
+//! // Pipelines: one sub-pipeline per node, all nodes at once, replies in your order.
+//! let (a, b): (Option<String>, Option<String>) = pipe()
+//!     .add(commands::get("a"))
+//!     .add(commands::get("b"))
+//!     .query(&mut con)
+//!     .await?;
+//!
+//! // WATCH transactions: a connection of your own to the slot's primary.
+//! let mut own = client.get_exclusive("{acct}.a").await?;
+//! let (moved,): (i64,) = transaction(&mut own, ("{acct}.a", "{acct}.b"), async |c, p| {
+//!     let v: i64 = c.get::<_, Option<i64>>("{acct}.a").await?.unwrap_or(0);
+//!     p.add(commands::set("{acct}.b", v)).ignore().add(commands::get("{acct}.b"));
+//!     p.query(c).await
+//! })
+//! .await?;
+//!
+//! // Every key of the cluster, primary by primary.
+//! let keys: Vec<String> = con.scan_match_iter("user:*").collect_all().await?;
+//! # let _ = (name, n, a, b, moved, keys);
 //! # Ok(()) }
 //! ```
 
