@@ -938,4 +938,25 @@ async fn password_cluster_through_remapped_proxies() {
         assert_eq!(&v, k);
     }
     println!("keys across every shard read back after every link was cut");
+
+    // Dropping the client and its connections closes every node connection (the
+    // topology manager holds no strong reference that would keep them open).
+    drop(con);
+    drop(client);
+    let t = Instant::now();
+    while proxies.iter().any(|p| p.links() > 0) {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "links still open after the client was dropped: {:?}",
+            proxies
+                .iter()
+                .map(redis_tests::Proxy::links)
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "every node link closed {:?} after the client was dropped",
+        t.elapsed()
+    );
 }
