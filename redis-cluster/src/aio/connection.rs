@@ -122,7 +122,7 @@ impl ClusterConnection {
 
     /// A command for several nodes: sent to each at once, replies merged by `policy`.
     async fn fan_out(&self, cmd: &Cmd, addrs: Vec<Addr>, policy: ResponsePolicy) -> Result<Value> {
-        let write = !command_table::lookup(cmd).is_some_and(|i| i.is_readonly());
+        let write = is_write(cmd);
         let sends: Vec<Boxed<'_, Result<Value>>> = addrs
             .into_iter()
             .map(|addr| {
@@ -158,7 +158,7 @@ impl ClusterConnection {
         let mut step = sh.with_env(&sh.map(), |env| req.start(env));
         loop {
             step = match step {
-                Step::Send { addr, asking } => match sh.nodes.connection(&addr).await {
+                Step::Send { addr, asking } => match sh.nodes.connection(&addr, write).await {
                     Err(e) => sh.with_env(&sh.map(), |env| req.not_sent(&addr, e, env)),
                     Ok(mut con) => {
                         let sent_at = Instant::now();
@@ -204,7 +204,8 @@ impl ClusterConnection {
 
     /// Sends one node's batch; the outcome and whether anything may have been written.
     async fn send_batch(&self, batch: Batch) -> (Batch, Result<Vec<Value>>, bool) {
-        match self.shared.nodes.connection(&batch.addr).await {
+        let write = batch.pipeline.cmds().iter().any(is_write);
+        match self.shared.nodes.connection(&batch.addr, write).await {
             Err(e) => (batch, Err(e), false),
             Ok(mut con) => {
                 let outcome = con.req_pipeline(&batch.pipeline).await;
@@ -246,6 +247,11 @@ impl ClusterConnection {
             ))),
         }
     }
+}
+
+/// False for a command the table knows as read-only.
+fn is_write(cmd: &Cmd) -> bool {
+    !command_table::lookup(cmd).is_some_and(|i| i.is_readonly())
 }
 
 /// What one request sends.

@@ -106,7 +106,7 @@ pub(crate) async fn refresh(shared: &Arc<Shared>, suspects: &[Addr]) -> Result<(
         }
         let failed: Vec<Addr> = suspects
             .iter()
-            .filter(|a| answered && t.node_failed(a, old.is_primary(a)))
+            .filter(|a| answered && t.node_failed(a, old.is_primary(a) || shared.nodes.wrote(a)))
             .cloned()
             .collect();
         (applied, failed)
@@ -165,7 +165,7 @@ async fn ask_all(shared: &Arc<Shared>, asked: &[Addr]) -> (Vec<SlotMap>, Vec<Str
 /// One node's view: `CLUSTER SHARDS`, or `CLUSTER SLOTS` on a server older than 7.0.
 async fn view_of(shared: &Shared, addr: &Addr) -> Result<SlotMap> {
     use redis_async::ConnectionLike;
-    let mut con = shared.nodes.connection(addr).await?;
+    let mut con = shared.nodes.connection(addr, false).await?;
     let (reply, shards) = match con.req(&cmd("CLUSTER").with("SHARDS")).await {
         Ok(reply) => (reply, true),
         Err(Error::Server(e)) if matches!(e.kind(), ServerErrorKind::Err) => {

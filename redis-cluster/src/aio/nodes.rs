@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -99,6 +99,9 @@ struct Node {
     con: tokio::sync::Mutex<Option<Connection>>,
     aborts: Arc<Mutex<Vec<AbortHandle>>>,
     health: Arc<Health>,
+    /// A write was sent to it since its connections were last ended: if it turns out
+    /// demoted, a write may be waiting there for an OK the node will throw away.
+    wrote: AtomicBool,
 }
 
 /// Every node the client talks to, by address.
@@ -150,14 +153,19 @@ impl Nodes {
             con: tokio::sync::Mutex::new(None),
             aborts,
             health,
+            wrote: AtomicBool::new(false),
         });
         nodes.insert(addr.clone(), node.clone());
         node
     }
 
-    /// The shared connection to `addr`, opened if there is none or the last one died.
-    pub(crate) async fn connection(&self, addr: &Addr) -> Result<Connection> {
+    /// The shared connection to `addr`, opened if there is none or the last one died;
+    /// `write` when a write goes on it.
+    pub(crate) async fn connection(&self, addr: &Addr, write: bool) -> Result<Connection> {
         let node = self.node(addr);
+        if write {
+            node.wrote.store(true, Ordering::Relaxed);
+        }
         let mut con = node.con.lock().await;
         if let Some(c) = &*con {
             if !c.is_dead() {
@@ -205,11 +213,19 @@ impl Nodes {
         self.node(addr).client.get_pubsub_with(options).await
     }
 
+    /// Whether a write was sent to `addr` since its connections were last ended.
+    pub(crate) fn wrote(&self, addr: &Addr) -> bool {
+        lock(&self.nodes)
+            .get(addr)
+            .is_some_and(|n| n.wrote.load(Ordering::Relaxed))
+    }
+
     /// Ends every connection to `addr` now (requests in flight fail with
     /// `MayHaveExecuted`, queued ones with `Broken`); the next request opens a new one.
     pub(crate) fn abort(&self, addr: &Addr, cause: &str) {
         let node = lock(&self.nodes).get(addr).cloned();
         if let Some(node) = node {
+            node.wrote.store(false, Ordering::Relaxed);
             for h in lock(&node.aborts).drain(..) {
                 h.abort(cause);
             }
