@@ -154,7 +154,13 @@ impl ClusterConnection {
         retry_safe: bool,
     ) -> Result<Value> {
         let sh = &self.shared;
-        let mut req = Request::new(target, write, retry_safe, &sh.policy, Instant::now());
+        let mut req = Request::new(
+            target,
+            write,
+            retry_safe,
+            &sh.settings.policy,
+            Instant::now(),
+        );
         let mut step = sh.with_env(&sh.map(), |env| req.start(env));
         loop {
             step = match step {
@@ -178,7 +184,12 @@ impl ClusterConnection {
     /// A pipeline through the shared plan: one sub-pipeline per node, all at once.
     async fn pipeline(&self, pipe: &Pipeline) -> Result<Vec<Value>> {
         let sh = &self.shared;
-        let mut plan = Plan::new(pipe, &sh.policy, |c| sh.retry_safe(c), Instant::now())?;
+        let mut plan = Plan::new(
+            pipe,
+            &sh.settings.policy,
+            |c| sh.retry_safe(c),
+            Instant::now(),
+        )?;
         loop {
             match sh.with_env(&sh.map(), |env| plan.next(env)) {
                 PlanStep::Send(batches) => {

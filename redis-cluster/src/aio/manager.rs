@@ -133,7 +133,7 @@ async fn ask_all(shared: &Arc<Shared>, asked: &[Addr]) -> (Vec<SlotMap>, Vec<Str
     for addr in asked {
         let (shared, addr, tx) = (shared.clone(), addr.clone(), tx.clone());
         tokio::spawn(async move {
-            let limit = shared.refresh_timeout;
+            let limit = shared.settings.refresh_timeout;
             let view = match tokio::time::timeout(limit, view_of(&shared, &addr)).await {
                 Ok(view) => view,
                 Err(_) => Err(Error::Timeout {
@@ -146,7 +146,7 @@ async fn ask_all(shared: &Arc<Shared>, asked: &[Addr]) -> (Vec<SlotMap>, Vec<Str
     }
     drop(tx);
     let (mut views, mut tried) = (Vec::new(), Vec::new());
-    let hard = Instant::now() + shared.refresh_timeout;
+    let hard = Instant::now() + shared.settings.refresh_timeout;
     let mut deadline = hard;
     while let Ok(Some(view)) = tokio::time::timeout_at(deadline, rx.recv()).await {
         match view {
@@ -173,8 +173,8 @@ async fn view_of(shared: &Shared, addr: &Addr) -> Result<SlotMap> {
         }
         Err(e) => return Err(e),
     };
-    let remap = |a: Addr| shared.remap(a);
-    let ctx = AddrContext::new(addr, shared.tls()).with_remap(&remap);
+    let settings = &shared.settings;
+    let ctx = AddrContext::new(addr, settings.tls()).with_remap(settings.remap_fn());
     if shards {
         SlotMap::from_shards(&reply, &ctx)
     } else {

@@ -70,128 +70,42 @@ use std::time::Duration;
 
 use redis_async::{DedicatedConnection, PubSub, PubSubOptions};
 use redis_core::command_table;
-use redis_core::routing::ReadFrom;
-use redis_core::{Addr, Backoff, ClusterErrorKind, Cmd, Config, Error, IntoConfig, Result};
+use redis_core::{Addr, ClusterErrorKind, Cmd, Config, Error, IntoConfig, Result};
 use tokio::sync::{mpsc, watch};
 
 pub use connection::ClusterConnection;
 pub use scan::ClusterScan;
 
-use crate::{
-    Env, Node, RefreshConfig, Request, RequestPolicy, RequestTarget, SlotMap, Step, Topology,
-};
+use crate::settings::{Builder, FromSettings, Settings};
+use crate::{Env, Node, Request, RequestTarget, SlotMap, Step, Topology};
 use nodes::{lock, Nodes, Trigger, Triggers};
 
-/// The address-remap hook: every node address the cluster reports (slot map, redirects)
-/// goes through it before the client dials it (NAT, containers, a test proxy).
-pub type Remap = Arc<dyn Fn(Addr) -> Addr + Send + Sync>;
+pub use crate::settings::Remap;
 
-/// Builds a [`ClusterClient`]; made by [`ClusterClient::builder`].
-pub struct ClusterClientBuilder {
-    seeds: Vec<Addr>,
-    config: Config,
-    read_from: ReadFrom,
-    policy: RequestPolicy,
-    refresh: RefreshConfig,
-    refresh_timeout: Duration,
-    remap: Option<Remap>,
-}
+/// Builds a [`ClusterClient`]; made by [`ClusterClient::builder`] (the settings and their
+/// builder are shared with the blocking flavour, see [`crate::settings`]).
+pub type ClusterClientBuilder = Builder<ClusterClient>;
 
-impl fmt::Debug for ClusterClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClusterClientBuilder")
-            .field("seeds", &self.seeds)
-            .field("config", &self.config)
-            .field("read_from", &self.read_from)
-            .field("policy", &self.policy)
-            .field("refresh", &self.refresh)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ClusterClientBuilder {
-    /// The settings of every node connection: credentials, TLS, protocol, timeouts,
-    /// `probe_interval`, `retry_idempotent_writes` (its address is ignored: nodes come from
-    /// the seeds and the slot map). Defaults to the first seed's config.
-    pub fn config(mut self, config: Config) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// Where reads go (default [`ReadFrom::Primary`]); with any other choice every node
-    /// connection sends `READONLY`, so replicas serve reads.
-    pub fn read_from(mut self, read_from: ReadFrom) -> Self {
-        self.read_from = read_from;
-        self
-    }
-
-    /// Most redirects one request follows (default 16).
-    pub fn max_redirects(mut self, n: u32) -> Self {
-        self.policy.max_redirects = n;
-        self
-    }
-
-    /// How long a request for an uncovered slot waits for coverage (default 2 s).
-    pub fn coverage_wait(mut self, wait: Duration) -> Self {
-        self.policy.coverage_wait = wait;
-        self
-    }
-
-    /// Backoff between retries after refusals (`TRYAGAIN`, `CLUSTERDOWN`, ...) and
-    /// connection failures.
-    pub fn retry_backoff(mut self, backoff: Backoff) -> Self {
-        self.policy.backoff = backoff;
-        self
-    }
-
-    /// The refresh schedule (rate limit, jitter, periodic refresh: 30 s by default).
-    pub fn refresh(mut self, refresh: RefreshConfig) -> Self {
-        self.refresh = refresh;
-        self
-    }
-
-    /// Limit on connecting to and reading the map from one node during a refresh
-    /// (default 1 s, or the connect/response timeout when shorter).
-    pub fn refresh_timeout(mut self, timeout: Duration) -> Self {
-        self.refresh_timeout = timeout;
-        self
-    }
-
-    /// The address-remap hook (see [`Remap`]).
-    pub fn remap(mut self, remap: impl Fn(Addr) -> Addr + Send + Sync + 'static) -> Self {
-        self.remap = Some(Arc::new(remap));
-        self
-    }
-
-    /// Checks the settings; nothing is connected yet (the first connection reads the map
-    /// and starts the topology manager on the current tokio runtime).
-    pub fn build(self) -> Result<ClusterClient> {
-        if self.seeds.is_empty() {
-            return Err(Error::InvalidConfig("a cluster client needs a seed".into()));
-        }
-        self.config.validate()?;
-        let mut policy = self.policy;
-        policy.timeout = self.config.response_timeout;
-        let refresh_timeout = self
-            .refresh_timeout
-            .min(self.config.connect_timeout)
-            .min(self.config.response_timeout);
+impl FromSettings for ClusterClient {
+    /// The client state; the manager is started by the first connection (it needs the
+    /// tokio runtime).
+    fn from_settings(settings: Settings) -> Result<ClusterClient> {
         let (tx, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             nodes: Nodes::new(
-                self.config.clone(),
-                self.read_from.uses_replicas(),
+                settings.config.clone(),
+                settings.read_from.uses_replicas(),
                 tx.clone(),
             ),
-            topology: Mutex::new(Topology::new(self.seeds, self.refresh)),
+            topology: Mutex::new(Topology::new(
+                settings.seeds.clone(),
+                settings.refresh.clone(),
+            )),
             map: RwLock::new(Arc::new(SlotMap::default())),
             epoch: watch::channel(0).0,
             triggers: tx,
             manager: tokio::sync::Mutex::new(Some(rx)),
-            read_from: self.read_from,
-            policy,
-            refresh_timeout,
-            remap: self.remap,
+            settings,
             counter: AtomicU64::new(0),
         });
         Ok(ClusterClient { shared })
@@ -208,7 +122,7 @@ pub struct ClusterClient {
 impl fmt::Debug for ClusterClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClusterClient")
-            .field("read_from", &self.shared.read_from)
+            .field("settings", &self.shared.settings)
             .field("covered_slots", &self.shared.map().covered_slots())
             .finish_non_exhaustive()
     }
@@ -222,22 +136,7 @@ impl ClusterClient {
         I: IntoIterator,
         I::Item: IntoConfig,
     {
-        let configs: Vec<Config> = seeds
-            .into_iter()
-            .map(IntoConfig::into_config)
-            .collect::<Result<_>>()?;
-        let Some(first) = configs.first() else {
-            return Err(Error::InvalidConfig("a cluster client needs a seed".into()));
-        };
-        Ok(ClusterClientBuilder {
-            config: first.clone(),
-            seeds: configs.iter().map(|c| c.addr.clone()).collect(),
-            read_from: ReadFrom::Primary,
-            policy: RequestPolicy::default(),
-            refresh: RefreshConfig::default(),
-            refresh_timeout: Duration::from_secs(1),
-            remap: None,
-        })
+        Ok(Builder::new(Settings::from_seeds(seeds)?))
     }
 
     /// A client with default settings from seed nodes.
@@ -327,11 +226,7 @@ pub(crate) struct Shared {
     triggers: Triggers,
     /// The manager's trigger queue until the manager is started (then `None`).
     manager: tokio::sync::Mutex<Option<mpsc::UnboundedReceiver<Trigger>>>,
-    read_from: ReadFrom,
-    policy: RequestPolicy,
-    /// Limit on asking one node for its view during a refresh.
-    refresh_timeout: Duration,
-    remap: Option<Remap>,
+    settings: Settings,
     /// Grows by one per routed request (round-robin read policies).
     counter: AtomicU64,
 }
@@ -376,7 +271,13 @@ impl Shared {
         target: RequestTarget,
         open: impl Fn(Addr) -> join::Boxed<'a, Result<T>>,
     ) -> Result<T> {
-        let mut req = Request::new(target, true, false, &self.policy, std::time::Instant::now());
+        let mut req = Request::new(
+            target,
+            true,
+            false,
+            &self.settings.policy,
+            std::time::Instant::now(),
+        );
         let mut step = self.with_env(&self.map(), |env| req.start(env));
         loop {
             step = match step {
@@ -446,36 +347,19 @@ impl Shared {
         let _ = tokio::time::timeout(REFRESH_WAIT, rx.wait_for(|e| *e > since)).await;
     }
 
-    fn tls(&self) -> bool {
-        matches!(self.nodes.base().addr, Addr::Tls { .. })
-    }
-
-    fn remap(&self, a: Addr) -> Addr {
-        match &self.remap {
-            Some(f) => f(a),
-            None => a,
-        }
-    }
-
     /// Whether `cmd` may be sent again after it may have run.
     pub(crate) fn retry_safe(&self, cmd: &Cmd) -> bool {
         command_table::is_retry_safe(cmd, self.nodes.base().retry_idempotent_writes)
     }
 
     /// What the request flow needs to decide its next step, with `map` (from
-    /// [`map`](Self::map)), handed to `f`.
+    /// [`map`](Self::map)) and what the client measured of each node, handed to `f`.
     pub(crate) fn with_env<R>(&self, map: &SlotMap, f: impl FnOnce(&Env<'_>) -> R) -> R {
-        let remap = |a: Addr| self.remap(a);
         let stats = |n: &Node| self.nodes.stats(&n.addr);
+        let counter = self.counter.fetch_add(1, Ordering::Relaxed);
         let env = Env {
-            map,
-            now: std::time::Instant::now(),
-            read_from: &self.read_from,
             stats: &stats,
-            counter: self.counter.fetch_add(1, Ordering::Relaxed),
-            random: rand::random(),
-            tls: self.tls(),
-            remap: &remap,
+            ..self.settings.env(map, counter)
         };
         f(&env)
     }
