@@ -70,6 +70,7 @@ use std::time::Duration;
 
 use redis_async::{DedicatedConnection, PubSub, PubSubOptions};
 use redis_core::command_table;
+use redis_core::routing::ReadFrom;
 use redis_core::{Addr, ClusterErrorKind, Cmd, Config, Error, IntoConfig, Result};
 use tokio::sync::{mpsc, watch};
 
@@ -345,6 +346,15 @@ impl Shared {
         let since = *rx.borrow_and_update();
         let _ = self.triggers.send(Trigger::Stale(since));
         let _ = tokio::time::timeout(REFRESH_WAIT, rx.wait_for(|e| *e > since)).await;
+    }
+
+    /// Whether the read policy looks at measured round trips (then each request's is
+    /// recorded).
+    pub(crate) fn measures_latency(&self) -> bool {
+        matches!(
+            self.settings.read_from,
+            ReadFrom::LowestLatency | ReadFrom::Custom(_)
+        )
     }
 
     /// Whether `cmd` may be sent again after it may have run.

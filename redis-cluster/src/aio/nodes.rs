@@ -96,12 +96,23 @@ impl ConnectionSource for NodeSource {
 /// One node: its client, its shared connection and the handles that end its connections.
 struct Node {
     client: Client,
-    con: tokio::sync::Mutex<Option<Connection>>,
+    /// The shared connection (a clone per request: the lock is held for that only).
+    con: Mutex<Option<Connection>>,
+    /// Held while a new connection is being opened, so that one open serves every
+    /// request that found none.
+    opening: tokio::sync::Mutex<()>,
     aborts: Arc<Mutex<Vec<AbortHandle>>>,
     health: Arc<Health>,
     /// A write was sent to it since its connections were last ended: if it turns out
     /// demoted, a write may be waiting there for an OK the node will throw away.
     wrote: AtomicBool,
+}
+
+impl Node {
+    /// A clone of the shared connection, if there is one and it is alive.
+    fn live(&self) -> Option<Connection> {
+        lock(&self.con).as_ref().filter(|c| !c.is_dead()).cloned()
+    }
 }
 
 /// Every node the client talks to, by address.
@@ -150,7 +161,8 @@ impl Nodes {
         config.connect_backoff.max_retries = 0;
         let node = Arc::new(Node {
             client: Client::with_source(config, Arc::new(source)),
-            con: tokio::sync::Mutex::new(None),
+            con: Mutex::new(None),
+            opening: tokio::sync::Mutex::new(()),
             aborts,
             health,
             wrote: AtomicBool::new(false),
@@ -166,14 +178,15 @@ impl Nodes {
         if write {
             node.wrote.store(true, Ordering::Relaxed);
         }
-        let mut con = node.con.lock().await;
-        if let Some(c) = &*con {
-            if !c.is_dead() {
-                return Ok(c.clone());
-            }
+        if let Some(c) = node.live() {
+            return Ok(c);
+        }
+        let _opening = node.opening.lock().await;
+        if let Some(c) = node.live() {
+            return Ok(c); // opened while this request waited
         }
         let fresh = node.client.get_connection().await?;
-        *con = Some(fresh.clone());
+        *lock(&node.con) = Some(fresh.clone());
         Ok(fresh)
     }
 
