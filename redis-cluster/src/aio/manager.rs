@@ -96,7 +96,20 @@ pub(crate) async fn refresh(shared: &Arc<Shared>, suspects: &[Addr]) -> Result<(
         let t = lock(&shared.topology);
         (t.to_ask(rand::random(), suspects), shared.map())
     };
-    let (views, tried) = ask_all(shared, &asked).await;
+    // The known nodes first (up to `nodes_to_ask`, a slow one last); the seeds only when
+    // none of them answered.
+    let first = shared
+        .settings
+        .refresh
+        .nodes_to_ask
+        .clamp(1, asked.len().max(1));
+    let (first, rest) = asked.split_at(first.min(asked.len()));
+    let (mut views, mut tried) = ask_all(shared, first).await;
+    if views.is_empty() && !rest.is_empty() {
+        let (more, failed) = ask_all(shared, rest).await;
+        views.extend(more);
+        tried.extend(failed);
+    }
     let answered = !views.is_empty();
     let (applied, failed) = {
         let mut t = lock(&shared.topology);
