@@ -37,3 +37,26 @@ pub(crate) async fn join_all<'a, T: Send + 'a>(futures: Vec<Boxed<'a, T>>) -> Ve
     .await;
     slots.into_iter().filter_map(|(_, out)| out).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn runs_concurrently_and_keeps_the_order() {
+        // The first future can only finish once the second has run: run one after the
+        // other, they would never finish.
+        let (tx, rx) = tokio::sync::oneshot::channel::<u8>();
+        let futures: Vec<Boxed<'_, u8>> = vec![
+            Box::pin(async move { rx.await.unwrap_or(0) + 1 }),
+            Box::pin(async move {
+                let _ = tx.send(41);
+                7
+            }),
+        ];
+        let out = tokio::time::timeout(Duration::from_secs(10), join_all(futures)).await;
+        assert_eq!(out.ok(), Some(vec![42, 7]));
+        assert!(join_all::<u8>(Vec::new()).await.is_empty());
+    }
+}
