@@ -15,6 +15,7 @@
 //!   uncovered slots, retries after connection failures).
 //! - [`plan`]: a pipeline grouped per node, replies merged in the caller's order, each
 //!   command's redirect handled on its own.
+//! - [`settings`]: a client's settings and the builder both flavours share.
 //! - [`topology`]: the topology manager's state (map, refresh gate, seeds), what a refresh
 //!   changed, and the failover verdict for a node that stopped answering.
 //! - `sync` (feature `sync`, default) and `aio` (feature `async`): the blocking and tokio
@@ -39,6 +40,7 @@ pub mod redirect;
 pub mod refresh;
 pub mod request;
 pub mod route;
+pub mod settings;
 pub mod slot;
 pub mod slot_map;
 pub mod topology;

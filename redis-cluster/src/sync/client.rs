@@ -28,8 +28,9 @@ use redis_core::{
 };
 use redis_sync::{Client, Connection, ConnectionLike, ConnectionSource};
 
-use crate::refresh::{RefreshConfig, RefreshStep};
+use crate::refresh::RefreshStep;
 use crate::request::{Env, RequestPolicy};
+use crate::settings::{Builder, FromSettings, Settings};
 use crate::slot_map::{AddrContext, Node, SlotMap};
 use crate::topology::Topology;
 
@@ -37,101 +38,18 @@ use super::connection::ClusterConnection;
 use super::pool::ClusterPool;
 use super::pubsub::ClusterPubSub;
 
-/// The address-remap hook: every node address the cluster reports (slot map, redirects)
-/// goes through it before the client dials it (NAT, containers, a test proxy).
-pub type Remap = Arc<dyn Fn(Addr) -> Addr + Send + Sync>;
+pub use crate::settings::Remap;
 
-/// Builds a [`ClusterClient`]; made by [`ClusterClient::builder`].
-pub struct ClusterClientBuilder {
-    seeds: Vec<Addr>,
-    config: Config,
-    read_from: ReadFrom,
-    policy: RequestPolicy,
-    refresh: RefreshConfig,
-    refresh_timeout: Duration,
-    remap: Option<Remap>,
-}
+/// Builds a [`ClusterClient`]; made by [`ClusterClient::builder`] (the settings and their
+/// builder are shared with the async flavour, see [`crate::settings`]).
+pub type ClusterClientBuilder = Builder<ClusterClient>;
 
-impl std::fmt::Debug for ClusterClientBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClusterClientBuilder")
-            .field("seeds", &self.seeds)
-            .field("config", &self.config)
-            .field("read_from", &self.read_from)
-            .field("policy", &self.policy)
-            .field("refresh", &self.refresh)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ClusterClientBuilder {
-    /// The settings of every node connection: credentials, TLS, protocol, timeouts,
-    /// `probe_interval`, `retry_idempotent_writes` (its address is ignored: nodes come from
-    /// the seeds and the slot map). Defaults to the first seed's config.
-    pub fn config(mut self, config: Config) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// Where reads go (default [`ReadFrom::Primary`]); replica connections send `READONLY`.
-    pub fn read_from(mut self, read_from: ReadFrom) -> Self {
-        self.read_from = read_from;
-        self
-    }
-
-    /// Most redirects one request follows (default 16).
-    pub fn max_redirects(mut self, n: u32) -> Self {
-        self.policy.max_redirects = n;
-        self
-    }
-
-    /// How long a request for an uncovered slot waits for coverage (default 2 s).
-    pub fn coverage_wait(mut self, wait: Duration) -> Self {
-        self.policy.coverage_wait = wait;
-        self
-    }
-
-    /// Backoff between retries after refusals (`TRYAGAIN`, `CLUSTERDOWN`, ...) and
-    /// connection failures.
-    pub fn retry_backoff(mut self, backoff: Backoff) -> Self {
-        self.policy.backoff = backoff;
-        self
-    }
-
-    /// The refresh schedule (rate limit, jitter, periodic refresh: 30 s by default).
-    pub fn refresh(mut self, refresh: RefreshConfig) -> Self {
-        self.refresh = refresh;
-        self
-    }
-
-    /// Limit on connecting to and reading the map from one node during a refresh
-    /// (default 1 s, or the connect/response timeout when shorter).
-    pub fn refresh_timeout(mut self, timeout: Duration) -> Self {
-        self.refresh_timeout = timeout;
-        self
-    }
-
-    /// The address-remap hook (see [`Remap`]).
-    pub fn remap(mut self, remap: impl Fn(Addr) -> Addr + Send + Sync + 'static) -> Self {
-        self.remap = Some(Arc::new(remap));
-        self
-    }
-
-    /// Checks the settings; nothing is connected yet (the first request reads the map).
-    pub fn build(self) -> Result<ClusterClient> {
-        if self.seeds.is_empty() {
-            return Err(Error::InvalidConfig("a cluster client needs a seed".into()));
-        }
-        self.config.validate()?;
-        let mut policy = self.policy;
-        policy.timeout = self.config.response_timeout;
-        let refresh_timeout = self
-            .refresh_timeout
-            .min(self.config.connect_timeout)
-            .min(self.config.response_timeout);
+impl FromSettings for ClusterClient {
+    /// Nothing is connected yet (the first connection reads the map).
+    fn from_settings(settings: Settings) -> Result<ClusterClient> {
         let shared = Arc::new(Shared {
             topology: Mutex::new(State {
-                topology: Topology::new(self.seeds, self.refresh),
+                topology: Topology::new(settings.seeds.clone(), settings.refresh.clone()),
                 snapshot: Arc::new(SlotMap::default()),
                 snapshot_version: 0,
             }),
@@ -139,11 +57,11 @@ impl ClusterClientBuilder {
             registry: Mutex::new(Vec::new()),
             clients: Mutex::new(HashMap::new()),
             refresh_cons: Mutex::new(HashMap::new()),
-            config: self.config,
-            read_from: self.read_from,
-            policy,
-            refresh_timeout,
-            remap: self.remap,
+            config: settings.config.clone(),
+            read_from: settings.read_from.clone(),
+            policy: settings.policy,
+            refresh_timeout: settings.refresh_timeout,
+            settings,
             counter: AtomicU64::new(0),
             failed_at: Mutex::new(HashMap::new()),
             latency: Mutex::new(HashMap::new()),
@@ -177,22 +95,7 @@ impl ClusterClient {
         I: IntoIterator,
         I::Item: IntoConfig,
     {
-        let configs: Vec<Config> = seeds
-            .into_iter()
-            .map(IntoConfig::into_config)
-            .collect::<Result<_>>()?;
-        let Some(first) = configs.first() else {
-            return Err(Error::InvalidConfig("a cluster client needs a seed".into()));
-        };
-        Ok(ClusterClientBuilder {
-            config: first.clone(),
-            seeds: configs.iter().map(|c| c.addr.clone()).collect(),
-            read_from: ReadFrom::Primary,
-            policy: RequestPolicy::default(),
-            refresh: RefreshConfig::default(),
-            refresh_timeout: Duration::from_secs(1),
-            remap: None,
-        })
+        Ok(Builder::new(Settings::from_seeds(seeds)?))
     }
 
     /// A client with default settings from seed nodes.
@@ -290,7 +193,8 @@ pub(crate) struct Shared {
     pub(crate) read_from: ReadFrom,
     pub(crate) policy: RequestPolicy,
     refresh_timeout: Duration,
-    remap: Option<Remap>,
+    /// Everything the client was built with (the remap hook, TLS, the Env of a step).
+    settings: Settings,
     counter: AtomicU64,
     /// When opening or using a connection to a node last failed: reads skip it for
     /// [`UNHEALTHY_FOR`] when another node of its shard can serve them.
@@ -318,10 +222,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn same(a: Addr) -> Addr {
-    a
-}
-
 impl Shared {
     fn state(&self) -> MutexGuard<'_, State> {
         lock(&self.topology)
@@ -345,10 +245,6 @@ impl Shared {
 
     /// The environment a request step needs, for `map`.
     pub(crate) fn with_env<R>(&self, map: &SlotMap, f: impl FnOnce(&Env<'_>) -> R) -> R {
-        let remap: &dyn Fn(Addr) -> Addr = match &self.remap {
-            Some(r) => &**r,
-            None => &same,
-        };
         // Reads skip nodes whose connection failed lately (writes ignore this).
         let failed: HashMap<Addr, Instant> = if self.read_from.uses_replicas() {
             lock(&self.failed_at).clone()
@@ -371,13 +267,10 @@ impl Shared {
                 .then(|| latency.get(&n.addr).copied().unwrap_or(Duration::ZERO)),
         };
         let env = Env {
-            read_from: &self.read_from,
             stats: &stats,
-            counter: self.counter.fetch_add(1, Ordering::Relaxed),
-            random: rand::random(),
-            tls: matches!(self.config.addr, Addr::Tls { .. }),
-            remap,
-            ..Env::new(map, Instant::now())
+            ..self
+                .settings
+                .env(map, self.counter.fetch_add(1, Ordering::Relaxed))
         };
         f(&env)
     }
@@ -568,12 +461,8 @@ impl Shared {
                 Client::open(config)?.get_connection()?
             }
         };
-        let remap: &dyn Fn(Addr) -> Addr = match &self.remap {
-            Some(r) => &**r,
-            None => &same,
-        };
-        let ctx =
-            AddrContext::new(addr, matches!(self.config.addr, Addr::Tls { .. })).with_remap(remap);
+        let remap = self.settings.remap_fn();
+        let ctx = AddrContext::new(addr, self.settings.tls()).with_remap(remap);
         let map = match con.req(&cmd("CLUSTER").with("SHARDS")) {
             Ok(reply) => SlotMap::from_shards(&reply, &ctx),
             Err(e) if matches!(e.server_kind(), Some(ServerErrorKind::Err)) => con

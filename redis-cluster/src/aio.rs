@@ -1,3 +1,0 @@
-//! The async (tokio) cluster client. Built on the pure modules of this crate
-//! ([`request`](crate::request), [`plan`](crate::plan), [`topology`](crate::topology)) and
-//! redis-async; it only does the I/O they ask for.
