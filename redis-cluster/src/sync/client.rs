@@ -21,13 +21,14 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use redis_core::abort::AbortHandle;
-use redis_core::routing::{NodeStats, ReadFrom};
+use redis_core::routing::ReadFrom;
 use redis_core::{
     cmd, Addr, Backoff, ClusterErrorKind, Config, Error, IntoConfig, Result, ServerErrorKind,
     Target, Value,
 };
 use redis_sync::{Client, Connection, ConnectionLike, ConnectionSource};
 
+use crate::health::NodeHealth;
 use crate::refresh::RefreshStep;
 use crate::request::{Env, RequestPolicy};
 use crate::settings::{Builder, FromSettings, Settings};
@@ -63,8 +64,7 @@ impl FromSettings for ClusterClient {
             refresh_timeout: settings.refresh_timeout,
             settings,
             counter: AtomicU64::new(0),
-            failed_at: Mutex::new(HashMap::new()),
-            latency: Mutex::new(HashMap::new()),
+            health: Mutex::new(NodeHealth::new()),
         });
         Ok(ClusterClient { shared })
     }
@@ -196,15 +196,9 @@ pub(crate) struct Shared {
     /// Everything the client was built with (the remap hook, TLS, the Env of a step).
     settings: Settings,
     counter: AtomicU64,
-    /// When opening or using a connection to a node last failed: reads skip it for
-    /// [`UNHEALTHY_FOR`] when another node of its shard can serve them.
-    failed_at: Mutex<HashMap<Addr, Instant>>,
-    /// The latest round trip to each node (kept for `ReadFrom::LowestLatency` only).
-    latency: Mutex<HashMap<Addr, Duration>>,
+    /// Failures and round trips measured per node (read routing, whom a refresh asks).
+    health: Mutex<NodeHealth>,
 }
-
-/// How long a node whose connection failed is skipped by reads.
-const UNHEALTHY_FOR: Duration = Duration::from_secs(5);
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -245,27 +239,15 @@ impl Shared {
 
     /// The environment a request step needs, for `map`.
     pub(crate) fn with_env<R>(&self, map: &SlotMap, f: impl FnOnce(&Env<'_>) -> R) -> R {
-        // Reads skip nodes whose connection failed lately (writes ignore this).
-        let failed: HashMap<Addr, Instant> = if self.read_from.uses_replicas() {
-            lock(&self.failed_at).clone()
+        // Reads skip nodes whose connection failed lately (writes ignore this); only
+        // read policies that use replicas look, so the lock is not taken otherwise.
+        let health = if self.read_from.uses_replicas() {
+            lock(&self.health).clone()
         } else {
-            HashMap::new()
+            NodeHealth::new()
         };
-        let latency: HashMap<Addr, Duration> = if self.measures_latency() {
-            lock(&self.latency).clone()
-        } else {
-            HashMap::new()
-        };
-        let stats = |n: &Node| NodeStats {
-            healthy: failed
-                .get(&n.addr)
-                .is_none_or(|at| at.elapsed() >= UNHEALTHY_FOR),
-            // A node not measured yet counts as fastest, so each node gets measured by
-            // the first read that can go there.
-            latency: self
-                .measures_latency()
-                .then(|| latency.get(&n.addr).copied().unwrap_or(Duration::ZERO)),
-        };
+        let (now, with_latency) = (Instant::now(), self.measures_latency());
+        let stats = |n: &Node| health.stats(&n.addr, now, with_latency);
         let env = Env {
             stats: &stats,
             ..self
@@ -329,16 +311,14 @@ impl Shared {
 
     /// A request to `addr` got its reply after `rtt`.
     pub(crate) fn observe(&self, addr: &Addr, rtt: Duration) {
-        lock(&self.latency).insert(addr.clone(), rtt);
+        lock(&self.health).observe(addr, rtt);
     }
 
     /// Opening or using a connection to `addr` failed: a refresh is due, and reads skip
     /// the node for a while.
     pub(crate) fn node_failed(&self, addr: &Addr) {
         self.mark_stale();
-        let mut failed = lock(&self.failed_at);
-        failed.retain(|_, at| at.elapsed() < UNHEALTHY_FOR);
-        failed.insert(addr.clone(), Instant::now());
+        lock(&self.health).failed(addr, Instant::now());
     }
 
     /// Refreshes the map through the gate: starts a refresh, joins one that runs
@@ -399,11 +379,7 @@ impl Shared {
         // Nodes that failed or were slow lately are asked last: a frozen node would
         // hold the refresh (and the caller running it) for the whole refresh timeout.
         let mut avoid = avoid.to_vec();
-        for (addr, at) in lock(&self.failed_at).iter() {
-            if at.elapsed() < UNHEALTHY_FOR && !avoid.contains(addr) {
-                avoid.push(addr.clone());
-            }
-        }
+        avoid.extend(lock(&self.health).suspects(Instant::now()));
         let nodes = self.state().topology.to_ask(rand::random(), &avoid);
         let want = self.state().topology.config().nodes_to_ask.max(1);
         let mut views = Vec::new();
@@ -516,7 +492,7 @@ impl Shared {
     /// The failover probe (see the module docs), on the waiting thread.
     fn probe(&self, addr: &Addr) {
         // Slow counts as failed for the next refreshes' choice of whom to ask.
-        lock(&self.failed_at).insert(addr.clone(), Instant::now());
+        lock(&self.health).failed(addr, Instant::now());
         let _ = self.refresh(std::slice::from_ref(addr), true);
         let st = self.state();
         let reg = lock(&self.registry);
