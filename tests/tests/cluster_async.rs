@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use redis_async::prelude::*;
-use redis_async::{commands, transaction, Protocol, PubSubOptions, ServerErrorKind};
+use redis_async::{commands, transaction, MsgKind, Protocol, PubSubOptions, ServerErrorKind};
 use redis_cluster::aio::{ClusterClient, ClusterConnection};
 use redis_cluster::{slot, SLOT_COUNT};
 use redis_core::ClusterErrorKind;
@@ -98,6 +98,7 @@ async fn routes_every_slot_splits_fans_out_heals_and_fails_over() {
     uncovered_range_fails_typed_then_heals(&cluster, &cons).await;
     coordinated_failover_under_load(&cluster, &cons).await;
     slot_migration_under_load(&cluster, &cons).await;
+    shard_subscription_follows_its_slot(&cluster).await;
     println!("whole test: {:?}", started.elapsed());
 }
 
@@ -664,6 +665,74 @@ async fn slot_migration_under_load(cluster: &RedisCluster, cons: &[(Protocol, Cl
         tl.acked.len()
     );
     assert_eq!(lost, 0);
+}
+
+/// A shard subscription follows its slot: after the slot is migrated to another primary,
+/// the subscription moves there (a `Resubscribed` notice) and hears SPUBLISH again.
+async fn shard_subscription_follows_its_slot(cluster: &RedisCluster) {
+    let client = client(cluster, Protocol::Resp3);
+    let mut con = client.get_connection().await.unwrap();
+    let channel = "{follow-me}.news";
+    let mut sub = client
+        .get_shard_pubsub(channel, PubSubOptions::default())
+        .await
+        .unwrap();
+    sub.ssubscribe(channel).await.unwrap();
+    let wait = Duration::from_secs(5);
+    let _: i64 = cmd("SPUBLISH")
+        .with(channel)
+        .with("before")
+        .query(&mut con)
+        .await
+        .unwrap();
+    let msg = tokio::time::timeout(wait, sub.next_message())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(msg.payload::<String>().unwrap(), "before");
+
+    let s = slot(channel.as_bytes());
+    let (from, to) = blocking(|| {
+        let from = cluster.node_for_slot(s);
+        let to = cluster
+            .primaries()
+            .into_iter()
+            .find(|&p| p != from)
+            .unwrap();
+        cluster.migrate_slot(s, to);
+        (from, to)
+    });
+    let t = Instant::now();
+    let mut resubscribed = false;
+    loop {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the subscription never heard SPUBLISH after the slot moved"
+        );
+        // Each SPUBLISH that reaches the old node is redirected (MOVED), which refreshes
+        // the map, which moves the subscription.
+        let _: i64 = cmd("SPUBLISH")
+            .with(channel)
+            .with("after")
+            .query(&mut con)
+            .await
+            .unwrap();
+        match tokio::time::timeout(Duration::from_millis(200), sub.next_message()).await {
+            Ok(Some(Ok(msg))) if msg.kind() == &MsgKind::Resubscribed => resubscribed = true,
+            Ok(Some(Ok(msg))) if msg.is_message() => {
+                assert_eq!(msg.payload::<String>().unwrap(), "after");
+                break;
+            }
+            Ok(Some(Ok(_)) | None) | Err(_) => {}
+            Ok(Some(Err(e))) => panic!("subscription failed: {e}"),
+        }
+    }
+    println!(
+        "shard subscription moved from node {from} to node {to} with its slot; heard again \
+         {:?} after the migration (resubscribed notice: {resubscribed})",
+        t.elapsed()
+    );
 }
 
 /// A primary frozen with SIGSTOP for 7 s under load from 8 writers (4 per protocol) over

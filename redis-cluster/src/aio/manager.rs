@@ -130,6 +130,7 @@ pub(crate) async fn refresh(shared: &Arc<Shared>, suspects: &[Addr]) -> Result<(
     shared
         .nodes
         .close(&applied.left, "the node left the cluster");
+    shared.follow(&shared.map());
     shared.bump_epoch();
     if answered {
         Ok(())

@@ -58,6 +58,7 @@
 //! ```
 
 mod connection;
+mod follow;
 mod join;
 mod manager;
 mod nodes;
@@ -65,7 +66,7 @@ mod scan;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 use redis_async::{DedicatedConnection, PubSub, PubSubOptions};
@@ -79,6 +80,7 @@ pub use scan::ClusterScan;
 
 use crate::settings::{Builder, FromSettings, Settings};
 use crate::{Env, Node, Request, RequestTarget, SlotMap, Step, Topology};
+use follow::Follower;
 use nodes::{lock, Nodes, Trigger, Triggers};
 
 pub use crate::settings::Remap;
@@ -107,6 +109,7 @@ impl FromSettings for ClusterClient {
             triggers: tx,
             manager: tokio::sync::Mutex::new(Some(rx)),
             settings,
+            followers: Mutex::new(Vec::new()),
             counter: AtomicU64::new(0),
         });
         Ok(ClusterClient { shared })
@@ -168,32 +171,30 @@ impl ClusterClient {
         self.shared.exclusive(key.as_ref()).await
     }
 
-    /// A pub/sub connection for `SUBSCRIBE`/`PSUBSCRIBE` (a cluster delivers classic
-    /// pub/sub messages on every node, so any primary serves).
+    /// A pub/sub connection for `SUBSCRIBE`/`PSUBSCRIBE` on some primary (a cluster
+    /// delivers classic pub/sub messages on every node). It always reconnects (whatever
+    /// `options.reconnect` says) and moves to another primary if its node is failed over;
+    /// the stream then yields a `Resubscribed` notice.
     pub async fn get_pubsub(&self, options: PubSubOptions) -> Result<PubSub> {
         self.shared.ensure_started().await?;
-        let sh = &self.shared;
-        sh.open_on(RequestTarget::AnyPrimary, |addr| {
-            Box::pin(async move { sh.nodes.pubsub(&addr, options).await })
-        })
-        .await
+        self.shared
+            .following_pubsub(RequestTarget::AnyPrimary, options)
+            .await
     }
 
     /// A pub/sub connection to the primary serving `channel`'s slot, for `SSUBSCRIBE` to
-    /// shard channels of that slot (give related channels one hash tag). If the slot
-    /// moves, the server ends the subscription (a `sunsubscribe` push); open another.
+    /// shard channels of that slot (give related channels one hash tag). It follows the
+    /// slot: when a refresh shows the slot on another node (migrated, failed over), the
+    /// connection moves there and resubscribes, and the stream yields a `Resubscribed`
+    /// notice; it always reconnects, whatever `options.reconnect` says.
     pub async fn get_shard_pubsub(
         &self,
         channel: impl AsRef<[u8]>,
         options: PubSubOptions,
     ) -> Result<PubSub> {
         self.shared.ensure_started().await?;
-        let sh = &self.shared;
         let target = RequestTarget::Slot(crate::slot(channel.as_ref()));
-        sh.open_on(target, |addr| {
-            Box::pin(async move { sh.nodes.pubsub(&addr, options).await })
-        })
-        .await
+        self.shared.following_pubsub(target, options).await
     }
 
     /// The slot map as the client knows it now (empty before the first connection).
@@ -228,6 +229,8 @@ pub(crate) struct Shared {
     /// The manager's trigger queue until the manager is started (then `None`).
     manager: tokio::sync::Mutex<Option<mpsc::UnboundedReceiver<Trigger>>>,
     settings: Settings,
+    /// The sources of the client's pub/sub connections, to move them after a refresh.
+    followers: Mutex<Vec<Weak<Follower>>>,
     /// Grows by one per routed request (round-robin read policies).
     counter: AtomicU64,
 }
@@ -252,6 +255,39 @@ impl Shared {
         }
         tokio::spawn(manager::run(Arc::downgrade(self), rx));
         Ok(())
+    }
+
+    /// A pub/sub connection on the node the request flow picks for `target`, that follows
+    /// it (see [`follow`]).
+    async fn following_pubsub(
+        self: &Arc<Self>,
+        target: RequestTarget,
+        options: PubSubOptions,
+    ) -> Result<PubSub> {
+        let follower = Arc::new(Follower::new(target, Arc::downgrade(self)));
+        {
+            let mut followers = lock(&self.followers);
+            followers.retain(|f| f.strong_count() > 0);
+            followers.push(Arc::downgrade(&follower));
+        }
+        let client = redis_async::Client::with_source(self.settings.config.clone(), follower);
+        let options = PubSubOptions {
+            reconnect: true,
+            ..options
+        };
+        client.get_pubsub_with(options).await
+    }
+
+    /// Moves the pub/sub connections that are no longer on their node (after a refresh).
+    fn follow(&self, map: &SlotMap) {
+        let followers: Vec<Arc<Follower>> = {
+            let mut followers = lock(&self.followers);
+            followers.retain(|f| f.strong_count() > 0);
+            followers.iter().filter_map(Weak::upgrade).collect()
+        };
+        for f in followers {
+            f.follow(map);
+        }
     }
 
     /// A connection of its own to the primary of `key`'s slot (see

@@ -217,15 +217,6 @@ impl Nodes {
         }
     }
 
-    /// A pub/sub connection to `addr`, through the node's source.
-    pub(crate) async fn pubsub(
-        &self,
-        addr: &Addr,
-        options: redis_async::PubSubOptions,
-    ) -> Result<redis_async::PubSub> {
-        self.node(addr).client.get_pubsub_with(options).await
-    }
-
     /// Whether a write was sent to `addr` since its connections were last ended.
     pub(crate) fn wrote(&self, addr: &Addr) -> bool {
         lock(&self.nodes)
