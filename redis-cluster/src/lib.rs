@@ -15,6 +15,8 @@
 //!   uncovered slots, retries after connection failures).
 //! - [`plan`]: a pipeline grouped per node, replies merged in the caller's order, each
 //!   command's redirect handled on its own.
+//! - [`health`]: what the client measured of each node (recent failures, round trips)
+//!   as the read policy's node stats.
 //! - [`settings`]: a client's settings and the builder both flavours share.
 //! - [`topology`]: the topology manager's state (map, refresh gate, seeds), what a refresh
 //!   changed, and the failover verdict for a node that stopped answering.
@@ -35,6 +37,7 @@
 //! Read routing ([`ReadFrom`]) lives in `redis_core::routing`, because the Sentinel crate
 //! uses the same type and does not depend on this one.
 
+pub mod health;
 pub mod plan;
 pub mod redirect;
 pub mod refresh;

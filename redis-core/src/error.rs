@@ -571,6 +571,37 @@ mod tests {
     }
 
     #[test]
+    fn cluster_errors_say_what_ran_out() {
+        let e = Error::Cluster(ClusterErrorKind::SlotNotCovered { slot: 7 });
+        assert_eq!(e.to_string(), "cluster: slot 7 is not served by any node");
+        assert!(!e.is_retriable() && !e.is_connection_dropped());
+        assert!(matches!(
+            e.replicate(),
+            Error::Cluster(ClusterErrorKind::SlotNotCovered { slot: 7 })
+        ));
+        let e = Error::Cluster(ClusterErrorKind::TopologyUnavailable {
+            tried: vec!["a:1: refused".into(), "b:2: timed out".into()],
+        });
+        assert_eq!(
+            e.to_string(),
+            "cluster: no node answered with a slot map, tried 2: a:1: refused; b:2: timed out"
+        );
+        let e = Error::CrossSlot {
+            command: "RENAME".into(),
+            first: 1,
+            other: 2,
+        };
+        assert!(matches!(
+            e.replicate(),
+            Error::CrossSlot {
+                first: 1,
+                other: 2,
+                ..
+            }
+        ));
+    }
+
+    #[test]
     fn sentinel_errors_list_each_sentinel_tried() {
         let e = Error::Sentinel(SentinelErrorKind::NoSentinelReachable {
             service: "mymaster".into(),

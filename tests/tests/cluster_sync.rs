@@ -39,6 +39,37 @@ fn tags() -> Vec<String> {
     tags.into_iter().map(Option::unwrap_or_default).collect()
 }
 
+/// A writer's handle: its own connection, or a clone of one shared pool.
+enum Handle {
+    Con(Box<ClusterConnection>),
+    Pool(redis_cluster::sync::ClusterPool),
+}
+
+impl Handle {
+    fn new(client: &ClusterClient, pool: Option<&redis_cluster::sync::ClusterPool>) -> Handle {
+        match pool {
+            Some(p) => Handle::Pool(p.clone()),
+            None => Handle::Con(Box::new(client.get_connection().unwrap())),
+        }
+    }
+}
+
+impl ConnectionLike for Handle {
+    fn req(&mut self, c: &redis_core::Cmd) -> redis_core::Result<Value> {
+        match self {
+            Handle::Con(c2) => c2.req(c),
+            Handle::Pool(p) => p.req(c),
+        }
+    }
+
+    fn req_pipeline(&mut self, p: &redis_core::Pipeline) -> redis_core::Result<Vec<Value>> {
+        match self {
+            Handle::Con(c) => c.req_pipeline(p),
+            Handle::Pool(pool) => pool.req_pipeline(p),
+        }
+    }
+}
+
 fn client(cluster: &RedisCluster, protocol: Protocol) -> ClusterClient {
     let config: Config = cluster.seed_config().with_protocol(protocol);
     ClusterClient::builder([config]).unwrap().build().unwrap()
@@ -57,6 +88,7 @@ fn routes_every_slot_splits_fans_out_and_heals() {
         refused_before_sending(&mut con);
         scripts_scan_and_watch(&client, &mut con, &tags);
     }
+    shard_subscription_follows_its_slot(&cluster, &tags);
     remap_through_a_proxy_per_node(&cluster, &tags);
     uncovered_range_fails_typed_then_heals(&cluster, &tags, Protocol::Resp2, 100);
     uncovered_range_fails_typed_then_heals(&cluster, &tags, Protocol::Resp3, 300);
@@ -238,6 +270,57 @@ fn refused_before_sending(con: &mut ClusterConnection) {
     assert_eq!(pong, "PONG");
 }
 
+/// SSUBSCRIBE on the slot's primary, SUBSCRIBE on any node; after the slot migrates, the
+/// shard subscription follows it and messages published at the new owner arrive. RESP3
+/// (messages as push frames).
+fn shard_subscription_follows_its_slot(cluster: &RedisCluster, tags: &[String]) {
+    let client = client(cluster, Protocol::Resp3);
+    let mut con = client.get_connection().unwrap();
+    let mut sub = client.get_pubsub().unwrap();
+    let slot = 500u16;
+    let ch = format!("{}.news", tags[usize::from(slot)]);
+    sub.ssubscribe(&ch).unwrap();
+    sub.subscribe("plain-news").unwrap();
+    let n: i64 = cmd("SPUBLISH").with(&ch).with("1").query(&mut con).unwrap();
+    assert_eq!(n, 1, "the subscriber is on the slot's primary");
+    let m = sub.get_message(Duration::from_secs(5)).unwrap().unwrap();
+    assert_eq!(
+        (m.channel_name(), m.payload::<String>().unwrap()),
+        (ch.clone(), "1".into())
+    );
+    let _: i64 = cmd("PUBLISH")
+        .with("plain-news")
+        .with("p")
+        .query(&mut con)
+        .unwrap();
+    let m = sub.get_message(Duration::from_secs(5)).unwrap().unwrap();
+    assert_eq!(m.payload::<String>().unwrap(), "p");
+
+    let from = cluster.node_for_slot(slot);
+    let to = *cluster.primaries().iter().find(|&&p| p != from).unwrap();
+    cluster.migrate_slot(slot, to);
+    let started = Instant::now();
+    let mut got = None;
+    for i in 0..40 {
+        let payload = format!("after-{i}");
+        let _: i64 = cmd("SPUBLISH")
+            .with(&ch)
+            .with(&payload)
+            .query(&mut con)
+            .unwrap();
+        if let Some(m) = sub.get_message(Duration::from_millis(500)).unwrap() {
+            got = Some(m.payload::<String>().unwrap());
+            break;
+        }
+    }
+    println!(
+        "shard subscription followed its slot in {:?}: {got:?}",
+        started.elapsed()
+    );
+    assert!(got.is_some_and(|p| p.starts_with("after-")));
+    cluster.migrate_slot(slot, from);
+}
+
 /// The address-remap hook sends every node address (slot map, redirects) through a
 /// proxy per node: all traffic goes through the proxies, and reads on links the proxy
 /// cut are re-sent transparently.
@@ -390,7 +473,33 @@ fn node_killed_and_forgotten_is_dropped(cluster: &mut RedisCluster, tags: &[Stri
         "the replica serves reads: {:?}",
         con.connected_nodes()
     );
+    // LowestLatency measures each node by using it: both nodes of the shard serve reads.
+    let lowest = ClusterClient::builder([cluster.seed_config()])
+        .unwrap()
+        .read_from(redis_core::routing::ReadFrom::LowestLatency)
+        .build()
+        .unwrap();
+    let mut lcon = lowest.get_connection().unwrap();
+    for _ in 0..10 {
+        let _: Option<String> = lcon.get(&key).unwrap();
+    }
+    assert!(
+        lcon.connected_nodes().len() >= 2,
+        "LowestLatency tried only {:?}",
+        lcon.connected_nodes()
+    );
     cluster.kill(replica);
+    // Killed, not yet failed in the cluster's eyes: reads skip it after its connection
+    // failed, and none fails.
+    let started = Instant::now();
+    for _ in 0..20 {
+        let v: Option<String> = con.get(&key).unwrap();
+        assert_eq!(v.as_deref(), Some("v"));
+    }
+    println!(
+        "20 reads around a killed replica took {:?}",
+        started.elapsed()
+    );
     cluster.forget(replica);
     client.refresh().unwrap();
     assert!(
@@ -429,16 +538,34 @@ struct Tally {
 /// promotion to the first success on the frozen shard.
 #[test]
 fn frozen_primary_is_replaced_without_losing_acknowledged_writes() {
-    // One cluster, two freezes: the second freezes the replica the first promoted.
+    // One cluster, two freezes: the second freezes the replica the first promoted. The
+    // first runs with cluster-require-full-coverage yes (the default: between the
+    // frozen node's FAIL and the promotion every node answers CLUSTERDOWN, so healthy
+    // shards stall for the server's sake), the second with no (healthy shards only see
+    // the client).
     let mut cluster = RedisCluster::start();
     let tags = tags();
-    for protocol in [Protocol::Resp3, Protocol::Resp2] {
-        frozen_primary(&mut cluster, &tags, protocol);
+    frozen_primary(&mut cluster, &tags, Protocol::Resp3, false);
+    for i in 0..cluster.nodes().len() {
+        cluster.command(i, &["CONFIG", "SET", "cluster-require-full-coverage", "no"]);
     }
+    frozen_primary(&mut cluster, &tags, Protocol::Resp2, true);
 }
 
-fn frozen_primary(cluster: &mut RedisCluster, tags: &[String], protocol: Protocol) {
+/// One freeze; `pooled`: the writers share one `ClusterPool`, else each has its own
+/// `ClusterConnection`.
+fn frozen_primary(cluster: &mut RedisCluster, tags: &[String], protocol: Protocol, pooled: bool) {
     let tags = tags.to_vec();
+    let full = cluster.command(0, &["CONFIG", "GET", "cluster-require-full-coverage"]);
+    println!(
+        "{protocol:?}, require-full-coverage {:?}, writers on {}:",
+        full.lines().last().unwrap_or(""),
+        if pooled {
+            "one ClusterPool"
+        } else {
+            "a ClusterConnection each"
+        }
+    );
     let client = client(cluster, protocol);
     let frozen = cluster.node_for_slot(0);
     let replica = cluster.replicas_of(frozen)[0];
@@ -446,25 +573,36 @@ fn frozen_primary(cluster: &mut RedisCluster, tags: &[String], protocol: Protoco
         .step_by(97)
         .map(|s| (s, cluster.node_for_slot(s)))
         .collect();
-    let slots: Vec<u16> = shard_of.keys().copied().collect();
+    // Writer w writes to the slots of one shard (w % shards), so writers of healthy
+    // shards never queue behind the frozen one and their stalls are their own.
+    let mut shards: Vec<usize> = shard_of.values().copied().collect();
+    shards.sort_unstable();
+    shards.dedup();
     let stop = Arc::new(AtomicBool::new(false));
     let tallies: Arc<Mutex<HashMap<usize, Tally>>> = Arc::default();
     let acked: Arc<Mutex<Vec<(String, u64)>>> = Arc::default();
     let seq = Arc::new(AtomicU64::new(0));
+    let pool = pooled.then(|| client.get_pool(8).unwrap());
     let writers: Vec<_> = (0..8)
         .map(|w| {
             let client = client.clone();
+            let pool = pool.clone();
             let (stop, tallies, acked, seq) =
                 (stop.clone(), tallies.clone(), acked.clone(), seq.clone());
             let tags = tags.clone();
-            let slots = slots.clone();
             let shard_of = shard_of.clone();
+            let mine = shards[w % shards.len()];
+            let slots: Vec<u16> = shard_of
+                .iter()
+                .filter(|&(_, &sh)| sh == mine)
+                .map(|(&s, _)| s)
+                .collect();
             thread::spawn(move || {
-                let mut con = client.get_connection().unwrap();
+                let mut con = Handle::new(&client, pool.as_ref());
                 let mut i = w;
                 while !stop.load(Ordering::Relaxed) {
                     let slot = slots[i % slots.len()];
-                    i += 8;
+                    i += 1;
                     let key = format!("{}.w{w}", tags[usize::from(slot)]);
                     let n = seq.fetch_add(1, Ordering::Relaxed);
                     let started = Instant::now();
@@ -486,7 +624,43 @@ fn frozen_primary(cluster: &mut RedisCluster, tags: &[String], protocol: Protoco
             })
         })
         .collect();
+    // Two readers of the frozen shard: a read in flight when the node is judged failed
+    // is re-sent by the new map; a read never gets a wrong value.
+    let read_key = format!("{}.r", tags[0]);
+    {
+        let mut con = client.get_connection().unwrap();
+        let _: () = con.set(&read_key, "stable").unwrap();
+    }
+    let reads: Arc<Mutex<(u64, Vec<String>, Duration)>> = Arc::default();
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (client, stop, reads, key) = (
+                client.clone(),
+                stop.clone(),
+                reads.clone(),
+                read_key.clone(),
+            );
+            thread::spawn(move || {
+                let mut con = client.get_connection().unwrap();
+                while !stop.load(Ordering::Relaxed) {
+                    let started = Instant::now();
+                    let r: Result<Option<String>, Error> = con.get(&key);
+                    let took = started.elapsed();
+                    let mut st = reads.lock().unwrap();
+                    st.2 = st.2.max(took);
+                    match r {
+                        Ok(v) => {
+                            assert_eq!(v.as_deref(), Some("stable"), "wrong read");
+                            st.0 += 1;
+                        }
+                        Err(e) => st.1.push(e.to_string()),
+                    }
+                }
+            })
+        })
+        .collect();
     thread::sleep(Duration::from_secs(1));
+    reads.lock().unwrap().2 = Duration::ZERO;
     // Keep only what happens from the freeze on.
     tallies.lock().unwrap().clear();
     cluster.pause(frozen);
@@ -520,10 +694,20 @@ fn frozen_primary(cluster: &mut RedisCluster, tags: &[String], protocol: Protoco
     cluster.wait_healthy();
     thread::sleep(Duration::from_millis(500));
     stop.store(true, Ordering::Relaxed);
-    for w in writers {
+    for w in writers.into_iter().chain(readers) {
         w.join().unwrap();
     }
     println!("{protocol:?}: replica promoted {promoted_after:?} after SIGSTOP");
+    {
+        let r = reads.lock().unwrap();
+        println!(
+            "{protocol:?}: reads of the frozen shard: {} ok, {} errors {:?}, longest {:?}",
+            r.0,
+            r.1.len(),
+            r.1.first(),
+            r.2
+        );
+    }
     match frozen_first_ok {
         Some(at) => println!(
             "{protocol:?}: first success on the frozen shard {:?} after the promotion",

@@ -28,109 +28,29 @@ use redis_core::{
 };
 use redis_sync::{Client, Connection, ConnectionLike, ConnectionSource};
 
-use crate::refresh::{RefreshConfig, RefreshStep};
+use crate::health::NodeHealth;
+use crate::refresh::RefreshStep;
 use crate::request::{Env, RequestPolicy};
-use crate::slot_map::{AddrContext, SlotMap};
+use crate::settings::{Builder, FromSettings, Settings};
+use crate::slot_map::{AddrContext, Node, SlotMap};
 use crate::topology::Topology;
 
 use super::connection::ClusterConnection;
 use super::pool::ClusterPool;
+use super::pubsub::ClusterPubSub;
 
-/// The address-remap hook: every node address the cluster reports (slot map, redirects)
-/// goes through it before the client dials it (NAT, containers, a test proxy).
-pub type Remap = Arc<dyn Fn(Addr) -> Addr + Send + Sync>;
+pub use crate::settings::Remap;
 
-/// Builds a [`ClusterClient`]; made by [`ClusterClient::builder`].
-pub struct ClusterClientBuilder {
-    seeds: Vec<Addr>,
-    config: Config,
-    read_from: ReadFrom,
-    policy: RequestPolicy,
-    refresh: RefreshConfig,
-    refresh_timeout: Duration,
-    remap: Option<Remap>,
-}
+/// Builds a [`ClusterClient`]; made by [`ClusterClient::builder`] (the settings and their
+/// builder are shared with the async flavour, see [`crate::settings`]).
+pub type ClusterClientBuilder = Builder<ClusterClient>;
 
-impl std::fmt::Debug for ClusterClientBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClusterClientBuilder")
-            .field("seeds", &self.seeds)
-            .field("config", &self.config)
-            .field("read_from", &self.read_from)
-            .field("policy", &self.policy)
-            .field("refresh", &self.refresh)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ClusterClientBuilder {
-    /// The settings of every node connection: credentials, TLS, protocol, timeouts,
-    /// `probe_interval`, `retry_idempotent_writes` (its address is ignored: nodes come from
-    /// the seeds and the slot map). Defaults to the first seed's config.
-    pub fn config(mut self, config: Config) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// Where reads go (default [`ReadFrom::Primary`]); replica connections send `READONLY`.
-    pub fn read_from(mut self, read_from: ReadFrom) -> Self {
-        self.read_from = read_from;
-        self
-    }
-
-    /// Most redirects one request follows (default 16).
-    pub fn max_redirects(mut self, n: u32) -> Self {
-        self.policy.max_redirects = n;
-        self
-    }
-
-    /// How long a request for an uncovered slot waits for coverage (default 2 s).
-    pub fn coverage_wait(mut self, wait: Duration) -> Self {
-        self.policy.coverage_wait = wait;
-        self
-    }
-
-    /// Backoff between retries after refusals (`TRYAGAIN`, `CLUSTERDOWN`, ...) and
-    /// connection failures.
-    pub fn retry_backoff(mut self, backoff: Backoff) -> Self {
-        self.policy.backoff = backoff;
-        self
-    }
-
-    /// The refresh schedule (rate limit, jitter, periodic refresh: 30 s by default).
-    pub fn refresh(mut self, refresh: RefreshConfig) -> Self {
-        self.refresh = refresh;
-        self
-    }
-
-    /// Limit on connecting to and reading the map from one node during a refresh
-    /// (default 1 s, or the connect/response timeout when shorter).
-    pub fn refresh_timeout(mut self, timeout: Duration) -> Self {
-        self.refresh_timeout = timeout;
-        self
-    }
-
-    /// The address-remap hook (see [`Remap`]).
-    pub fn remap(mut self, remap: impl Fn(Addr) -> Addr + Send + Sync + 'static) -> Self {
-        self.remap = Some(Arc::new(remap));
-        self
-    }
-
-    /// Checks the settings; nothing is connected yet (the first request reads the map).
-    pub fn build(self) -> Result<ClusterClient> {
-        if self.seeds.is_empty() {
-            return Err(Error::InvalidConfig("a cluster client needs a seed".into()));
-        }
-        self.config.validate()?;
-        let mut policy = self.policy;
-        policy.timeout = self.config.response_timeout;
-        let refresh_timeout = self
-            .refresh_timeout
-            .min(self.config.connect_timeout)
-            .min(self.config.response_timeout);
+impl FromSettings for ClusterClient {
+    /// Nothing is connected yet (the first connection reads the map).
+    fn from_settings(settings: Settings) -> Result<ClusterClient> {
         let shared = Arc::new(Shared {
             topology: Mutex::new(State {
-                topology: Topology::new(self.seeds, self.refresh),
+                topology: Topology::new(settings.seeds.clone(), settings.refresh.clone()),
                 snapshot: Arc::new(SlotMap::default()),
                 snapshot_version: 0,
             }),
@@ -138,12 +58,13 @@ impl ClusterClientBuilder {
             registry: Mutex::new(Vec::new()),
             clients: Mutex::new(HashMap::new()),
             refresh_cons: Mutex::new(HashMap::new()),
-            config: self.config,
-            read_from: self.read_from,
-            policy,
-            refresh_timeout,
-            remap: self.remap,
+            config: settings.config.clone(),
+            read_from: settings.read_from.clone(),
+            policy: settings.policy,
+            refresh_timeout: settings.refresh_timeout,
+            settings,
             counter: AtomicU64::new(0),
+            health: Mutex::new(NodeHealth::new()),
         });
         Ok(ClusterClient { shared })
     }
@@ -174,22 +95,7 @@ impl ClusterClient {
         I: IntoIterator,
         I::Item: IntoConfig,
     {
-        let configs: Vec<Config> = seeds
-            .into_iter()
-            .map(IntoConfig::into_config)
-            .collect::<Result<_>>()?;
-        let Some(first) = configs.first() else {
-            return Err(Error::InvalidConfig("a cluster client needs a seed".into()));
-        };
-        Ok(ClusterClientBuilder {
-            config: first.clone(),
-            seeds: configs.iter().map(|c| c.addr.clone()).collect(),
-            read_from: ReadFrom::Primary,
-            policy: RequestPolicy::default(),
-            refresh: RefreshConfig::default(),
-            refresh_timeout: Duration::from_secs(1),
-            remap: None,
-        })
+        Ok(Builder::new(Settings::from_seeds(seeds)?))
     }
 
     /// A client with default settings from seed nodes.
@@ -213,6 +119,13 @@ impl ClusterClient {
     pub fn get_pool(&self, per_node: u32) -> Result<ClusterPool> {
         self.shared.ensure_map()?;
         Ok(ClusterPool::new(self.shared.clone(), per_node))
+    }
+
+    /// A subscriber: channels and patterns on one node, shard channels (`SSUBSCRIBE`) on
+    /// the primary of their slot (see [`ClusterPubSub`]).
+    pub fn get_pubsub(&self) -> Result<ClusterPubSub> {
+        self.shared.ensure_map()?;
+        Ok(ClusterPubSub::new(self.shared.clone()))
     }
 
     /// A connection of its own to the primary serving `key`'s slot, for what needs one
@@ -280,8 +193,11 @@ pub(crate) struct Shared {
     pub(crate) read_from: ReadFrom,
     pub(crate) policy: RequestPolicy,
     refresh_timeout: Duration,
-    remap: Option<Remap>,
+    /// Everything the client was built with (the remap hook, TLS, the Env of a step).
+    settings: Settings,
     counter: AtomicU64,
+    /// Failures and round trips measured per node (read routing, whom a refresh asks).
+    health: Mutex<NodeHealth>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -298,10 +214,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every critical section here is a few assignments or a map update: a panic in
     // one cannot leave the state half-written, so a poisoned lock is still valid.
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn same(a: Addr) -> Addr {
-    a
 }
 
 impl Shared {
@@ -327,17 +239,20 @@ impl Shared {
 
     /// The environment a request step needs, for `map`.
     pub(crate) fn with_env<R>(&self, map: &SlotMap, f: impl FnOnce(&Env<'_>) -> R) -> R {
-        let remap: &dyn Fn(Addr) -> Addr = match &self.remap {
-            Some(r) => &**r,
-            None => &same,
+        // Reads skip nodes whose connection failed lately (writes ignore this); only
+        // read policies that use replicas look, so the lock is not taken otherwise.
+        let health = if self.read_from.uses_replicas() {
+            lock(&self.health).clone()
+        } else {
+            NodeHealth::new()
         };
+        let (now, with_latency) = (Instant::now(), self.measures_latency());
+        let stats = |n: &Node| health.stats(&n.addr, now, with_latency);
         let env = Env {
-            read_from: &self.read_from,
-            counter: self.counter.fetch_add(1, Ordering::Relaxed),
-            random: rand::random(),
-            tls: matches!(self.config.addr, Addr::Tls { .. }),
-            remap,
-            ..Env::new(map, Instant::now())
+            stats: &stats,
+            ..self
+                .settings
+                .env(map, self.counter.fetch_add(1, Ordering::Relaxed))
         };
         f(&env)
     }
@@ -350,12 +265,32 @@ impl Shared {
         Ok(())
     }
 
-    /// Refreshes when one is due (a MOVED was seen, a connection failed, the periodic
-    /// refresh): called before each request. Errors are left to the request, which
-    /// refreshes again if its slot has no node.
-    pub(crate) fn refresh_if_due(&self) {
-        if self.state().topology.is_due(Instant::now()) {
-            let _ = self.refresh(&[], false);
+    /// Starts a refresh on a thread of its own when one is due (a MOVED was seen, a
+    /// connection failed, the periodic refresh): called before each request, which goes
+    /// on with the map it has. The caller never pays for a refresh its own request does
+    /// not need (a request that does need one, e.g. for an uncovered slot, refreshes
+    /// inline). Errors are left to the requests, which refresh again if their slot has
+    /// no node.
+    pub(crate) fn refresh_if_due(self: &Arc<Self>) {
+        let now = Instant::now();
+        let step = {
+            let mut st = self.state();
+            if !st.topology.is_due(now) {
+                return;
+            }
+            st.topology.trigger(now, rand::random())
+        };
+        if step == RefreshStep::Start {
+            let shared = self.clone();
+            let spawned = std::thread::Builder::new()
+                .name("redis-cluster-refresh".into())
+                .spawn(move || {
+                    let _ = shared.run_refresh(&[]);
+                });
+            if spawned.is_err() {
+                // No thread to be had: refresh here rather than leave the gate running.
+                let _ = self.run_refresh(&[]);
+            }
         }
     }
 
@@ -367,6 +302,23 @@ impl Shared {
     /// Something failed on `addr`'s connection: a refresh is due.
     pub(crate) fn mark_stale(&self) {
         self.state().topology.mark_stale();
+    }
+
+    /// Whether round trips are measured (only `ReadFrom::LowestLatency` uses them).
+    pub(crate) fn measures_latency(&self) -> bool {
+        matches!(self.read_from, ReadFrom::LowestLatency)
+    }
+
+    /// A request to `addr` got its reply after `rtt`.
+    pub(crate) fn observe(&self, addr: &Addr, rtt: Duration) {
+        lock(&self.health).observe(addr, rtt);
+    }
+
+    /// Opening or using a connection to `addr` failed: a refresh is due, and reads skip
+    /// the node for a while.
+    pub(crate) fn node_failed(&self, addr: &Addr) {
+        self.mark_stale();
+        lock(&self.health).failed(addr, Instant::now());
     }
 
     /// Refreshes the map through the gate: starts a refresh, joins one that runs
@@ -424,7 +376,11 @@ impl Shared {
     }
 
     fn run_refresh(&self, avoid: &[Addr]) -> Result<()> {
-        let nodes = self.state().topology.to_ask(rand::random(), avoid);
+        // Nodes that failed or were slow lately are asked last: a frozen node would
+        // hold the refresh (and the caller running it) for the whole refresh timeout.
+        let mut avoid = avoid.to_vec();
+        avoid.extend(lock(&self.health).suspects(Instant::now()));
+        let nodes = self.state().topology.to_ask(rand::random(), &avoid);
         let want = self.state().topology.config().nodes_to_ask.max(1);
         let mut views = Vec::new();
         let mut tried = Vec::new();
@@ -481,12 +437,8 @@ impl Shared {
                 Client::open(config)?.get_connection()?
             }
         };
-        let remap: &dyn Fn(Addr) -> Addr = match &self.remap {
-            Some(r) => &**r,
-            None => &same,
-        };
-        let ctx =
-            AddrContext::new(addr, matches!(self.config.addr, Addr::Tls { .. })).with_remap(remap);
+        let remap = self.settings.remap_fn();
+        let ctx = AddrContext::new(addr, self.settings.tls()).with_remap(remap);
         let map = match con.req(&cmd("CLUSTER").with("SHARDS")) {
             Ok(reply) => SlotMap::from_shards(&reply, &ctx),
             Err(e) if matches!(e.server_kind(), Some(ServerErrorKind::Err)) => con
@@ -539,6 +491,8 @@ impl Shared {
 
     /// The failover probe (see the module docs), on the waiting thread.
     fn probe(&self, addr: &Addr) {
+        // Slow counts as failed for the next refreshes' choice of whom to ask.
+        lock(&self.health).failed(addr, Instant::now());
         let _ = self.refresh(std::slice::from_ref(addr), true);
         let st = self.state();
         let reg = lock(&self.registry);
@@ -581,9 +535,9 @@ impl ConnectionSource for NodeSource {
             .is_some_and(|s| s.snapshot().node(addr).is_some())
     }
 
-    fn failed(&self, _addr: &Addr, _error: &Error) {
+    fn failed(&self, addr: &Addr, _error: &Error) {
         if let Some(s) = self.shared.upgrade() {
-            s.mark_stale();
+            s.node_failed(addr);
         }
     }
 

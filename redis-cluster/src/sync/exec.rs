@@ -74,6 +74,7 @@ pub(crate) fn run(
     loop {
         step = match step {
             Step::Send { addr, asking } => {
+                let started = Instant::now();
                 let sent = nodes.send(&addr, &mut |con| {
                     if asking {
                         let mut p = Pipeline::with_capacity(2);
@@ -88,12 +89,14 @@ pub(crate) fn run(
                 map = shared.snapshot();
                 shared.with_env(&map, |env| match sent {
                     Sent::NotSent(e) => {
-                        shared.mark_stale();
+                        shared.node_failed(&addr);
                         req.not_sent(&addr, e, env)
                     }
                     Sent::Sent(r) => {
                         if r.as_ref().is_err_and(Error::is_connection_dropped) {
-                            shared.mark_stale();
+                            shared.node_failed(&addr);
+                        } else if shared.measures_latency() {
+                            shared.observe(&addr, started.elapsed());
                         }
                         let r = r.map(|mut v| v.pop().unwrap_or(Value::Nil));
                         req.reply(&addr, r, env)
@@ -166,12 +169,12 @@ pub(crate) fn pipeline(nodes: &mut (impl Nodes + ?Sized), pipe: &Pipeline) -> Re
                     let map = shared.snapshot();
                     shared.with_env(&map, |env| match sent {
                         Sent::NotSent(e) => {
-                            shared.mark_stale();
+                            shared.node_failed(&batch.addr);
                             plan.replies(batch, Err(e), false, env)
                         }
                         Sent::Sent(r) => {
-                            if r.is_err() {
-                                shared.mark_stale();
+                            if r.as_ref().is_err_and(Error::is_connection_dropped) {
+                                shared.node_failed(&batch.addr);
                             }
                             plan.replies(batch, r, true, env)
                         }

@@ -9,6 +9,8 @@
 //!   remap) and the topology manager every connection of the client shares.
 //! - [`ClusterConnection`]: one thread, one connection per node.
 //! - [`ClusterPool`]: many threads, per-node r2d2 pools.
+//! - [`ClusterPubSub`]: channels and patterns on one node, shard channels on their
+//!   slot's primary, following the slot when it moves.
 //!
 //! Both implement [`redis_sync::ConnectionLike`], so [`redis_sync::Commands`] works on
 //! them as on a single server.
@@ -51,9 +53,11 @@ mod client;
 mod connection;
 mod exec;
 mod pool;
+mod pubsub;
 mod scan;
 
 pub use client::{ClusterClient, ClusterClientBuilder, Remap};
 pub use connection::ClusterConnection;
 pub use pool::ClusterPool;
+pub use pubsub::ClusterPubSub;
 pub use scan::ClusterScanIter;

@@ -19,8 +19,8 @@ use crate::request::RequestTarget;
 pub struct ClusterScanIter<'a, T> {
     nodes: &'a mut dyn Nodes,
     template: ScanCursor,
-    pending: VecDeque<Addr>,
-    current: Option<(Addr, ScanCursor)>,
+    pending: VecDeque<u16>,
+    current: Option<(u16, ScanCursor)>,
     batch: std::vec::IntoIter<T>,
     _t: PhantomData<T>,
 }
@@ -36,8 +36,17 @@ impl<T> std::fmt::Debug for ClusterScanIter<'_, T> {
 impl<'a, T> ClusterScanIter<'a, T> {
     pub(crate) fn new<O: ToArgs>(nodes: &'a mut dyn Nodes, options: O) -> ClusterScanIter<'a, T> {
         let map = nodes.shared().snapshot();
+        // One slot per primary: the first slot it serves.
+        let mut seen: Vec<&Addr> = Vec::new();
+        let mut pending = VecDeque::new();
+        for (range, addr) in map.assignment() {
+            if !seen.contains(&addr) {
+                seen.push(addr);
+                pending.push_back(*range.start());
+            }
+        }
         ClusterScanIter {
-            pending: map.all_primaries().map(|n| n.addr.clone()).collect(),
+            pending,
             nodes,
             template: ScanCursor::new(cmd("SCAN"), options),
             current: None,
@@ -55,16 +64,18 @@ impl<T: FromValue> Iterator for ClusterScanIter<'_, T> {
             if let Some(item) = self.batch.next() {
                 return Some(Ok(item));
             }
-            let (addr, cursor) = match &mut self.current {
-                Some((addr, cursor)) if !cursor.is_done() => (addr.clone(), cursor),
+            let (slot, cursor) = match &mut self.current {
+                Some((slot, cursor)) if !cursor.is_done() => (*slot, cursor),
                 _ => {
-                    let addr = self.pending.pop_front()?;
-                    self.current = Some((addr, self.template.clone()));
+                    let slot = self.pending.pop_front()?;
+                    self.current = Some((slot, self.template.clone()));
                     continue;
                 }
             };
             let c = cursor.next_cmd()?;
-            let reply = exec::run(&mut *self.nodes, &c, RequestTarget::Node(addr), false);
+            // "Write": the slot's primary, whatever the read policy (a cursor must not
+            // wander between a primary and its replicas).
+            let reply = exec::run(&mut *self.nodes, &c, RequestTarget::Slot(slot), true);
             match cursor.on_reply(reply) {
                 Ok(items) => self.batch = items.into_iter(),
                 Err(e) => {

@@ -1,0 +1,1 @@
+//! The tokio Sentinel client (feature `async`).
