@@ -170,7 +170,7 @@ impl ClusterConnection {
                         let sent_at = Instant::now();
                         let outcome = send(&mut con, payload, asking).await;
                         if outcome.is_ok() && sh.measures_latency() {
-                            sh.nodes.record_latency(&addr, sent_at.elapsed());
+                            sh.nodes.health().observe(&addr, sent_at.elapsed());
                         }
                         sh.with_env(&sh.map(), |env| req.reply(&addr, outcome, env))
                     }

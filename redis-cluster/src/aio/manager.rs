@@ -93,8 +93,11 @@ pub(crate) async fn run(weak: Weak<Shared>, mut rx: mpsc::UnboundedReceiver<Trig
 /// with why each node asked failed when none answered.
 pub(crate) async fn refresh(shared: &Arc<Shared>, suspects: &[Addr]) -> Result<(), Vec<String>> {
     let (asked, old) = {
+        // Nodes that failed or were slow lately are asked last.
+        let mut avoid = shared.nodes.health().suspects(std::time::Instant::now());
+        avoid.extend(suspects.iter().cloned());
         let t = lock(&shared.topology);
-        (t.to_ask(rand::random(), suspects), shared.map())
+        (t.to_ask(rand::random(), &avoid), shared.map())
     };
     // The known nodes first (up to `nodes_to_ask`, a slow one last); the seeds only when
     // none of them answered.

@@ -401,7 +401,9 @@ impl Shared {
     /// What the request flow needs to decide its next step, with `map` (from
     /// [`map`](Self::map)) and what the client measured of each node, handed to `f`.
     pub(crate) fn with_env<R>(&self, map: &SlotMap, f: impl FnOnce(&Env<'_>) -> R) -> R {
-        let stats = |n: &Node| self.nodes.stats(&n.addr);
+        let health = self.nodes.health();
+        let (now, with_latency) = (std::time::Instant::now(), self.measures_latency());
+        let stats = |n: &Node| health.stats(&n.addr, now, with_latency);
         let counter = self.counter.fetch_add(1, Ordering::Relaxed);
         let env = Env {
             stats: &stats,
