@@ -8,13 +8,14 @@ use std::time::Instant;
 
 use redis_async::{Connection, ConnectionLike, DedicatedConnection};
 use redis_core::command_table;
-use redis_core::{Addr, Cmd, Error, FromValue, Pipeline, Result, ServerError, ToArgs, Value};
+use redis_core::{Addr, Cmd, Error, FromValue, Pipeline, Result, ToArgs, Value};
 
 use super::join::{join_all, Boxed};
 use super::scan::ClusterScan;
 use super::Shared;
+use crate::plan::{atomic_refusal, atomic_target};
 use crate::{
-    merge, refuse_connection_state, route, slot_of, Batch, Plan, PlanStep, Request, RequestTarget,
+    merge, refuse_connection_state, route, Batch, Plan, PlanStep, Request, RequestTarget,
     ResponsePolicy, Route, SlotSplit, Step,
 };
 
@@ -227,26 +228,11 @@ impl ClusterConnection {
     }
 
     /// An atomic (`MULTI`/`EXEC`) pipeline: every key in one slot, run whole on that slot's
-    /// primary through the request flow. A redirect answered to a queued command aborted
-    /// the transaction (`EXECABORT`), so it is followed like a single command's.
+    /// primary through the request flow ([`atomic_target`]). A refusal answered to a
+    /// queued command aborted the transaction, so it is followed like a single command's
+    /// ([`atomic_refusal`]).
     async fn atomic(&self, pipe: &Pipeline) -> Result<Vec<Value>> {
-        let mut slot = None;
-        for c in pipe.cmds() {
-            refuse_connection_state(c)?;
-            match (slot, slot_of(c)?) {
-                (_, None) => {}
-                (None, s) => slot = s,
-                (Some(a), Some(b)) if a != b => {
-                    return Err(Error::CrossSlot {
-                        command: c.name(),
-                        first: a,
-                        other: b,
-                    })
-                }
-                _ => {}
-            }
-        }
-        let target = slot.map_or(RequestTarget::AnyPrimary, RequestTarget::Slot);
+        let target = atomic_target(pipe)?;
         match self
             .drive(Payload::Atomic(pipe), target, true, false)
             .await?
@@ -274,19 +260,6 @@ enum Payload<'a> {
     Atomic(&'a Pipeline),
 }
 
-/// The redirect or refusal a queued command of an aborted transaction was answered with
-/// (the transaction did not run), if any.
-fn redirect_in(raw: &[Value]) -> Option<ServerError> {
-    let aborted = matches!(raw.last(), Some(Value::ServerError(e)) if e.code() == "EXECABORT");
-    if !aborted {
-        return None;
-    }
-    raw.iter().find_map(|v| match v {
-        Value::ServerError(e) if e.code() != "EXECABORT" => Some(e.clone()),
-        _ => None,
-    })
-}
-
 /// Sends `payload` on `con`, after `ASKING` in the same write when `asking`.
 async fn send(con: &mut Connection, payload: Payload<'_>, asking: bool) -> Result<Value> {
     let cmd = match payload {
@@ -295,7 +268,7 @@ async fn send(con: &mut Connection, payload: Payload<'_>, asking: bool) -> Resul
             // An ASK is not followed into a transaction (ASKING covers one command); the
             // MOVED that follows the migration is.
             let raw = con.req_pipeline(pipe).await?;
-            return Ok(match redirect_in(&raw) {
+            return Ok(match atomic_refusal(&raw) {
                 Some(e) => Value::ServerError(e),
                 None => Value::Array(raw),
             });

@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use redis_core::command_table::is_retry_safe;
-use redis_core::{Addr, Cmd, Error, Pipeline, Result, ServerErrorKind, Value};
+use redis_core::{Addr, Cmd, Error, Pipeline, Result, Value};
 use redis_sync::ConnectionLike;
 
-use crate::plan::{Plan, PlanStep};
+use crate::plan::{atomic_refusal, atomic_target, Plan, PlanStep};
 use crate::request::{Request, RequestTarget, Step};
-use crate::route::{merge, refuse_connection_state, route, slot_of, ResponsePolicy, Route};
+use crate::route::{merge, refuse_connection_state, route, ResponsePolicy, Route};
 
 use super::client::Shared;
 
@@ -199,23 +199,7 @@ pub(crate) fn pipeline(nodes: &mut (impl Nodes + ?Sized), pipe: &Pipeline) -> Re
 /// following redirects and refusals as one request (a redirect of any queued command
 /// means none ran).
 fn atomic(nodes: &mut (impl Nodes + ?Sized), pipe: &Pipeline) -> Result<Vec<Value>> {
-    let mut slot: Option<u16> = None;
-    for c in pipe.cmds() {
-        refuse_connection_state(c)?;
-        if let Some(s) = slot_of(c)? {
-            match slot {
-                Some(first) if first != s => {
-                    return Err(Error::CrossSlot {
-                        command: "MULTI".into(),
-                        first,
-                        other: s,
-                    })
-                }
-                _ => slot = Some(s),
-            }
-        }
-    }
-    let target = slot.map_or(RequestTarget::AnyPrimary, RequestTarget::Slot);
+    let target = atomic_target(pipe)?;
     let shared = nodes.shared().clone();
     let mut req = Request::new(target, true, false, &shared.policy, Instant::now());
     let mut map = shared.snapshot();
@@ -236,19 +220,7 @@ fn atomic(nodes: &mut (impl Nodes + ?Sized), pipe: &Pipeline) -> Result<Vec<Valu
                     Sent::Sent(Err(e)) => req.reply(&addr, Err(e), env),
                     Sent::Sent(Ok(replies)) => {
                         // A cluster refusal of a queued command: nothing ran.
-                        let refusal = replies.iter().find_map(|v| match v {
-                            Value::ServerError(e)
-                                if e.kind() != &ServerErrorKind::ExecAbort
-                                    && Error::Server(e.clone()).is_retriable()
-                                    || matches!(
-                                        e.kind(),
-                                        ServerErrorKind::Moved { .. } | ServerErrorKind::Ask { .. }
-                                    ) =>
-                            {
-                                Some(e.clone())
-                            }
-                            _ => None,
-                        });
+                        let refusal = atomic_refusal(&replies);
                         match refusal {
                             Some(e) => req.reply(&addr, Err(Error::Server(e)), env),
                             None => {
