@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use redis_async::{Connection, ConnectionLike, DedicatedConnection};
-use redis_core::command_table;
 use redis_core::{Addr, Cmd, Error, FromValue, Pipeline, Result, ToArgs, Value};
 
 use super::join::{join_all, Boxed};
 use super::scan::ClusterScan;
 use super::Shared;
 use crate::plan::{atomic_refusal, atomic_target};
+use crate::route::is_write;
 use crate::{
     merge, refuse_connection_state, route, Batch, Plan, PlanStep, Request, RequestTarget,
     ResponsePolicy, Route, SlotSplit, Step,
@@ -91,18 +91,8 @@ impl ClusterConnection {
                 self.request(cmd, RequestTarget::AnyPrimary, write).await
             }
             Route::Split(split) => self.run_split(&split).await,
-            Route::AllPrimaries(policy) => {
-                let map = self.shared.map();
-                let addrs: Vec<Addr> = map.all_primaries().map(|n| n.addr.clone()).collect();
-                self.fan_out(cmd, addrs, policy).await
-            }
-            Route::AllNodes(policy) => {
-                let map = self.shared.map();
-                let addrs: Vec<Addr> = map
-                    .all_nodes()
-                    .filter(|n| n.healthy)
-                    .map(|n| n.addr.clone())
-                    .collect();
+            r @ (Route::AllPrimaries(_) | Route::AllNodes(_)) => {
+                let (addrs, policy) = r.fan_out(&self.shared.map());
                 self.fan_out(cmd, addrs, policy).await
             }
         }
@@ -244,11 +234,6 @@ impl ClusterConnection {
             ))),
         }
     }
-}
-
-/// False for a command the table knows as read-only.
-fn is_write(cmd: &Cmd) -> bool {
-    !command_table::lookup(cmd).is_some_and(|i| i.is_readonly())
 }
 
 /// What one request sends.

@@ -13,7 +13,7 @@ use redis_sync::ConnectionLike;
 
 use crate::plan::{atomic_refusal, atomic_target, Plan, PlanStep};
 use crate::request::{Request, RequestTarget, Step};
-use crate::route::{merge, refuse_connection_state, route, ResponsePolicy, Route};
+use crate::route::{is_write, merge, refuse_connection_state, route, Route};
 
 use super::client::Shared;
 
@@ -54,8 +54,7 @@ pub(crate) fn req(nodes: &mut (impl Nodes + ?Sized), cmd: &Cmd) -> Result<Value>
                 .ok_or_else(|| Error::protocol("split command: no reply"))?
                 .into_result()
         }
-        Route::AllPrimaries(policy) => fan_out(nodes, cmd, false, policy),
-        Route::AllNodes(policy) => fan_out(nodes, cmd, true, policy),
+        r @ (Route::AllPrimaries(_) | Route::AllNodes(_)) => fan_out(nodes, cmd, &r),
     }
 }
 
@@ -124,19 +123,9 @@ pub(crate) fn run(
 }
 
 /// A command sent to every primary (or every node), replies merged by its policy.
-fn fan_out(
-    nodes: &mut (impl Nodes + ?Sized),
-    cmd: &Cmd,
-    all_nodes: bool,
-    policy: ResponsePolicy,
-) -> Result<Value> {
-    let map = nodes.shared().snapshot();
-    let addrs: Vec<Addr> = if all_nodes {
-        map.all_nodes().map(|n| n.addr.clone()).collect()
-    } else {
-        map.all_primaries().map(|n| n.addr.clone()).collect()
-    };
-    let write = !redis_core::command_table::lookup(cmd).is_some_and(|i| i.is_readonly());
+fn fan_out(nodes: &mut (impl Nodes + ?Sized), cmd: &Cmd, route: &Route) -> Result<Value> {
+    let (addrs, policy) = route.fan_out(&nodes.shared().snapshot());
+    let write = is_write(cmd);
     let replies: Vec<Result<Value>> = addrs
         .into_iter()
         .map(|addr| run(nodes, cmd, RequestTarget::Node(addr), write))
