@@ -160,8 +160,12 @@ impl ClusterConnection {
                     Ok(mut con) => {
                         let sent_at = Instant::now();
                         let outcome = send(&mut con, payload, asking).await;
-                        if outcome.is_ok() && sh.measures_latency() {
-                            sh.nodes.health().observe(&addr, sent_at.elapsed());
+                        match &outcome {
+                            Ok(_) if sh.measures_latency() => {
+                                sh.nodes.health().observe(&addr, sent_at.elapsed());
+                            }
+                            Err(e) if e.is_connection_dropped() => sh.node_failed(&addr),
+                            _ => {}
                         }
                         sh.with_env(&sh.map(), |env| req.reply(&addr, outcome, env))
                     }
@@ -211,6 +215,9 @@ impl ClusterConnection {
             Err(e) => (batch, Err(e), false),
             Ok(mut con) => {
                 let outcome = con.req_pipeline(&batch.pipeline).await;
+                if outcome.as_ref().is_err_and(Error::is_connection_dropped) {
+                    self.shared.node_failed(&batch.addr);
+                }
                 let sent = !matches!(outcome, Err(Error::Broken(_)));
                 (batch, outcome, sent)
             }

@@ -384,6 +384,13 @@ impl Shared {
         let _ = tokio::time::timeout(REFRESH_WAIT, rx.wait_for(|e| *e > since)).await;
     }
 
+    /// A connection to `addr` failed or timed out while in use: reads skip the node for a
+    /// while, and a refresh is due (the node may be gone or failed over).
+    pub(crate) fn node_failed(&self, addr: &Addr) {
+        self.nodes.health().failed(addr, std::time::Instant::now());
+        let _ = self.triggers.send(Trigger::Failed);
+    }
+
     /// Whether the read policy looks at measured round trips (then each request's is
     /// recorded).
     pub(crate) fn measures_latency(&self) -> bool {
