@@ -67,7 +67,6 @@ mod scan;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
-use std::time::Duration;
 
 use redis_async::{DedicatedConnection, PubSub, PubSubOptions};
 use redis_core::command_table;
@@ -235,10 +234,6 @@ pub(crate) struct Shared {
     counter: AtomicU64,
 }
 
-/// Longest a request waits for the refresh it asked for (a refresh asks nodes for at most
-/// a couple of seconds, and may be rate-limited for a fraction of one).
-const REFRESH_WAIT: Duration = Duration::from_secs(3);
-
 impl Shared {
     /// Reads the first slot map and starts the manager, once.
     async fn ensure_started(self: &Arc<Self>) -> Result<()> {
@@ -381,7 +376,11 @@ impl Shared {
         let mut rx = self.epoch.subscribe();
         let since = *rx.borrow_and_update();
         let _ = self.triggers.send(Trigger::Stale(since));
-        let _ = tokio::time::timeout(REFRESH_WAIT, rx.wait_for(|e| *e > since)).await;
+        // Bounded by what one refresh may take: the rate limit, then two waves of asks
+        // (known nodes, then seeds), each within the refresh timeout.
+        let s = &self.settings;
+        let limit = s.refresh.min_interval + s.refresh.jitter + s.refresh_timeout * 2;
+        let _ = tokio::time::timeout(limit, rx.wait_for(|e| *e > since)).await;
     }
 
     /// A connection to `addr` failed or timed out while in use: reads skip the node for a
