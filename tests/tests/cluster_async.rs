@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use redis_async::prelude::*;
+use redis_async::Scan;
 use redis_async::{commands, transaction, MsgKind, Protocol, PubSubOptions, ServerErrorKind};
 use redis_cluster::aio::{ClusterClient, ClusterConnection};
 use redis_cluster::{slot, SLOT_COUNT};
@@ -276,6 +277,15 @@ async fn pipelines_scripts_and_transactions(con: &ClusterConnection, prefix: &st
         let n: i64 = script.key(&a).arg(1).query(&mut con).await.unwrap();
         assert_eq!(n, expected);
     }
+
+    // Keyed scans (redis_async::Scan) go to their key's node.
+    let h = format!("{prefix}hash");
+    let fields: Vec<(String, i64)> = (0..300).map(|i| (format!("f{i}"), i)).collect();
+    con.hset_multiple::<_, _, ()>(&h, &fields).await.unwrap();
+    let mut got: Vec<(String, i64)> = con.hscan_iter(&h).collect_all().await.unwrap();
+    got.sort();
+    got.dedup();
+    assert_eq!(got.len(), 300);
 
     let mut dedicated = con.get_exclusive(&a).await.unwrap();
     let (moved,): (i64,) = transaction(&mut dedicated, (&a, &b), async |c, p| {
