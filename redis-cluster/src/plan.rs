@@ -29,10 +29,10 @@
 
 use std::time::{Duration, Instant};
 
-use redis_core::{Addr, Cmd, Error, Pipeline, Result, Value};
+use redis_core::{Addr, Cmd, Error, Pipeline, Result, ServerError, ServerErrorKind, Value};
 
 use crate::request::{Env, Request, RequestPolicy, RequestTarget, Step};
-use crate::route::{refuse_connection_state, route, Route, SlotSplit};
+use crate::route::{refuse_connection_state, route, slot_of, Route, SlotSplit};
 
 /// The next thing the shell does for a pipeline (see the module docs).
 #[derive(Debug)]
@@ -389,12 +389,56 @@ impl Plan {
     }
 }
 
+/// Where an atomic (`MULTI`/`EXEC`) pipeline goes: it runs whole on one node, so every
+/// key of every command must be in one slot (its primary; a transaction without keys goes
+/// to any primary). Errors before anything is sent: a command that changes connection
+/// state, keys in several slots ([`Error::CrossSlot`]).
+pub fn atomic_target(pipe: &Pipeline) -> Result<RequestTarget> {
+    let mut slot: Option<u16> = None;
+    for c in pipe.cmds() {
+        refuse_connection_state(c)?;
+        if let Some(s) = slot_of(c)? {
+            match slot {
+                Some(first) if first != s => {
+                    return Err(Error::CrossSlot {
+                        command: "MULTI".into(),
+                        first,
+                        other: s,
+                    })
+                }
+                _ => slot = Some(s),
+            }
+        }
+    }
+    Ok(slot.map_or(RequestTarget::AnyPrimary, RequestTarget::Slot))
+}
+
+/// The cluster's refusal among an atomic pipeline's raw replies, if any: a redirect
+/// (`MOVED`, `ASK`) or a brief refusal (`TRYAGAIN`, `CLUSTERDOWN`, ...) answered to
+/// `MULTI` or a queued command means the transaction did not run (`EXEC` answers
+/// `EXECABORT`), so the request flow follows it as a single command's ([`Request::reply`]
+/// with `Err(Error::Server(refusal))`).
+pub fn atomic_refusal(raw: &[Value]) -> Option<ServerError> {
+    raw.iter().find_map(|v| match v {
+        Value::ServerError(e)
+            if matches!(
+                e.kind(),
+                ServerErrorKind::Moved { .. } | ServerErrorKind::Ask { .. }
+            ) || (e.kind() != &ServerErrorKind::ExecAbort
+                && Error::Server(e.clone()).is_retriable()) =>
+        {
+            Some(e.clone())
+        }
+        _ => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::slot::slot;
     use crate::slot_map::{Node, NodeRole, Shard, SlotMap};
-    use redis_core::{cmd, ServerError};
+    use redis_core::cmd;
 
     fn a(p: u16) -> Addr {
         Addr::tcp("127.0.0.1", p)
@@ -618,5 +662,54 @@ mod tests {
             plan.next(&Env::new(&m, now)),
             PlanStep::Done(Ok(v)) if v.is_empty()
         ));
+    }
+
+    #[test]
+    fn atomic_pipelines_run_whole_on_their_slot() {
+        let mut p = Pipeline::new();
+        p.atomic()
+            .add(cmd("SET").with("{t}a").with(1))
+            .add(cmd("INCR").with("{t}b"));
+        assert_eq!(
+            atomic_target(&p).unwrap(),
+            RequestTarget::Slot(slot(b"{t}a"))
+        );
+        let mut keyless = Pipeline::new();
+        keyless.atomic().add(cmd("PING"));
+        assert_eq!(atomic_target(&keyless).unwrap(), RequestTarget::AnyPrimary);
+        let mut cross = Pipeline::new();
+        cross
+            .atomic()
+            .add(cmd("GET").with("a"))
+            .add(cmd("GET").with("b"));
+        assert!(matches!(
+            atomic_target(&cross),
+            Err(Error::CrossSlot { .. })
+        ));
+        let mut watch = Pipeline::new();
+        watch.atomic().add(cmd("WATCH").with("a"));
+        assert!(matches!(
+            atomic_target(&watch),
+            Err(Error::InvalidRequest(_))
+        ));
+
+        let e = |line: &str| Value::ServerError(ServerError::parse(line));
+        let ok = || Value::SimpleString("QUEUED".into());
+        let moved = [
+            Value::Okay,
+            e("MOVED 5 h:1"),
+            ok(),
+            e("EXECABORT Transaction discarded"),
+        ];
+        assert_eq!(
+            atomic_refusal(&moved).map(|e| e.code().to_owned()),
+            Some("MOVED".into())
+        );
+        let down = [e("CLUSTERDOWN The cluster is down"), e("EXECABORT x")];
+        assert!(atomic_refusal(&down).is_some());
+        // A command's own error inside EXEC's reply is the caller's, not a refusal.
+        let ran = [Value::Okay, ok(), Value::Array(vec![e("WRONGTYPE x")])];
+        assert_eq!(atomic_refusal(&ran), None);
+        assert_eq!(atomic_refusal(&[Value::Okay, e("EXECABORT x")]), None);
     }
 }

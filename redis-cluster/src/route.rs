@@ -22,7 +22,9 @@
 //! Fanned-out replies merge by the command's response policy tip ([`merge`]).
 
 use redis_core::command_table::{self, flags, CommandInfo};
-use redis_core::{Cmd, Error, Result, Value};
+use redis_core::{Addr, Cmd, Error, Result, Value};
+
+use crate::slot_map::SlotMap;
 
 use crate::slot::slot;
 
@@ -48,6 +50,34 @@ pub enum Route {
         /// False for a read.
         write: bool,
     },
+}
+
+impl Route {
+    /// The nodes of `map` a fan-out route sends to, and how their replies merge: every
+    /// primary serving slots ([`Route::AllPrimaries`]) or every node the map does not mark
+    /// failed ([`Route::AllNodes`]). No node for the other routes.
+    pub fn fan_out(&self, map: &SlotMap) -> (Vec<Addr>, ResponsePolicy) {
+        match self {
+            Route::AllPrimaries(policy) => (
+                map.all_primaries().map(|n| n.addr.clone()).collect(),
+                *policy,
+            ),
+            Route::AllNodes(policy) => (
+                map.all_nodes()
+                    .filter(|n| n.healthy)
+                    .map(|n| n.addr.clone())
+                    .collect(),
+                *policy,
+            ),
+            _ => (Vec::new(), ResponsePolicy::Default),
+        }
+    }
+}
+
+/// False for a command the table knows as read-only (it may go to a replica); unknown
+/// commands count as writes.
+pub fn is_write(cmd: &Cmd) -> bool {
+    !command_table::lookup(cmd).is_some_and(|i| i.is_readonly())
 }
 
 /// How the replies of a command sent to several nodes become one (the command table's

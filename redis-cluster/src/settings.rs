@@ -12,11 +12,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redis_core::routing::ReadFrom;
-use redis_core::{Addr, Backoff, Config, Error, IntoConfig, Result};
+use redis_core::{
+    cmd, Addr, Backoff, Cmd, Config, Error, IntoConfig, Result, ServerErrorKind, Value,
+};
 
 use crate::refresh::RefreshConfig;
 use crate::request::{Env, RequestPolicy};
-use crate::slot_map::SlotMap;
+use crate::slot_map::{AddrContext, SlotMap};
 
 /// The address-remap hook: every node address the cluster reports (slot map, redirects)
 /// goes through it before the client dials it (NAT, containers, a test proxy).
@@ -114,6 +116,15 @@ impl Settings {
         }
     }
 
+    /// Asks `asked` for its view of the slot map (see [`ViewQuery`]).
+    pub fn view_query<'a>(&'a self, asked: &'a Addr) -> ViewQuery<'a> {
+        ViewQuery {
+            settings: self,
+            asked,
+            shards: true,
+        }
+    }
+
     /// The environment of one request step with these settings: `map`, now, a fresh random
     /// number, `counter` (round robin); every node healthy unless the caller sets
     /// [`Env::stats`].
@@ -125,6 +136,49 @@ impl Settings {
             tls: self.tls(),
             remap: self.remap_fn(),
             ..Env::new(map, Instant::now())
+        }
+    }
+}
+
+/// Asking one node for its view of the slot map, sans-IO: `CLUSTER SHARDS` (7.0+, host
+/// names, TLS ports, node health), or `CLUSTER SLOTS` when the server does not know it.
+/// The shell sends [`ViewQuery::cmd`], hands the reply to [`ViewQuery::reply`], and sends
+/// again while that says [`ViewStep::Ask`].
+#[derive(Debug)]
+pub struct ViewQuery<'a> {
+    settings: &'a Settings,
+    asked: &'a Addr,
+    shards: bool,
+}
+
+/// What to do after a [`ViewQuery`] reply.
+#[derive(Debug)]
+pub enum ViewStep {
+    /// Send this to the same node and hand its reply over again.
+    Ask(Cmd),
+    /// The node's view (addresses read relative to it, through the remap hook).
+    Done(Result<SlotMap>),
+}
+
+impl<'a> ViewQuery<'a> {
+    /// The command to send first.
+    pub fn cmd(&self) -> Cmd {
+        cmd("CLUSTER").with(if self.shards { "SHARDS" } else { "SLOTS" })
+    }
+
+    /// The node answered `reply`.
+    pub fn reply(&mut self, reply: Result<Value>) -> ViewStep {
+        let ctx =
+            AddrContext::new(self.asked, self.settings.tls()).with_remap(self.settings.remap_fn());
+        match reply {
+            Ok(v) if self.shards => ViewStep::Done(SlotMap::from_shards(&v, &ctx)),
+            Ok(v) => ViewStep::Done(SlotMap::from_slots(&v, &ctx)),
+            // An older server: `ERR unknown subcommand`.
+            Err(e) if self.shards && matches!(e.server_kind(), Some(ServerErrorKind::Err)) => {
+                self.shards = false;
+                ViewStep::Ask(self.cmd())
+            }
+            Err(e) => ViewStep::Done(Err(e)),
         }
     }
 }
@@ -259,6 +313,31 @@ mod tests {
         let env = s.env(&map, 7);
         assert_eq!(env.counter, 7);
         assert!(Settings::from_seeds(Vec::<String>::new()).is_err());
+
+        // CLUSTER SHARDS, then SLOTS on a server without it; addresses remapped.
+        let asked = Addr::tcp("10.0.0.1", 7000);
+        let mut q = s.view_query(&asked);
+        assert_eq!(q.cmd(), cmd("CLUSTER").with("SHARDS"));
+        let unknown = redis_core::ServerError::parse("ERR unknown subcommand 'SHARDS'");
+        let ViewStep::Ask(next) = q.reply(Err(Error::Server(unknown))) else {
+            panic!("no fallback to CLUSTER SLOTS");
+        };
+        assert_eq!(next, cmd("CLUSTER").with("SLOTS"));
+        let b = |s: &str| Value::BulkString(s.as_bytes().to_vec().into());
+        let slots = Value::Array(vec![Value::Array(vec![
+            Value::Int(0),
+            Value::Int(16383),
+            Value::Array(vec![b("10.0.0.1"), Value::Int(7000), b("id1")]),
+        ])]);
+        let ViewStep::Done(Ok(map)) = q.reply(Ok(slots)) else {
+            panic!("CLUSTER SLOTS reply not read");
+        };
+        assert_eq!(map.primary_for(0).unwrap().addr, Addr::tcp("proxy", 7001));
+        let mut q = s.view_query(&asked);
+        assert!(matches!(
+            q.reply(Err(Error::protocol("x"))),
+            ViewStep::Done(Err(Error::Protocol(_)))
+        ));
         assert!(Settings::from_seeds(["not a url"]).is_err());
     }
 }

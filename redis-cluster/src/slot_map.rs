@@ -381,6 +381,21 @@ impl SlotMap {
         out
     }
 
+    /// One slot of each primary that serves slots (its first), in slot order: names a
+    /// shard in a way that survives a failover (the promoted replica serves the same
+    /// slots), e.g. for a cluster-wide `SCAN` that walks the shards one by one.
+    pub fn one_slot_per_primary(&self) -> Vec<u16> {
+        let mut seen: Vec<&Addr> = Vec::new();
+        let mut out = Vec::new();
+        for (range, addr) in self.assignment() {
+            if !seen.contains(&addr) {
+                seen.push(addr);
+                out.push(*range.start());
+            }
+        }
+        out
+    }
+
     /// Number of slots served.
     pub fn covered_slots(&self) -> usize {
         self.ranges

@@ -7,14 +7,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use redis_async::{Connection, ConnectionLike, DedicatedConnection};
-use redis_core::command_table;
-use redis_core::{Addr, Cmd, Error, FromValue, Pipeline, Result, ServerError, ToArgs, Value};
+use redis_core::{Addr, Cmd, Error, FromValue, Pipeline, Result, ToArgs, Value};
 
 use super::join::{join_all, Boxed};
 use super::scan::ClusterScan;
 use super::Shared;
+use crate::plan::{atomic_refusal, atomic_target};
+use crate::route::is_write;
 use crate::{
-    merge, refuse_connection_state, route, slot_of, Batch, Plan, PlanStep, Request, RequestTarget,
+    merge, refuse_connection_state, route, Batch, Plan, PlanStep, Request, RequestTarget,
     ResponsePolicy, Route, SlotSplit, Step,
 };
 
@@ -90,18 +91,8 @@ impl ClusterConnection {
                 self.request(cmd, RequestTarget::AnyPrimary, write).await
             }
             Route::Split(split) => self.run_split(&split).await,
-            Route::AllPrimaries(policy) => {
-                let map = self.shared.map();
-                let addrs: Vec<Addr> = map.all_primaries().map(|n| n.addr.clone()).collect();
-                self.fan_out(cmd, addrs, policy).await
-            }
-            Route::AllNodes(policy) => {
-                let map = self.shared.map();
-                let addrs: Vec<Addr> = map
-                    .all_nodes()
-                    .filter(|n| n.healthy)
-                    .map(|n| n.addr.clone())
-                    .collect();
+            r @ (Route::AllPrimaries(_) | Route::AllNodes(_)) => {
+                let (addrs, policy) = r.fan_out(&self.shared.map());
                 self.fan_out(cmd, addrs, policy).await
             }
         }
@@ -169,8 +160,12 @@ impl ClusterConnection {
                     Ok(mut con) => {
                         let sent_at = Instant::now();
                         let outcome = send(&mut con, payload, asking).await;
-                        if outcome.is_ok() && sh.measures_latency() {
-                            sh.nodes.record_latency(&addr, sent_at.elapsed());
+                        match &outcome {
+                            Ok(_) if sh.measures_latency() => {
+                                sh.nodes.health().observe(&addr, sent_at.elapsed());
+                            }
+                            Err(e) if e.is_connection_dropped() => sh.node_failed(&addr),
+                            _ => {}
                         }
                         sh.with_env(&sh.map(), |env| req.reply(&addr, outcome, env))
                     }
@@ -220,6 +215,9 @@ impl ClusterConnection {
             Err(e) => (batch, Err(e), false),
             Ok(mut con) => {
                 let outcome = con.req_pipeline(&batch.pipeline).await;
+                if outcome.as_ref().is_err_and(Error::is_connection_dropped) {
+                    self.shared.node_failed(&batch.addr);
+                }
                 let sent = !matches!(outcome, Err(Error::Broken(_)));
                 (batch, outcome, sent)
             }
@@ -227,26 +225,11 @@ impl ClusterConnection {
     }
 
     /// An atomic (`MULTI`/`EXEC`) pipeline: every key in one slot, run whole on that slot's
-    /// primary through the request flow. A redirect answered to a queued command aborted
-    /// the transaction (`EXECABORT`), so it is followed like a single command's.
+    /// primary through the request flow ([`atomic_target`]). A refusal answered to a
+    /// queued command aborted the transaction, so it is followed like a single command's
+    /// ([`atomic_refusal`]).
     async fn atomic(&self, pipe: &Pipeline) -> Result<Vec<Value>> {
-        let mut slot = None;
-        for c in pipe.cmds() {
-            refuse_connection_state(c)?;
-            match (slot, slot_of(c)?) {
-                (_, None) => {}
-                (None, s) => slot = s,
-                (Some(a), Some(b)) if a != b => {
-                    return Err(Error::CrossSlot {
-                        command: c.name(),
-                        first: a,
-                        other: b,
-                    })
-                }
-                _ => {}
-            }
-        }
-        let target = slot.map_or(RequestTarget::AnyPrimary, RequestTarget::Slot);
+        let target = atomic_target(pipe)?;
         match self
             .drive(Payload::Atomic(pipe), target, true, false)
             .await?
@@ -260,11 +243,6 @@ impl ClusterConnection {
     }
 }
 
-/// False for a command the table knows as read-only.
-fn is_write(cmd: &Cmd) -> bool {
-    !command_table::lookup(cmd).is_some_and(|i| i.is_readonly())
-}
-
 /// What one request sends.
 #[derive(Clone, Copy)]
 enum Payload<'a> {
@@ -272,19 +250,6 @@ enum Payload<'a> {
     One(&'a Cmd),
     /// A whole `MULTI`/`EXEC` pipeline; its raw replies come back as one array.
     Atomic(&'a Pipeline),
-}
-
-/// The redirect or refusal a queued command of an aborted transaction was answered with
-/// (the transaction did not run), if any.
-fn redirect_in(raw: &[Value]) -> Option<ServerError> {
-    let aborted = matches!(raw.last(), Some(Value::ServerError(e)) if e.code() == "EXECABORT");
-    if !aborted {
-        return None;
-    }
-    raw.iter().find_map(|v| match v {
-        Value::ServerError(e) if e.code() != "EXECABORT" => Some(e.clone()),
-        _ => None,
-    })
 }
 
 /// Sends `payload` on `con`, after `ASKING` in the same write when `asking`.
@@ -295,7 +260,7 @@ async fn send(con: &mut Connection, payload: Payload<'_>, asking: bool) -> Resul
             // An ASK is not followed into a transaction (ASKING covers one command); the
             // MOVED that follows the migration is.
             let raw = con.req_pipeline(pipe).await?;
-            return Ok(match redirect_in(&raw) {
+            return Ok(match atomic_refusal(&raw) {
                 Some(e) => Value::ServerError(e),
                 None => Value::Array(raw),
             });

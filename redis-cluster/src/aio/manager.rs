@@ -17,13 +17,14 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use redis_core::{cmd, Addr, Error, Result, ServerErrorKind};
+use redis_core::{Addr, Error, Result};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::nodes::{lock, Trigger};
 use super::Shared;
-use crate::{AddrContext, RefreshStep, SlotMap};
+use crate::settings::ViewStep;
+use crate::{RefreshStep, SlotMap};
 
 /// How long a refresh waits for the nodes it asks once one of them has answered: long
 /// enough for the others on a healthy cluster to agree or disagree, short enough that a
@@ -93,8 +94,11 @@ pub(crate) async fn run(weak: Weak<Shared>, mut rx: mpsc::UnboundedReceiver<Trig
 /// with why each node asked failed when none answered.
 pub(crate) async fn refresh(shared: &Arc<Shared>, suspects: &[Addr]) -> Result<(), Vec<String>> {
     let (asked, old) = {
+        // Nodes that failed or were slow lately are asked last.
+        let mut avoid = shared.nodes.health().suspects(std::time::Instant::now());
+        avoid.extend(suspects.iter().cloned());
         let t = lock(&shared.topology);
-        (t.to_ask(rand::random(), suspects), shared.map())
+        (t.to_ask(rand::random(), &avoid), shared.map())
     };
     // The known nodes first (up to `nodes_to_ask`, a slow one last); the seeds only when
     // none of them answered.
@@ -130,6 +134,7 @@ pub(crate) async fn refresh(shared: &Arc<Shared>, suspects: &[Addr]) -> Result<(
     shared
         .nodes
         .close(&applied.left, "the node left the cluster");
+    shared.follow(&shared.map());
     shared.bump_epoch();
     if answered {
         Ok(())
@@ -175,22 +180,17 @@ async fn ask_all(shared: &Arc<Shared>, asked: &[Addr]) -> (Vec<SlotMap>, Vec<Str
     (views, tried)
 }
 
-/// One node's view: `CLUSTER SHARDS`, or `CLUSTER SLOTS` on a server older than 7.0.
+/// One node's view (`CLUSTER SHARDS`, or `CLUSTER SLOTS` on a server older than 7.0).
 async fn view_of(shared: &Shared, addr: &Addr) -> Result<SlotMap> {
     use redis_async::ConnectionLike;
     let mut con = shared.nodes.connection(addr, false).await?;
-    let (reply, shards) = match con.req(&cmd("CLUSTER").with("SHARDS")).await {
-        Ok(reply) => (reply, true),
-        Err(Error::Server(e)) if matches!(e.kind(), ServerErrorKind::Err) => {
-            (con.req(&cmd("CLUSTER").with("SLOTS")).await?, false)
+    let mut query = shared.settings.view_query(addr);
+    let mut next = query.cmd();
+    loop {
+        let reply = con.req(&next).await;
+        match query.reply(reply) {
+            ViewStep::Ask(c) => next = c,
+            ViewStep::Done(view) => return view,
         }
-        Err(e) => return Err(e),
-    };
-    let settings = &shared.settings;
-    let ctx = AddrContext::new(addr, settings.tls()).with_remap(settings.remap_fn());
-    if shards {
-        SlotMap::from_shards(&reply, &ctx)
-    } else {
-        SlotMap::from_slots(&reply, &ctx)
     }
 }

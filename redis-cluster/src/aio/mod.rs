@@ -58,6 +58,7 @@
 //! ```
 
 mod connection;
+mod follow;
 mod join;
 mod manager;
 mod nodes;
@@ -65,8 +66,7 @@ mod scan;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use redis_async::{DedicatedConnection, PubSub, PubSubOptions};
 use redis_core::command_table;
@@ -79,6 +79,7 @@ pub use scan::ClusterScan;
 
 use crate::settings::{Builder, FromSettings, Settings};
 use crate::{Env, Node, Request, RequestTarget, SlotMap, Step, Topology};
+use follow::Follower;
 use nodes::{lock, Nodes, Trigger, Triggers};
 
 pub use crate::settings::Remap;
@@ -107,6 +108,7 @@ impl FromSettings for ClusterClient {
             triggers: tx,
             manager: tokio::sync::Mutex::new(Some(rx)),
             settings,
+            followers: Mutex::new(Vec::new()),
             counter: AtomicU64::new(0),
         });
         Ok(ClusterClient { shared })
@@ -168,32 +170,30 @@ impl ClusterClient {
         self.shared.exclusive(key.as_ref()).await
     }
 
-    /// A pub/sub connection for `SUBSCRIBE`/`PSUBSCRIBE` (a cluster delivers classic
-    /// pub/sub messages on every node, so any primary serves).
+    /// A pub/sub connection for `SUBSCRIBE`/`PSUBSCRIBE` on some primary (a cluster
+    /// delivers classic pub/sub messages on every node). It always reconnects (whatever
+    /// `options.reconnect` says) and moves to another primary if its node is failed over;
+    /// the stream then yields a `Resubscribed` notice.
     pub async fn get_pubsub(&self, options: PubSubOptions) -> Result<PubSub> {
         self.shared.ensure_started().await?;
-        let sh = &self.shared;
-        sh.open_on(RequestTarget::AnyPrimary, |addr| {
-            Box::pin(async move { sh.nodes.pubsub(&addr, options).await })
-        })
-        .await
+        self.shared
+            .following_pubsub(RequestTarget::AnyPrimary, options)
+            .await
     }
 
     /// A pub/sub connection to the primary serving `channel`'s slot, for `SSUBSCRIBE` to
-    /// shard channels of that slot (give related channels one hash tag). If the slot
-    /// moves, the server ends the subscription (a `sunsubscribe` push); open another.
+    /// shard channels of that slot (give related channels one hash tag). It follows the
+    /// slot: when a refresh shows the slot on another node (migrated, failed over), the
+    /// connection moves there and resubscribes, and the stream yields a `Resubscribed`
+    /// notice; it always reconnects, whatever `options.reconnect` says.
     pub async fn get_shard_pubsub(
         &self,
         channel: impl AsRef<[u8]>,
         options: PubSubOptions,
     ) -> Result<PubSub> {
         self.shared.ensure_started().await?;
-        let sh = &self.shared;
         let target = RequestTarget::Slot(crate::slot(channel.as_ref()));
-        sh.open_on(target, |addr| {
-            Box::pin(async move { sh.nodes.pubsub(&addr, options).await })
-        })
-        .await
+        self.shared.following_pubsub(target, options).await
     }
 
     /// The slot map as the client knows it now (empty before the first connection).
@@ -228,13 +228,11 @@ pub(crate) struct Shared {
     /// The manager's trigger queue until the manager is started (then `None`).
     manager: tokio::sync::Mutex<Option<mpsc::UnboundedReceiver<Trigger>>>,
     settings: Settings,
+    /// The sources of the client's pub/sub connections, to move them after a refresh.
+    followers: Mutex<Vec<Weak<Follower>>>,
     /// Grows by one per routed request (round-robin read policies).
     counter: AtomicU64,
 }
-
-/// Longest a request waits for the refresh it asked for (a refresh asks nodes for at most
-/// a couple of seconds, and may be rate-limited for a fraction of one).
-const REFRESH_WAIT: Duration = Duration::from_secs(3);
 
 impl Shared {
     /// Reads the first slot map and starts the manager, once.
@@ -252,6 +250,39 @@ impl Shared {
         }
         tokio::spawn(manager::run(Arc::downgrade(self), rx));
         Ok(())
+    }
+
+    /// A pub/sub connection on the node the request flow picks for `target`, that follows
+    /// it (see [`follow`]).
+    async fn following_pubsub(
+        self: &Arc<Self>,
+        target: RequestTarget,
+        options: PubSubOptions,
+    ) -> Result<PubSub> {
+        let follower = Arc::new(Follower::new(target, Arc::downgrade(self)));
+        {
+            let mut followers = lock(&self.followers);
+            followers.retain(|f| f.strong_count() > 0);
+            followers.push(Arc::downgrade(&follower));
+        }
+        let client = redis_async::Client::with_source(self.settings.config.clone(), follower);
+        let options = PubSubOptions {
+            reconnect: true,
+            ..options
+        };
+        client.get_pubsub_with(options).await
+    }
+
+    /// Moves the pub/sub connections that are no longer on their node (after a refresh).
+    fn follow(&self, map: &SlotMap) {
+        let followers: Vec<Arc<Follower>> = {
+            let mut followers = lock(&self.followers);
+            followers.retain(|f| f.strong_count() > 0);
+            followers.iter().filter_map(Weak::upgrade).collect()
+        };
+        for f in followers {
+            f.follow(map);
+        }
     }
 
     /// A connection of its own to the primary of `key`'s slot (see
@@ -345,7 +376,18 @@ impl Shared {
         let mut rx = self.epoch.subscribe();
         let since = *rx.borrow_and_update();
         let _ = self.triggers.send(Trigger::Stale(since));
-        let _ = tokio::time::timeout(REFRESH_WAIT, rx.wait_for(|e| *e > since)).await;
+        // Bounded by what one refresh may take: the rate limit, then two waves of asks
+        // (known nodes, then seeds), each within the refresh timeout.
+        let s = &self.settings;
+        let limit = s.refresh.min_interval + s.refresh.jitter + s.refresh_timeout * 2;
+        let _ = tokio::time::timeout(limit, rx.wait_for(|e| *e > since)).await;
+    }
+
+    /// A connection to `addr` failed or timed out while in use: reads skip the node for a
+    /// while, and a refresh is due (the node may be gone or failed over).
+    pub(crate) fn node_failed(&self, addr: &Addr) {
+        self.nodes.health().failed(addr, std::time::Instant::now());
+        let _ = self.triggers.send(Trigger::Failed);
     }
 
     /// Whether the read policy looks at measured round trips (then each request's is
@@ -365,7 +407,9 @@ impl Shared {
     /// What the request flow needs to decide its next step, with `map` (from
     /// [`map`](Self::map)) and what the client measured of each node, handed to `f`.
     pub(crate) fn with_env<R>(&self, map: &SlotMap, f: impl FnOnce(&Env<'_>) -> R) -> R {
-        let stats = |n: &Node| self.nodes.stats(&n.addr);
+        let health = self.nodes.health();
+        let (now, with_latency) = (std::time::Instant::now(), self.measures_latency());
+        let stats = |n: &Node| health.stats(&n.addr, now, with_latency);
         let counter = self.counter.fetch_add(1, Ordering::Relaxed);
         let env = Env {
             stats: &stats,

@@ -10,14 +10,15 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use redis_async::{AbortHandle, Client, Connection, ConnectionSource, TargetFuture};
-use redis_core::routing::NodeStats;
 use redis_core::{Addr, Config, Error, Result, Target};
 use tokio::sync::mpsc;
+
+use crate::health::NodeHealth;
 
 /// What the node connections tell the topology manager.
 #[derive(Debug)]
@@ -41,24 +42,14 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// How long a node whose connection failed is skipped by reads (when another node of its
-/// shard can serve them).
-const UNHEALTHY_FOR: Duration = Duration::from_secs(5);
-
-/// What the client measured of one node, for read routing.
-#[derive(Default)]
-struct Health {
-    /// When opening a connection to it last failed.
-    failed_at: Mutex<Option<Instant>>,
-    /// The latest round trip in microseconds (0: not measured yet).
-    latency_us: AtomicU64,
-}
+/// What the client measured of every node, shared by the node sources and the requests.
+type SharedHealth = Arc<Mutex<NodeHealth>>;
 
 /// The connection source of one node (see the module docs).
 struct NodeSource {
     target: Target,
     aborts: Arc<Mutex<Vec<AbortHandle>>>,
-    health: Arc<Health>,
+    health: SharedHealth,
     triggers: Triggers,
 }
 
@@ -76,8 +67,8 @@ impl ConnectionSource for NodeSource {
         Box::pin(async move { Ok(target) })
     }
 
-    fn failed(&self, _addr: &Addr, _error: &Error) {
-        *lock(&self.health.failed_at) = Some(Instant::now());
+    fn failed(&self, addr: &Addr, _error: &Error) {
+        lock(&self.health).failed(addr, Instant::now());
         let _ = self.triggers.send(Trigger::Failed);
     }
 
@@ -88,7 +79,8 @@ impl ConnectionSource for NodeSource {
     }
 
     fn slow(&self, addr: &Addr, _waited: Duration) {
-        // Called from the connection's driver: only a message, never a wait.
+        // Called from the connection's driver: a short lock and a message, never a wait.
+        lock(&self.health).failed(addr, Instant::now());
         let _ = self.triggers.send(Trigger::Slow(addr.clone()));
     }
 }
@@ -102,7 +94,6 @@ struct Node {
     /// request that found none.
     opening: tokio::sync::Mutex<()>,
     aborts: Arc<Mutex<Vec<AbortHandle>>>,
-    health: Arc<Health>,
     /// A write was sent to it since its connections were last ended: if it turns out
     /// demoted, a write may be waiting there for an OK the node will throw away.
     wrote: AtomicBool,
@@ -118,6 +109,7 @@ impl Node {
 /// Every node the client talks to, by address.
 pub(crate) struct Nodes {
     base: Config,
+    health: SharedHealth,
     read_only: bool,
     triggers: Triggers,
     nodes: Mutex<HashMap<Addr, Arc<Node>>>,
@@ -130,6 +122,7 @@ impl Nodes {
     pub(crate) fn new(base: Config, read_only: bool, triggers: Triggers) -> Nodes {
         Nodes {
             base,
+            health: Arc::new(Mutex::new(NodeHealth::new())),
             read_only,
             triggers,
             nodes: Mutex::new(HashMap::new()),
@@ -147,11 +140,10 @@ impl Nodes {
             return n.clone();
         }
         let aborts = Arc::new(Mutex::new(Vec::new()));
-        let health = Arc::new(Health::default());
         let source = NodeSource {
             target: Target::cluster_node(&self.base, addr.clone(), self.read_only),
             aborts: aborts.clone(),
-            health: health.clone(),
+            health: self.health.clone(),
             triggers: self.triggers.clone(),
         };
         let mut config = self.base.clone();
@@ -164,7 +156,6 @@ impl Nodes {
             con: Mutex::new(None),
             opening: tokio::sync::Mutex::new(()),
             aborts,
-            health,
             wrote: AtomicBool::new(false),
         });
         nodes.insert(addr.clone(), node.clone());
@@ -195,35 +186,9 @@ impl Nodes {
         self.node(addr).client.get_dedicated_connection().await
     }
 
-    /// What the client measured of the node at `addr`: unhealthy for a few seconds after
-    /// a connection to it failed, and its latest round trip.
-    pub(crate) fn stats(&self, addr: &Addr) -> NodeStats {
-        let Some(node) = lock(&self.nodes).get(addr).cloned() else {
-            return NodeStats::default();
-        };
-        let failed = *lock(&node.health.failed_at);
-        let us = node.health.latency_us.load(Ordering::Relaxed);
-        NodeStats {
-            healthy: failed.is_none_or(|t| t.elapsed() > UNHEALTHY_FOR),
-            latency: (us > 0).then(|| Duration::from_micros(us)),
-        }
-    }
-
-    /// Records a round trip to `addr` that took `took`.
-    pub(crate) fn record_latency(&self, addr: &Addr, took: Duration) {
-        if let Some(node) = lock(&self.nodes).get(addr) {
-            let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX).max(1);
-            node.health.latency_us.store(us, Ordering::Relaxed);
-        }
-    }
-
-    /// A pub/sub connection to `addr`, through the node's source.
-    pub(crate) async fn pubsub(
-        &self,
-        addr: &Addr,
-        options: redis_async::PubSubOptions,
-    ) -> Result<redis_async::PubSub> {
-        self.node(addr).client.get_pubsub_with(options).await
+    /// What the client measured of every node (failures, slow requests, round trips).
+    pub(crate) fn health(&self) -> MutexGuard<'_, NodeHealth> {
+        lock(&self.health)
     }
 
     /// Whether a write was sent to `addr` since its connections were last ended.

@@ -31,15 +31,8 @@ pub struct ClusterScan<T> {
 
 impl<T: FromValue> ClusterScan<T> {
     pub(crate) fn new<O: ToArgs>(con: ClusterConnection, options: O) -> ClusterScan<T> {
-        let map = con.slot_map();
-        let mut shards: Vec<(u16, &redis_core::Addr)> = Vec::new();
-        for (range, addr) in map.assignment() {
-            if !shards.iter().any(|(_, a)| *a == addr) {
-                shards.push((*range.start(), addr));
-            }
-        }
         ClusterScan {
-            shards: shards.into_iter().map(|(slot, _)| slot).collect(),
+            shards: con.slot_map().one_slot_per_primary().into(),
             options: options.to_arg_vec(),
             con,
             current: None,

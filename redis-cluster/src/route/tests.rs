@@ -356,3 +356,45 @@ mod props {
         }
     }
 }
+
+#[test]
+fn fan_out_targets_and_writes() {
+    use crate::slot_map::{Node, NodeRole, Shard, SlotMap};
+    use redis_core::Addr;
+    let a = |p| Addr::tcp("h", p);
+    let failed = Node {
+        healthy: false,
+        ..Node::new(a(12), NodeRole::Replica)
+    };
+    let map = SlotMap::new(vec![
+        (
+            vec![0..=8191],
+            Shard {
+                primary: Node::new(a(1), NodeRole::Primary),
+                replicas: vec![Node::new(a(11), NodeRole::Replica)],
+            },
+        ),
+        (
+            vec![8192..=16383],
+            Shard {
+                primary: Node::new(a(2), NodeRole::Primary),
+                replicas: vec![failed],
+            },
+        ),
+    ])
+    .unwrap();
+    let (addrs, policy) = route(&cmd("DBSIZE")).unwrap().fan_out(&map);
+    assert_eq!((addrs, policy), (vec![a(1), a(2)], ResponsePolicy::AggSum));
+    let (addrs, _) = route(&cmd("CONFIG").with("SET").with("x").with("y"))
+        .unwrap()
+        .fan_out(&map);
+    assert_eq!(addrs, [a(1), a(11), a(2)], "every node but the failed one");
+    assert!(route(&cmd("GET").with("k"))
+        .unwrap()
+        .fan_out(&map)
+        .0
+        .is_empty());
+    assert!(!is_write(&cmd("GET").with("k")));
+    assert!(is_write(&cmd("SET").with("k").with(1)));
+    assert!(is_write(&cmd("MODULE.THING").with("k")));
+}

@@ -262,6 +262,22 @@ fn uncovered_ranges() {
 }
 
 #[test]
+fn one_slot_per_primary_names_each_shard_once() {
+    let shard = |port| Shard {
+        primary: Node::new(tcp("h", port), NodeRole::Primary),
+        replicas: vec![],
+    };
+    let m = SlotMap::new(vec![
+        (vec![100..=200, 5000..=6000], shard(1)),
+        (vec![0..=99], shard(2)),
+        (vec![300..=400], shard(3)),
+    ])
+    .unwrap();
+    assert_eq!(m.one_slot_per_primary(), vec![0, 100, 300]);
+    assert!(SlotMap::default().one_slot_per_primary().is_empty());
+}
+
+#[test]
 fn freshest_view_by_agreement() {
     let shard = |port| Shard {
         primary: Node::new(tcp("h", port), NodeRole::Primary),

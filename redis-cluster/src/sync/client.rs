@@ -22,17 +22,14 @@ use std::time::{Duration, Instant};
 
 use redis_core::abort::AbortHandle;
 use redis_core::routing::ReadFrom;
-use redis_core::{
-    cmd, Addr, Backoff, ClusterErrorKind, Config, Error, IntoConfig, Result, ServerErrorKind,
-    Target, Value,
-};
+use redis_core::{Addr, Backoff, ClusterErrorKind, Config, Error, IntoConfig, Result, Target};
 use redis_sync::{Client, Connection, ConnectionLike, ConnectionSource};
 
 use crate::health::NodeHealth;
 use crate::refresh::RefreshStep;
 use crate::request::{Env, RequestPolicy};
-use crate::settings::{Builder, FromSettings, Settings};
-use crate::slot_map::{AddrContext, Node, SlotMap};
+use crate::settings::{Builder, FromSettings, Settings, ViewStep};
+use crate::slot_map::{Node, SlotMap};
 use crate::topology::Topology;
 
 use super::connection::ClusterConnection;
@@ -437,14 +434,13 @@ impl Shared {
                 Client::open(config)?.get_connection()?
             }
         };
-        let remap = self.settings.remap_fn();
-        let ctx = AddrContext::new(addr, self.settings.tls()).with_remap(remap);
-        let map = match con.req(&cmd("CLUSTER").with("SHARDS")) {
-            Ok(reply) => SlotMap::from_shards(&reply, &ctx),
-            Err(e) if matches!(e.server_kind(), Some(ServerErrorKind::Err)) => con
-                .req(&cmd("CLUSTER").with("SLOTS"))
-                .and_then(|reply: Value| SlotMap::from_slots(&reply, &ctx)),
-            Err(e) => Err(e),
+        let mut query = self.settings.view_query(addr);
+        let mut next = query.cmd();
+        let map = loop {
+            match query.reply(con.req(&next)) {
+                ViewStep::Ask(c) => next = c,
+                ViewStep::Done(view) => break view,
+            }
         };
         if !con.is_broken() {
             lock(&self.refresh_cons).insert(addr.clone(), con);

@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use redis_core::command_table::is_retry_safe;
-use redis_core::{Addr, Cmd, Error, Pipeline, Result, ServerErrorKind, Value};
+use redis_core::{Addr, Cmd, Error, Pipeline, Result, Value};
 use redis_sync::ConnectionLike;
 
-use crate::plan::{Plan, PlanStep};
+use crate::plan::{atomic_refusal, atomic_target, Plan, PlanStep};
 use crate::request::{Request, RequestTarget, Step};
-use crate::route::{merge, refuse_connection_state, route, slot_of, ResponsePolicy, Route};
+use crate::route::{is_write, merge, refuse_connection_state, route, Route};
 
 use super::client::Shared;
 
@@ -54,8 +54,7 @@ pub(crate) fn req(nodes: &mut (impl Nodes + ?Sized), cmd: &Cmd) -> Result<Value>
                 .ok_or_else(|| Error::protocol("split command: no reply"))?
                 .into_result()
         }
-        Route::AllPrimaries(policy) => fan_out(nodes, cmd, false, policy),
-        Route::AllNodes(policy) => fan_out(nodes, cmd, true, policy),
+        r @ (Route::AllPrimaries(_) | Route::AllNodes(_)) => fan_out(nodes, cmd, &r),
     }
 }
 
@@ -124,19 +123,9 @@ pub(crate) fn run(
 }
 
 /// A command sent to every primary (or every node), replies merged by its policy.
-fn fan_out(
-    nodes: &mut (impl Nodes + ?Sized),
-    cmd: &Cmd,
-    all_nodes: bool,
-    policy: ResponsePolicy,
-) -> Result<Value> {
-    let map = nodes.shared().snapshot();
-    let addrs: Vec<Addr> = if all_nodes {
-        map.all_nodes().map(|n| n.addr.clone()).collect()
-    } else {
-        map.all_primaries().map(|n| n.addr.clone()).collect()
-    };
-    let write = !redis_core::command_table::lookup(cmd).is_some_and(|i| i.is_readonly());
+fn fan_out(nodes: &mut (impl Nodes + ?Sized), cmd: &Cmd, route: &Route) -> Result<Value> {
+    let (addrs, policy) = route.fan_out(&nodes.shared().snapshot());
+    let write = is_write(cmd);
     let replies: Vec<Result<Value>> = addrs
         .into_iter()
         .map(|addr| run(nodes, cmd, RequestTarget::Node(addr), write))
@@ -199,23 +188,7 @@ pub(crate) fn pipeline(nodes: &mut (impl Nodes + ?Sized), pipe: &Pipeline) -> Re
 /// following redirects and refusals as one request (a redirect of any queued command
 /// means none ran).
 fn atomic(nodes: &mut (impl Nodes + ?Sized), pipe: &Pipeline) -> Result<Vec<Value>> {
-    let mut slot: Option<u16> = None;
-    for c in pipe.cmds() {
-        refuse_connection_state(c)?;
-        if let Some(s) = slot_of(c)? {
-            match slot {
-                Some(first) if first != s => {
-                    return Err(Error::CrossSlot {
-                        command: "MULTI".into(),
-                        first,
-                        other: s,
-                    })
-                }
-                _ => slot = Some(s),
-            }
-        }
-    }
-    let target = slot.map_or(RequestTarget::AnyPrimary, RequestTarget::Slot);
+    let target = atomic_target(pipe)?;
     let shared = nodes.shared().clone();
     let mut req = Request::new(target, true, false, &shared.policy, Instant::now());
     let mut map = shared.snapshot();
@@ -236,19 +209,7 @@ fn atomic(nodes: &mut (impl Nodes + ?Sized), pipe: &Pipeline) -> Result<Vec<Valu
                     Sent::Sent(Err(e)) => req.reply(&addr, Err(e), env),
                     Sent::Sent(Ok(replies)) => {
                         // A cluster refusal of a queued command: nothing ran.
-                        let refusal = replies.iter().find_map(|v| match v {
-                            Value::ServerError(e)
-                                if e.kind() != &ServerErrorKind::ExecAbort
-                                    && Error::Server(e.clone()).is_retriable()
-                                    || matches!(
-                                        e.kind(),
-                                        ServerErrorKind::Moved { .. } | ServerErrorKind::Ask { .. }
-                                    ) =>
-                            {
-                                Some(e.clone())
-                            }
-                            _ => None,
-                        });
+                        let refusal = atomic_refusal(&replies);
                         match refusal {
                             Some(e) => req.reply(&addr, Err(Error::Server(e)), env),
                             None => {

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::marker::PhantomData;
 
 use redis_core::scan::ScanCursor;
-use redis_core::{cmd, Addr, FromValue, Result, ToArgs};
+use redis_core::{cmd, FromValue, Result, ToArgs};
 
 use super::exec::{self, Nodes};
 use crate::request::RequestTarget;
@@ -36,17 +36,8 @@ impl<T> std::fmt::Debug for ClusterScanIter<'_, T> {
 impl<'a, T> ClusterScanIter<'a, T> {
     pub(crate) fn new<O: ToArgs>(nodes: &'a mut dyn Nodes, options: O) -> ClusterScanIter<'a, T> {
         let map = nodes.shared().snapshot();
-        // One slot per primary: the first slot it serves.
-        let mut seen: Vec<&Addr> = Vec::new();
-        let mut pending = VecDeque::new();
-        for (range, addr) in map.assignment() {
-            if !seen.contains(&addr) {
-                seen.push(addr);
-                pending.push_back(*range.start());
-            }
-        }
         ClusterScanIter {
-            pending,
+            pending: map.one_slot_per_primary().into(),
             nodes,
             template: ScanCursor::new(cmd("SCAN"), options),
             current: None,
