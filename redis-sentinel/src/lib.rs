@@ -57,3 +57,6 @@ pub use redis_core::{SentinelAttempt, SentinelErrorKind};
 pub use replicas::{is_usable, usable_replicas};
 pub use replies::{parse_message, Event, Instance, InstanceEvent, MasterRef, SwitchMaster};
 pub use sentinels::SentinelList;
+
+#[cfg(feature = "async")]
+pub mod aio;

@@ -1,0 +1,110 @@
+//! The async (tokio) Sentinel client: the same names as the blocking one.
+//!
+//! [`Sentinel`] holds the sentinels' addresses and their own config (credentials, TLS,
+//! timeouts; separate from the data nodes'). [`Sentinel::master_for`] gives a
+//! [`redis_async::Client`] whose every connection (multiplexed, managed, dedicated,
+//! pub/sub) goes to the service's current primary; [`Sentinel::replica_for`] one whose
+//! connections go to a usable replica, chosen by a [`ReadFrom`](crate::ReadFrom) policy.
+//!
+//! Behind each client is a connection source that
+//! - resolves with the shared [`Discovery`](crate::Discovery) step machine (sentinels
+//!   asked in turn, each bounded by the sentinel config's `connect_timeout`, the one that
+//!   answered moved to the front) and checks `ROLE` on the node before use;
+//! - caches the answer, and answers "no longer current" for any other node, so a managed
+//!   connection moves off a demoted primary on its next request;
+//! - follows the sentinels: subscribed to `+switch-master`, `+sdown` and `-sdown` on at
+//!   least two sentinels, plus a periodic check in case every event was missed; on a
+//!   switch it ends every connection the client opened to the old primary at once
+//!   (requests in flight there fail with `MayHaveExecuted`, or are re-sent by a managed
+//!   connection when that is safe; pub/sub resubscribes on the new primary);
+//! - re-resolves when a connection fails, when a node refuses its role, and when a request
+//!   waits past `Config::probe_interval` (the check runs in a spawned task).
+//!
+//! The follower task stops once the client and every connection holding it are dropped.
+
+mod discover;
+mod primary;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use redis_async::Client;
+use redis_core::{Addr, Config, Result, Target};
+
+use crate::discovery::Discovery;
+use crate::sentinels::SentinelList;
+
+use primary::PrimarySource;
+
+/// A set of sentinels, and how to talk to them. Cheap to clone; every client it makes
+/// shares its sentinel list (the order learned by one discovery helps the next).
+#[derive(Clone, Debug)]
+pub struct Sentinel {
+    shared: Arc<Sentinels>,
+}
+
+/// What every source of one [`Sentinel`] shares.
+#[derive(Debug)]
+pub(crate) struct Sentinels {
+    /// The sentinels' own config (credentials, TLS, timeouts); its address is replaced by
+    /// each sentinel's.
+    config: Config,
+    list: Mutex<SentinelList>,
+}
+
+impl Sentinel {
+    /// Sentinels at `addrs`, reached with `config` (its address is ignored: each sentinel's
+    /// replaces it). `config.connect_timeout` bounds each exchange with one sentinel
+    /// (connect, handshake and command), so keep it short: a dead sentinel costs that long
+    /// until another answers.
+    pub fn new(addrs: impl IntoIterator<Item = Addr>, config: Config) -> Sentinel {
+        Sentinel {
+            shared: Arc::new(Sentinels {
+                config,
+                list: Mutex::new(SentinelList::new(addrs)),
+            }),
+        }
+    }
+
+    /// The sentinels in the order they will be asked next (the last one that answered
+    /// first, then those learned from `SENTINEL SENTINELS`).
+    pub fn sentinels(&self) -> Vec<Addr> {
+        self.shared.list().order().to_vec()
+    }
+
+    /// Asks the sentinels for the primary of `service` now, with a `ROLE`-checked target
+    /// (not connected). Clients from [`master_for`](Self::master_for) do this themselves.
+    pub async fn discover_primary(&self, service: &str, config: &Config) -> Result<Target> {
+        self.shared
+            .discover(|list| Discovery::primary(service, config, list))
+            .await
+    }
+
+    /// A client whose connections always go to the current primary of `service`. `config`
+    /// is the data nodes' config (credentials, database, TLS, timeouts, probe interval);
+    /// its address is replaced by the primary's. Nothing is connected yet: the first
+    /// connection asks the sentinels, and starts following them.
+    pub fn master_for(&self, service: &str, config: Config) -> Client {
+        let source = PrimarySource::new(self.shared.clone(), service, config.clone());
+        Client::with_source(config, source)
+    }
+}
+
+impl Sentinels {
+    fn list(&self) -> MutexGuard<'_, SentinelList> {
+        // Every critical section is a clone or an assignment: a poisoned lock still holds
+        // a whole list.
+        self.list.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs one discovery made by `make` from the current sentinel list, and stores the
+    /// list it learned back.
+    pub(crate) async fn discover(
+        &self,
+        make: impl FnOnce(SentinelList) -> Discovery,
+    ) -> Result<Target> {
+        let list = self.list().clone();
+        let found = discover::drive(make(list), &self.config).await;
+        *self.list() = found.sentinels;
+        found.result
+    }
+}

@@ -1,0 +1,100 @@
+//! Drives the shared [`Discovery`] step machine over async connections to the sentinels.
+//!
+//! The decisions (which sentinel next, how to read its answer, which error when none
+//! helps) are the step machine's; this file only connects and asks. Each sentinel gets
+//! one bounded exchange: connecting, the handshake and the command together must finish
+//! within the sentinel config's `connect_timeout`, so a sentinel that is down, frozen or
+//! behind a dead link costs at most that long before the next one is asked. A connection
+//! that answered is kept for the next step to the same sentinel (asking the primary, then
+//! the replicas, then the other sentinels is one connection, not three).
+
+use std::time::Duration;
+
+use redis_async::{Client, ConnectionLike, DedicatedConnection};
+use redis_core::{Addr, Backoff, Cmd, Config, Error, Result, Target, Value};
+
+use crate::discovery::{Discovery, Step};
+use crate::sentinels::SentinelList;
+
+/// The outcome of one discovery: the target, and the sentinel list as it learned it (to
+/// store back, whatever the outcome: the one that answered moved to the front).
+pub(crate) struct Discovered {
+    pub(crate) result: Result<Target>,
+    pub(crate) sentinels: SentinelList,
+}
+
+/// Runs `discovery` to its end, asking each sentinel with `sentinel_config` (its own
+/// credentials and TLS, its address replaced).
+pub(crate) async fn drive(mut discovery: Discovery, sentinel_config: &Config) -> Discovered {
+    let mut open: Option<(Addr, DedicatedConnection)> = None;
+    let mut step = discovery.start();
+    let result = loop {
+        step = match step {
+            Step::Send { sentinel, cmd } => {
+                let reply = ask(&mut open, sentinel_config, &sentinel, &cmd).await;
+                discovery.reply(reply)
+            }
+            Step::Done(target) => break Ok(target),
+            Step::Failed(e) => break Err(e),
+        };
+    };
+    Discovered {
+        result,
+        sentinels: discovery.sentinels().clone(),
+    }
+}
+
+/// The config for one sentinel: the sentinel config with `addr`, and no retry of its own
+/// (a sentinel that does not answer is skipped, the next one asked).
+pub(crate) fn sentinel_at(sentinel_config: &Config, addr: &Addr) -> Config {
+    let mut config = sentinel_config.clone();
+    config.addr = addr.clone();
+    config.connect_backoff = Backoff::none();
+    config
+}
+
+/// The limit on one exchange with one sentinel.
+pub(crate) fn per_sentinel(sentinel_config: &Config) -> Duration {
+    sentinel_config.connect_timeout
+}
+
+/// Sends `cmd` to `sentinel`, reusing `open` when it is a healthy connection to it; one
+/// bounded exchange. A failed or timed-out connection is not kept.
+async fn ask(
+    open: &mut Option<(Addr, DedicatedConnection)>,
+    sentinel_config: &Config,
+    sentinel: &Addr,
+    cmd: &Cmd,
+) -> Result<Value> {
+    let reusable = matches!(open, Some((a, c)) if a == sentinel && !c.is_broken());
+    let mut con = match open.take() {
+        Some((_, con)) if reusable => Some(con),
+        _ => None,
+    };
+    let limit = per_sentinel(sentinel_config);
+    let exchange = async {
+        let mut con = match con.take() {
+            Some(con) => con,
+            None => {
+                Client::open(sentinel_at(sentinel_config, sentinel))?
+                    .get_dedicated_connection()
+                    .await?
+            }
+        };
+        let reply = con.req(cmd).await;
+        Ok::<_, Error>((reply, con))
+    };
+    match tokio::time::timeout(limit, exchange).await {
+        Ok(Ok((reply, con))) => {
+            if !con.is_broken() {
+                *open = Some((sentinel.clone(), con));
+            }
+            reply
+        }
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(Error::Timeout {
+            what: "sentinel exchange",
+            after: limit,
+        }),
+    }
+}
