@@ -95,6 +95,7 @@ pub struct Discovery {
     tried: Vec<SentinelAttempt>,
     unknown: usize,
     auth_failures: usize,
+    usable: Vec<Addr>,
 }
 
 impl Discovery {
@@ -136,6 +137,7 @@ impl Discovery {
             tried: Vec::new(),
             unknown: 0,
             auth_failures: 0,
+            usable: Vec::new(),
         }
     }
 
@@ -155,6 +157,13 @@ impl Discovery {
     /// The sentinels tried so far and why each did not help.
     pub fn tried(&self) -> &[SentinelAttempt] {
         &self.tried
+    }
+
+    /// The usable replicas the answering sentinel listed (replica discovery only; empty
+    /// before that or when there is none), so a shell can keep the whole list and choose
+    /// again without asking (`follow::ReplicaSet`).
+    pub fn replicas(&self) -> &[Addr] {
+        &self.usable
     }
 
     /// The first step: ask the first sentinel.
@@ -239,6 +248,7 @@ impl Discovery {
             Ok(r) => r,
             Err(e) => return self.skip(e),
         };
+        self.usable = replicas.clone();
         let Some(choice) = &self.replica else {
             return self.skip(Error::InvalidRequest("no replica choice".to_owned()));
         };

@@ -11,6 +11,10 @@
 //! - [`replicas`]: which replicas the sentinels report fit to serve reads.
 //! - [`sentinels`]: the sentinel list and the order they are asked in.
 //! - [`discovery`]: primary and replica discovery as a sans-IO step machine.
+//! - [`follow`]: following a service after discovery (switches, replica changes, when to
+//!   check again), the decisions both clients act on.
+//! - `sync` (feature `sync`, on by default): the blocking Sentinel client.
+//! - `aio` (feature `async`): the tokio Sentinel client, same names.
 //!
 //! A shell drives discovery with a short loop; here the sentinels' replies are scripted:
 //!
@@ -47,16 +51,20 @@
 //! ([`ReadFrom`]) is the type redis-cluster uses, from `redis_core::routing`.
 
 pub mod discovery;
+pub mod follow;
 pub mod replicas;
 pub mod replies;
 pub mod sentinels;
 
+#[cfg(feature = "async")]
+pub mod aio;
+#[cfg(feature = "sync")]
+pub mod sync;
+
 pub use discovery::{Discovery, ReplicaChoice, Step};
+pub use follow::{sentinels_to_follow, Decision, Follower, Reason, ReplicaSet};
 pub use redis_core::routing::{Choice, NodeStats, ReadFrom, ReadPolicy};
 pub use redis_core::{SentinelAttempt, SentinelErrorKind};
 pub use replicas::{is_usable, usable_replicas};
 pub use replies::{parse_message, Event, Instance, InstanceEvent, MasterRef, SwitchMaster};
 pub use sentinels::SentinelList;
-
-#[cfg(feature = "async")]
-pub mod aio;

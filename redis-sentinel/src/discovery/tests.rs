@@ -304,6 +304,8 @@ fn replica_discovery_skips_unusable_replicas_and_follows_read_from() {
         };
         assert_eq!(t.addr(), &s(port), "counter {counter}");
         assert_eq!(t.expect_role, Some(Role::Replica));
+        // The whole usable list is kept for the shell's ReplicaSet.
+        assert_eq!(d.replicas(), [s(17380), s(17381)]);
     }
     // Round robin over the primary too: counter 0 is the primary, checked as one.
     let mut d = replica(ReadFrom::RoundRobin, 0);

@@ -1,0 +1,1 @@
+//! The blocking Sentinel client (feature `sync`, on by default).
