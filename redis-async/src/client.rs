@@ -84,18 +84,24 @@ impl Client {
             .await
     }
 
-    /// A new push sink, with this client's event channel.
+    /// A new push sink, with this client's event channel and source.
     pub(crate) fn sinks(&self) -> Sinks {
-        Sinks::new(self.events.clone())
+        Sinks::new(
+            self.events.clone(),
+            self.config.probe_interval,
+            self.source.clone(),
+        )
     }
 
     /// One attempt at a multiplexed connection (the managed handle does its own retrying
     /// and keeps one push sink across its sockets).
     pub(crate) async fn get_connection_once(&self, sinks: Sinks) -> Result<Connection> {
         let target = self.source.target().await?;
-        Connection::open(&target, self.queue, sinks)
+        let con = Connection::open(&target, self.queue, sinks)
             .await
-            .inspect_err(|e| self.source.failed(target.addr(), e))
+            .inspect_err(|e| self.source.failed(target.addr(), e))?;
+        self.source.opened(con.addr(), con.abort_handle());
+        Ok(con)
     }
 
     /// Opens a connection for one caller at a time (WATCH transactions, blocking
@@ -103,9 +109,11 @@ impl Client {
     pub async fn get_dedicated_connection(&self) -> Result<DedicatedConnection> {
         self.retrying(|| async {
             let target = self.source.target().await?;
-            DedicatedConnection::open(&target)
+            let con = DedicatedConnection::open(&target)
                 .await
-                .inspect_err(|e| self.source.failed(target.addr(), e))
+                .inspect_err(|e| self.source.failed(target.addr(), e))?;
+            self.source.opened(con.addr(), con.abort_handle());
+            Ok(con)
         })
         .await
     }

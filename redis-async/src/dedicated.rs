@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use bytes::BytesMut;
+use redis_core::abort::{AbortGuard, AbortHandle};
 use redis_core::command_table::{self, BlockTime};
 use redis_core::resp::Decoder;
 use redis_core::{Addr, Cmd, Error, Pipeline, Protocol, Result, Target, Value};
@@ -21,6 +22,9 @@ const READ_CHUNK: usize = 16 * 1024;
 
 /// A non-shared async connection.
 pub struct DedicatedConnection {
+    /// Before `io`, so the abort registry lets go of its duplicate socket first.
+    pub(crate) abort: AbortGuard,
+    pub(crate) abort_handle: AbortHandle,
     pub(crate) io: Stream,
     pub(crate) rbuf: BytesMut,
     pub(crate) decoder: Decoder,
@@ -60,7 +64,10 @@ impl DedicatedConnection {
     async fn open_within(target: &Target) -> Result<DedicatedConnection> {
         let config = &target.config;
         let io = Stream::connect(config).await?;
+        let (abort, abort_handle) = io.register_abort(&config.addr);
         let mut con = DedicatedConnection {
+            abort,
+            abort_handle,
             io,
             rbuf: BytesMut::with_capacity(READ_CHUNK),
             decoder: Decoder::new(config.decoder_limits),
@@ -81,9 +88,16 @@ impl DedicatedConnection {
         &self.addr
     }
 
-    /// True when an earlier failure or cancellation left the connection out of step.
+    /// True when an earlier failure or cancellation left the connection out of step, or
+    /// it was aborted.
     pub fn is_broken(&self) -> bool {
-        self.broken.is_some() || self.busy
+        self.broken.is_some() || self.busy || self.abort.is_aborted()
+    }
+
+    /// A handle that ends this connection from any task or thread (see
+    /// [`AbortHandle`](redis_core::abort::AbortHandle)).
+    pub fn abort_handle(&self) -> AbortHandle {
+        self.abort_handle.clone()
     }
 
     /// The protocol the handshake settled on.
@@ -97,6 +111,10 @@ impl DedicatedConnection {
     }
 
     fn begin(&mut self) -> Result<()> {
+        if self.broken.is_none() && self.abort.is_aborted() {
+            let cause = self.abort.cause().unwrap_or_default();
+            self.broken = Some(format!("aborted: {cause}"));
+        }
         if self.busy && self.broken.is_none() {
             self.broken = Some("a request was cancelled before its reply was read".into());
         }
@@ -108,6 +126,11 @@ impl DedicatedConnection {
     }
 
     fn fail(&mut self, e: Error, when: &str) -> Error {
+        // Aborted from outside (the node was replaced) while a request was out.
+        let e = match self.abort.error() {
+            Some(aborted) if self.busy => aborted,
+            _ => e,
+        };
         if self.broken.is_none() {
             self.broken = Some(format!("{when}: {e}"));
         }

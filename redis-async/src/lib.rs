@@ -56,6 +56,7 @@ pub use transaction::{
     DEFAULT_MAX_ATTEMPTS,
 };
 
+pub use redis_core::abort::AbortHandle;
 pub use redis_core::commands;
 pub use redis_core::{
     cmd, pipe, Addr, Backoff, Cmd, Config, ConnectionEvent, Error, FromValue, LockErrorKind, Msg,

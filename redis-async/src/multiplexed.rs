@@ -45,6 +45,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use redis_core::abort::{AbortGuard, AbortHandle};
 use redis_core::command_table::{self, BlockTime};
 use redis_core::resp::Decoder;
 use redis_core::{Addr, Cmd, ConnectionEvent, Error, Pipeline, Protocol, Result, Target, Value};
@@ -54,6 +55,7 @@ use tokio::time::{Instant, Sleep};
 
 use crate::api::ConnectionLike;
 use crate::dedicated::{pipeline_block, timeout_for, DedicatedConnection};
+use crate::source::ConnectionSource;
 use crate::stream::Stream;
 
 /// Requests bigger than this are written from their own buffer instead of being copied
@@ -102,6 +104,8 @@ struct InFlight {
     values: Vec<Value>,
     /// When the link counts as stalled if this is still the oldest request unanswered.
     deadline: Option<Instant>,
+    /// When it was staged (the probe measures the wait from here).
+    since: Instant,
     tx: oneshot::Sender<Reply>,
 }
 
@@ -110,14 +114,29 @@ struct InFlight {
 pub(crate) struct Sinks {
     pub(crate) pushes: broadcast::Sender<Value>,
     pub(crate) events: broadcast::Sender<ConnectionEvent>,
+    /// Told of requests that wait past each probe interval (`None`: probing off).
+    pub(crate) probe: Option<Probe>,
+}
+
+/// Where the driver reports a request that waits long (see `ConnectionSource::slow`).
+#[derive(Clone, Debug)]
+pub(crate) struct Probe {
+    interval: Duration,
+    source: Arc<dyn ConnectionSource>,
 }
 
 impl Sinks {
-    /// A new push sink; `events` is the client's event channel.
-    pub(crate) fn new(events: broadcast::Sender<ConnectionEvent>) -> Sinks {
+    /// A new push sink; `events` is the client's event channel, `source` its connection
+    /// source (probed every `probe_interval`).
+    pub(crate) fn new(
+        events: broadcast::Sender<ConnectionEvent>,
+        probe_interval: Option<Duration>,
+        source: Arc<dyn ConnectionSource>,
+    ) -> Sinks {
         Sinks {
             pushes: broadcast::channel(PUSH_CAPACITY).0,
             events,
+            probe: probe_interval.map(|interval| Probe { interval, source }),
         }
     }
 }
@@ -139,6 +158,7 @@ struct Shared {
 pub struct Connection {
     tx: mpsc::Sender<Request>,
     shared: Arc<Shared>,
+    abort: AbortHandle,
     response_timeout: Duration,
     protocol: Protocol,
     addr: Arc<Addr>,
@@ -167,7 +187,14 @@ impl Connection {
             unclaimed_pushes: AtomicU64::new(0),
             blocking: Mutex::new(Vec::new()),
         });
+        let abort = con.abort_handle.clone();
+        let first_check = match &sinks.probe {
+            Some(p) => config.response_timeout.min(p.interval / 2),
+            None => config.response_timeout,
+        };
         let driver = Driver {
+            abort: con.abort,
+            probe: sinks.probe,
             io: con.io,
             rbuf: con.rbuf,
             decoder: con.decoder,
@@ -180,7 +207,7 @@ impl Connection {
             write_blocked: None,
             staged: 0,
             written: 0,
-            watchdog: Box::pin(tokio::time::sleep(config.response_timeout)),
+            watchdog: Box::pin(tokio::time::sleep(first_check)),
             addr: config.addr.clone(),
             response_timeout: config.response_timeout,
             write_timeout: config.write_timeout,
@@ -194,6 +221,7 @@ impl Connection {
         Ok(Connection {
             tx,
             shared,
+            abort,
             response_timeout: config.response_timeout,
             protocol: con.protocol,
             addr: Arc::new(con.addr),
@@ -213,6 +241,12 @@ impl Connection {
     /// The address this connection is connected to.
     pub fn addr(&self) -> &Addr {
         &self.addr
+    }
+
+    /// A handle that ends this connection (every clone of it) from any task or thread;
+    /// see [`AbortHandle`](redis_core::abort::AbortHandle).
+    pub fn abort_handle(&self) -> AbortHandle {
+        self.abort.clone()
     }
 
     /// Changes this handle's default limit on waiting for a reply.
@@ -424,6 +458,9 @@ enum Event {
 }
 
 struct Driver {
+    /// Before `io`, so the abort registry lets go of its duplicate socket first.
+    abort: AbortGuard,
+    probe: Option<Probe>,
     io: Stream,
     rbuf: BytesMut,
     decoder: Decoder,
@@ -503,8 +540,19 @@ impl Driver {
             }
         };
         self.shared.dead.store(true, Ordering::Release);
+        // Idle blocking connections go to the same node: if it was replaced, so are they.
+        if self.abort.is_aborted() {
+            self.shared
+                .blocking
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clear();
+        }
         let cause = match failure {
             Some(e) => {
+                // Aborted from outside (the node was replaced): that is the cause, not
+                // the end of file the shutdown produced.
+                let e = self.abort.cause_error().unwrap_or(e);
                 let cause = e.to_string();
                 for slot in self.inflight.drain(..) {
                     let err = if slot.offset >= self.written {
@@ -667,6 +715,7 @@ impl Driver {
             left: req.replies,
             values,
             deadline,
+            since: now,
             tx: req.tx,
         });
         self.flush = true;
@@ -697,6 +746,18 @@ impl Driver {
                 return Some(self.unresponsive("response", self.response_timeout, waited));
             }
             next = next.min(deadline);
+        }
+        if let Some(probe) = &self.probe {
+            // Checked every half interval, so a wait is reported between one and one and
+            // a half intervals after it began; an idle link wakes twice per interval,
+            // which costs nothing measurable.
+            if let Some(front) = self.inflight.front() {
+                let waited = now.saturating_duration_since(front.since);
+                if waited >= probe.interval {
+                    probe.source.slow(&self.addr, waited);
+                }
+            }
+            next = next.min(now + probe.interval / 2);
         }
         self.watchdog.as_mut().reset(next);
         None

@@ -10,7 +10,9 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
+use redis_core::abort::AbortHandle;
 use redis_core::{Addr, Config, Error, Result, Target};
 
 /// The future [`ConnectionSource::target`] returns.
@@ -32,6 +34,24 @@ pub trait ConnectionSource: Send + Sync + fmt::Debug {
     /// re-resolve before the next [`target`](Self::target) (the default does nothing).
     fn failed(&self, addr: &Addr, error: &Error) {
         let _ = (addr, error);
+    }
+
+    /// Told of each connection the client opened from this source (multiplexed, managed,
+    /// dedicated, pub/sub), with a handle that ends it from any task: a source that
+    /// learns its node was replaced aborts every connection to it, so no caller keeps
+    /// waiting on (or writing to) a demoted primary. Keep handles only while
+    /// [`AbortHandle::is_alive`]. The default does nothing.
+    fn opened(&self, addr: &Addr, abort: AbortHandle) {
+        let _ = (addr, abort);
+    }
+
+    /// The oldest request on a multiplexed connection to `addr` has waited `waited` for
+    /// its reply: called from the connection's driver about every half
+    /// `Config::probe_interval` while the wait lasts longer than the interval. It must
+    /// not block (spawn the check: ask the sentinels, refresh the slot map); to end the
+    /// connection, use the handle from [`opened`](Self::opened). The default does nothing.
+    fn slow(&self, addr: &Addr, waited: Duration) {
+        let _ = (addr, waited);
     }
 }
 

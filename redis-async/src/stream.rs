@@ -9,6 +9,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use redis_core::abort::{self, AbortGuard, AbortHandle};
 use redis_core::connect::SocketOptions;
 use redis_core::{Addr, Config, Error, Result};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -25,6 +26,17 @@ pub(crate) enum Stream {
 }
 
 impl Stream {
+    /// Registers this stream's socket (for TLS, the TCP socket under it) so that an
+    /// `AbortHandle` can end it from another task or thread.
+    pub(crate) fn register_abort(&self, addr: &Addr) -> (AbortGuard, AbortHandle) {
+        match self {
+            Stream::Tcp(s) => abort::register(addr, s),
+            Stream::Tls(s) => abort::register(addr, s.get_ref().get_ref().get_ref()),
+            #[cfg(unix)]
+            Stream::Unix(s) => abort::register(addr, s),
+        }
+    }
+
     /// Opens the socket described by `config.addr` within `config.connect_timeout`.
     pub(crate) async fn connect(config: &Config) -> Result<Stream> {
         match tokio::time::timeout(config.connect_timeout, Stream::connect_inner(config)).await {

@@ -246,6 +246,12 @@ pub struct Config {
     /// first run landed and another client wrote the key before the retry, the retry
     /// would overwrite that client's value. See `command_table::is_retry_safe`.
     pub retry_idempotent_writes: bool,
+    /// How long a request may wait for its reply before the connection's source is told
+    /// (`ConnectionSource::slow` in both clients), again at each multiple (default 1 s;
+    /// `None`: never). The request keeps waiting up to `response_timeout`; this only lets
+    /// a Sentinel or cluster source check early whether the node was replaced, since a
+    /// frozen primary is replaced in a few seconds, well before the response timeout.
+    pub probe_interval: Option<Duration>,
 }
 
 impl fmt::Debug for Config {
@@ -266,6 +272,7 @@ impl fmt::Debug for Config {
             .field("decoder_limits", &self.decoder_limits)
             .field("set_lib_info", &self.set_lib_info)
             .field("retry_idempotent_writes", &self.retry_idempotent_writes)
+            .field("probe_interval", &self.probe_interval)
             .finish()
     }
 }
@@ -289,7 +296,14 @@ impl Config {
             decoder_limits: DecoderLimits::default(),
             set_lib_info: true,
             retry_idempotent_writes: false,
+            probe_interval: Some(Duration::from_secs(1)),
         }
+    }
+
+    /// Sets [`Config::probe_interval`] (`None` turns probing off).
+    pub fn with_probe_interval(mut self, interval: Option<Duration>) -> Config {
+        self.probe_interval = interval;
+        self
     }
 
     /// Sets a static user name and password.
@@ -479,7 +493,8 @@ impl Config {
     /// Checks the settings both clients rely on, so the blocking and the async client
     /// accept and refuse the same configs: `connect_timeout`, `response_timeout` and
     /// `write_timeout` within [`Config::TIMEOUT_RANGE`], `tcp_keepalive` (when set)
-    /// within [`Config::KEEPALIVE_RANGE`]. Called by [`Config::from_url`] and by
+    /// within [`Config::KEEPALIVE_RANGE`], `probe_interval` (when set) within
+    /// [`Config::TIMEOUT_RANGE`]. Called by [`Config::from_url`] and by
     /// [`IntoConfig`] (so by both clients' `Client::open`). The error names the setting.
     pub fn validate(&self) -> Result<()> {
         check_range(
@@ -495,6 +510,9 @@ impl Config {
         check_range("write_timeout", self.write_timeout, &Config::TIMEOUT_RANGE)?;
         if let Some(idle) = self.tcp_keepalive {
             check_range("tcp_keepalive", idle, &Config::KEEPALIVE_RANGE)?;
+        }
+        if let Some(probe) = self.probe_interval {
+            check_range("probe_interval", probe, &Config::TIMEOUT_RANGE)?;
         }
         Ok(())
     }

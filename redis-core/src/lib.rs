@@ -6,6 +6,8 @@
 //! URLs, the command table, backoff, and the multi-step flows written as templates that
 //! each client expands in its own I/O style.
 
+#[cfg(feature = "socket")]
+pub mod abort;
 pub mod backoff;
 pub mod cmd;
 pub mod command_table;

@@ -57,7 +57,11 @@ impl Client {
         loop {
             let target = self.source.target()?;
             match Connection::open(&target) {
-                Ok(c) => return Ok(c),
+                Ok(mut c) => {
+                    c.set_probe(self.config.probe_interval, self.source.clone());
+                    self.source.opened(c.addr(), c.abort_handle());
+                    return Ok(c);
+                }
                 Err(e) => {
                     self.source.failed(target.addr(), &e);
                     match delays.next() {

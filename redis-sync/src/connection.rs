@@ -24,13 +24,16 @@
 //! send `HELLO 3` and `CLIENT TRACKING ON` themselves): reading a reply sets pushes aside.
 
 use std::io::{self, Read, Write};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
+use redis_core::abort::{AbortGuard, AbortHandle};
 use redis_core::resp::Decoder;
 use redis_core::timing;
 use redis_core::{Addr, Cmd, Error, Pipeline, Protocol, Result, Target, Value};
 
+use crate::source::ConnectionSource;
 use crate::stream::Stream;
 
 /// Something that sends requests and returns replies: a [`Connection`], a pooled one, or
@@ -72,6 +75,14 @@ const READ_CHUNK: usize = 16 * 1024;
 
 /// A blocking connection to one server.
 pub struct Connection {
+    /// First field, so it drops before the stream: the abort registry lets go of its
+    /// duplicate of the socket before the socket closes.
+    abort: AbortGuard,
+    abort_handle: AbortHandle,
+    /// Told when a request waits past each probe interval (see [`ConnectionSource::slow`]).
+    probe: Option<Probe>,
+    /// When the current request is next reported as slow.
+    probe_at: Option<Instant>,
     stream: Stream,
     rbuf: BytesMut,
     scratch: Box<[u8]>,
@@ -87,6 +98,11 @@ pub struct Connection {
     handshake: Option<Deadline>,
     protocol: Protocol,
     addr: Addr,
+}
+
+struct Probe {
+    interval: Duration,
+    source: Arc<dyn ConnectionSource>,
 }
 
 /// When a request must be answered by, and the limit that set it (for the error).
@@ -117,7 +133,12 @@ impl Connection {
         let started = Instant::now();
         let stream = Stream::connect(config)?;
         stream.set_write_timeout(Some(config.write_timeout))?;
+        let (abort, abort_handle) = stream.register_abort(&config.addr);
         let mut con = Connection {
+            abort,
+            abort_handle,
+            probe: None,
+            probe_at: None,
             stream,
             rbuf: BytesMut::with_capacity(READ_CHUNK),
             scratch: vec![0; READ_CHUNK].into_boxed_slice(),
@@ -145,9 +166,26 @@ impl Connection {
         &self.addr
     }
 
-    /// True when an earlier failure left the connection out of step; it refuses all use.
+    /// True when an earlier failure left the connection out of step, or it was aborted;
+    /// it refuses all use.
     pub fn is_broken(&self) -> bool {
-        self.broken.is_some()
+        self.broken.is_some() || self.abort.is_aborted()
+    }
+
+    /// A handle that ends this connection from any thread (see
+    /// [`AbortHandle`](redis_core::abort::AbortHandle)).
+    pub fn abort_handle(&self) -> AbortHandle {
+        self.abort_handle.clone()
+    }
+
+    /// Reports requests on this connection that wait longer than `interval` (and each
+    /// multiple of it) to `source.slow`, on the waiting thread.
+    pub(crate) fn set_probe(
+        &mut self,
+        interval: Option<Duration>,
+        source: Arc<dyn ConnectionSource>,
+    ) {
+        self.probe = interval.map(|interval| Probe { interval, source });
     }
 
     /// The protocol the handshake settled on.
@@ -165,7 +203,12 @@ impl Connection {
         self.response_timeout = t;
     }
 
-    fn check(&self) -> Result<()> {
+    fn check(&mut self) -> Result<()> {
+        if self.broken.is_none() && self.abort.is_aborted() {
+            let cause = self.abort.cause().unwrap_or_default();
+            self.broken = Some(format!("aborted: {cause}"));
+            self.stream.shutdown();
+        }
         match &self.broken {
             Some(why) => Err(Error::Broken(why.clone())),
             None => Ok(()),
@@ -192,16 +235,42 @@ impl Connection {
         Ok(())
     }
 
-    /// Starts the deadline of a request allowed to wait `limit` (`None`: forever).
+    /// Starts the deadline of a request allowed to wait `limit` (`None`: forever). Only
+    /// requests that do not block (their limit is the response timeout) are probed: a
+    /// `BLPOP` waiting is no sign of a frozen node.
     fn start(&mut self, limit: Option<Duration>) {
-        self.deadline = match self.handshake {
-            Some(d) => Some(d),
-            None => limit.map(|limit| Deadline {
-                at: Instant::now() + limit,
-                limit,
-                what: "response",
-            }),
+        if let Some(d) = self.handshake {
+            self.deadline = Some(d);
+            self.probe_at = None;
+            return;
+        }
+        let now = Instant::now();
+        self.deadline = limit.map(|limit| Deadline {
+            at: now + limit,
+            limit,
+            what: "response",
+        });
+        self.probe_at = match &self.probe {
+            Some(p) if limit == Some(self.response_timeout) => Some(now + p.interval),
+            _ => None,
         };
+    }
+
+    /// The read woke without data: when the probe is due, reports the wait to the source
+    /// (which may end this very connection through its abort handle) and sets the next.
+    fn probe_if_due(&mut self) {
+        let (Some(at), Some(probe)) = (self.probe_at, &self.probe) else {
+            return;
+        };
+        let now = Instant::now();
+        if now < at {
+            return;
+        }
+        let started = at - probe.interval;
+        self.probe_at = Some(now + probe.interval);
+        probe
+            .source
+            .slow(&self.addr, now.saturating_duration_since(started));
     }
 
     /// Sets the socket read timeout to the time left before the deadline (when that
@@ -216,6 +285,18 @@ impl Connection {
                 (Some(left), d.limit)
             }
             None => (None, Duration::ZERO),
+        };
+        // Wake for the probe too; its interval sets the slack, so a reply that comes
+        // in one read still costs no extra system call.
+        let (left, limit) = match (self.probe_at, &self.probe) {
+            (Some(at), Some(p)) => {
+                let to_probe = at.saturating_duration_since(Instant::now());
+                (
+                    Some(left.map_or(to_probe, |l| l.min(to_probe))),
+                    limit.min(p.interval),
+                )
+            }
+            _ => (left, limit),
         };
         match timing::read_timeout_change(self.read_timeout, left, limit) {
             Some(t) => self.set_read_timeout(t),
@@ -284,14 +365,23 @@ impl Connection {
             self.arm()?;
             match self.fill() {
                 Ok(()) => {}
-                // The socket's timeout may end a little before the deadline: re-arm.
+                // The socket's timeout may end a little before the deadline, or wake
+                // for the probe: re-arm.
                 Err(e)
                     if matches!(
                         e.kind(),
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) && self.deadline.is_some() => {}
+                    ) && (self.deadline.is_some() || self.probe_at.is_some()) =>
+                {
+                    self.probe_if_due()
+                }
                 Err(e) => {
-                    let e = io_error(e, "response", self.read_timeout);
+                    // Aborted from outside (the node was replaced): the request was
+                    // written, so it may have run.
+                    let e = match self.abort.error() {
+                        Some(aborted) => aborted,
+                        None => io_error(e, "response", self.read_timeout),
+                    };
                     return Err(self.fail(e, "reading a reply failed"));
                 }
             }

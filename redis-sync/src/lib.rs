@@ -40,6 +40,7 @@ pub use transaction::{
     DEFAULT_MAX_ATTEMPTS,
 };
 
+pub use redis_core::abort::AbortHandle;
 pub use redis_core::commands;
 pub use redis_core::{
     cmd, pipe, Addr, Backoff, Cmd, Config, Error, FromValue, LockErrorKind, Msg, MsgKind, Pipeline,

@@ -11,6 +11,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
+use redis_core::abort::{self, AbortGuard, AbortHandle};
 use redis_core::connect::SocketOptions;
 use redis_core::{Addr, Config, Error, Result};
 
@@ -80,6 +81,17 @@ impl Stream {
     }
 
     /// Closes both directions (best effort), so the server sees the client go at once.
+    /// Registers this stream's socket (for TLS, the TCP socket under it) so that an
+    /// `AbortHandle` can end it from another thread.
+    pub(crate) fn register_abort(&self, addr: &Addr) -> (AbortGuard, AbortHandle) {
+        match self {
+            Stream::Tcp(s) => abort::register(addr, s),
+            Stream::Tls(s) => abort::register(addr, s.get_ref()),
+            #[cfg(unix)]
+            Stream::Unix(s) => abort::register(addr, s),
+        }
+    }
+
     pub(crate) fn shutdown(&self) {
         let _ = match self {
             #[cfg(unix)]

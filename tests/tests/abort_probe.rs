@@ -1,0 +1,204 @@
+//! The seams the Sentinel and cluster clients end stale connections through: a source
+//! hears of every connection opened from it (with an `AbortHandle`) and of every request
+//! that waits past the probe interval, and aborting a connection ends the requests on it
+//! at once: a written write says it may have executed, a managed handle re-sends a read.
+//!
+//! The server is frozen with `CLIENT PAUSE ... ALL`, so a request waits as it would on a
+//! SIGSTOPped primary, without stopping the process the test needs afterwards.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use redis_core::abort::AbortHandle;
+use redis_core::{cmd, Addr, Config, Error, Result, Target};
+use redis_tests::RedisServer;
+
+/// A fixed source that keeps every handle it is given and, when first told a request is
+/// slow, aborts every connection to that node (what a Sentinel source does once the sentinels
+/// name another primary).
+#[derive(Debug)]
+struct Aborting {
+    config: Config,
+    handles: Mutex<Vec<AbortHandle>>,
+    slow_calls: AtomicUsize,
+    longest_wait: Mutex<Duration>,
+}
+
+impl Aborting {
+    fn new(config: Config) -> Arc<Aborting> {
+        Arc::new(Aborting {
+            config,
+            handles: Mutex::new(Vec::new()),
+            slow_calls: AtomicUsize::new(0),
+            longest_wait: Mutex::new(Duration::ZERO),
+        })
+    }
+
+    fn keep(&self, abort: AbortHandle) {
+        let mut handles = self.handles.lock().unwrap();
+        handles.retain(AbortHandle::is_alive);
+        handles.push(abort);
+    }
+
+    /// Aborts on the first report only: the node is "replaced" once, and the new
+    /// connections (to the same test server) must be left to finish.
+    fn abort_all(&self, addr: &Addr, waited: Duration) {
+        let first = self.slow_calls.fetch_add(1, Ordering::SeqCst) == 0;
+        let mut longest = self.longest_wait.lock().unwrap();
+        *longest = (*longest).max(waited);
+        if !first {
+            return;
+        }
+        for h in self.handles.lock().unwrap().iter() {
+            if h.addr() == addr {
+                h.abort("the test says the node was replaced");
+            }
+        }
+    }
+
+    fn live(&self) -> usize {
+        let handles = self.handles.lock().unwrap();
+        handles.iter().filter(|h| h.is_alive()).count()
+    }
+}
+
+impl redis_sync::ConnectionSource for Aborting {
+    fn target(&self) -> Result<Target> {
+        Ok(Target::fixed(self.config.clone()))
+    }
+    fn opened(&self, _: &Addr, abort: AbortHandle) {
+        self.keep(abort);
+    }
+    fn slow(&self, addr: &Addr, waited: Duration) {
+        self.abort_all(addr, waited);
+    }
+}
+
+impl redis_async::ConnectionSource for Aborting {
+    fn target(&self) -> redis_async::TargetFuture<'_> {
+        let t = Target::fixed(self.config.clone());
+        Box::pin(async move { Ok(t) })
+    }
+    fn opened(&self, _: &Addr, abort: AbortHandle) {
+        self.keep(abort);
+    }
+    fn slow(&self, addr: &Addr, waited: Duration) {
+        self.abort_all(addr, waited);
+    }
+}
+
+const PROBE: Duration = Duration::from_millis(200);
+
+fn probed(server: &RedisServer) -> Config {
+    server.config().with_probe_interval(Some(PROBE))
+}
+
+/// Freezes every client of `server` for `ms` milliseconds (from a side connection).
+fn pause(server: &RedisServer, ms: u64) {
+    let mut side = redis_sync::Client::open(server.config())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    use redis_sync::ConnectionLike;
+    side.req(&cmd("CLIENT").with("PAUSE").with(ms).with("ALL"))
+        .unwrap();
+}
+
+fn is_may_have_executed(e: &Error) -> bool {
+    matches!(e, Error::MayHaveExecuted(_))
+}
+
+#[test]
+fn sync_a_slow_request_is_reported_and_an_abort_ends_it_as_may_have_executed() {
+    use redis_sync::ConnectionLike;
+    let server = RedisServer::start();
+    let source = Aborting::new(probed(&server));
+    let client = redis_sync::Client::with_source(probed(&server), source.clone());
+    let mut con = client.get_connection().unwrap();
+    assert_eq!(source.live(), 1, "the source hears of the connection");
+    con.req(&cmd("SET").with("k").with(1)).unwrap();
+
+    pause(&server, 3000);
+    let started = std::time::Instant::now();
+    let r = con.req(&cmd("INCR").with("k"));
+    let took = started.elapsed();
+    println!("sync: INCR on a frozen server ended after {took:?}: {r:?}");
+    let e = r.unwrap_err();
+    assert!(is_may_have_executed(&e), "{e:?}");
+    assert!(source.slow_calls.load(Ordering::SeqCst) >= 1);
+    assert!(*source.longest_wait.lock().unwrap() >= PROBE);
+    assert!(con.is_broken(), "an aborted connection refuses further use");
+    assert!(matches!(con.req(&cmd("PING")), Err(Error::Broken(_))));
+    drop(con);
+    assert_eq!(source.live(), 0, "the handle does not keep the connection");
+}
+
+#[test]
+fn sync_pool_drops_an_aborted_idle_connection() {
+    use redis_sync::ConnectionLike;
+    let server = RedisServer::start();
+    let source = Aborting::new(server.config());
+    let client = redis_sync::Client::with_source(server.config(), source.clone());
+    let pool = client.pool(1).unwrap();
+    {
+        let mut con = pool.get().unwrap();
+        con.req(&cmd("PING")).unwrap();
+    }
+    for h in source.handles.lock().unwrap().iter() {
+        h.abort("replaced while idle");
+    }
+    let mut con = pool.get().unwrap();
+    assert!(!con.is_broken());
+    assert_eq!(
+        con.req(&cmd("PING")).unwrap(),
+        redis_core::Value::SimpleString("PONG".into())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_an_abort_ends_written_writes_and_a_managed_handle_resends_reads() {
+    use redis_async::ConnectionLike;
+    let server = RedisServer::start();
+    let source = Aborting::new(probed(&server));
+    let client = redis_async::Client::with_source(probed(&server), source.clone());
+    let mut con = client.get_connection().await.unwrap();
+    let mut managed = client.get_managed_connection().await.unwrap();
+    assert_eq!(source.live(), 2);
+    con.req(&cmd("SET").with("k").with(1)).await.unwrap();
+
+    pause(&server, 2000);
+    let started = std::time::Instant::now();
+    let (write, read) = tokio::join!(async { con.req(&cmd("INCR").with("k")).await }, async {
+        managed.req(&cmd("GET").with("k")).await
+    });
+    println!(
+        "async: INCR {write:?}, GET through the managed handle {read:?} after {:?}",
+        started.elapsed()
+    );
+    let e = write.unwrap_err();
+    assert!(is_may_have_executed(&e), "{e:?}");
+    assert!(con.is_dead());
+    assert!(source.slow_calls.load(Ordering::SeqCst) >= 1);
+    assert!(*source.longest_wait.lock().unwrap() >= PROBE);
+    // The read was re-sent on a new socket and answered once the pause ended; whether
+    // the INCR ran is unknown to the caller, so the value is 1 or 2, never an error.
+    let v: i64 = redis_core::FromValue::from_value(read.unwrap()).unwrap();
+    assert!(v == 1 || v == 2, "{v}");
+    assert!(managed.generation() >= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_without_a_probe_interval_the_source_is_never_told() {
+    use redis_async::ConnectionLike;
+    let server = RedisServer::start();
+    let config = server.config().with_probe_interval(None);
+    let source = Aborting::new(config.clone());
+    let client = redis_async::Client::with_source(config, source.clone());
+    let mut con = client.get_connection().await.unwrap();
+    pause(&server, 600);
+    con.req(&cmd("PING")).await.unwrap();
+    assert_eq!(source.slow_calls.load(Ordering::SeqCst), 0);
+}
