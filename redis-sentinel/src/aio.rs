@@ -22,18 +22,25 @@
 //!
 //! The follower task stops once the client and every connection holding it are dropped.
 
+mod conns;
 mod discover;
+mod follower;
 mod primary;
+mod replica;
+mod source_core;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use redis_async::Client;
+use redis_core::routing::ReadFrom;
 use redis_core::{Addr, Config, Result, Target};
 
 use crate::discovery::Discovery;
 use crate::sentinels::SentinelList;
 
+use discover::Discovered;
 use primary::PrimarySource;
+use replica::ReplicaSource;
 
 /// A set of sentinels, and how to talk to them. Cheap to clone; every client it makes
 /// shares its sentinel list (the order learned by one discovery helps the next).
@@ -77,6 +84,7 @@ impl Sentinel {
         self.shared
             .discover(|list| Discovery::primary(service, config, list))
             .await
+            .result
     }
 
     /// A client whose connections always go to the current primary of `service`. `config`
@@ -85,6 +93,16 @@ impl Sentinel {
     /// connection asks the sentinels, and starts following them.
     pub fn master_for(&self, service: &str, config: Config) -> Client {
         let source = PrimarySource::new(self.shared.clone(), service, config.clone());
+        Client::with_source(config, source)
+    }
+
+    /// A client whose connections go to usable replicas of `service` (see
+    /// [`crate::replicas`]), chosen by `read_from` among them for each new connection;
+    /// never to the primary, whatever the policy's fallback (with no usable replica, a
+    /// connection fails with `SentinelErrorKind::NoUsableReplica`). Connections to a
+    /// replica that goes down, loses its primary or is promoted are ended.
+    pub fn replica_for(&self, service: &str, config: Config, read_from: ReadFrom) -> Client {
+        let source = ReplicaSource::new(self.shared.clone(), service, config.clone(), read_from);
         Client::with_source(config, source)
     }
 }
@@ -96,15 +114,19 @@ impl Sentinels {
         self.list.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The sentinel list as it is now.
+    fn snapshot(&self) -> SentinelList {
+        self.list().clone()
+    }
+
     /// Runs one discovery made by `make` from the current sentinel list, and stores the
     /// list it learned back.
     pub(crate) async fn discover(
         &self,
         make: impl FnOnce(SentinelList) -> Discovery,
-    ) -> Result<Target> {
-        let list = self.list().clone();
-        let found = discover::drive(make(list), &self.config).await;
-        *self.list() = found.sentinels;
-        found.result
+    ) -> Discovered {
+        let found = discover::drive(make(self.snapshot()), &self.config).await;
+        *self.list() = found.sentinels.clone();
+        found
     }
 }

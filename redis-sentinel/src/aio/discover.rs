@@ -16,11 +16,14 @@ use redis_core::{Addr, Backoff, Cmd, Config, Error, Result, Target, Value};
 use crate::discovery::{Discovery, Step};
 use crate::sentinels::SentinelList;
 
-/// The outcome of one discovery: the target, and the sentinel list as it learned it (to
-/// store back, whatever the outcome: the one that answered moved to the front).
+/// The outcome of one discovery: the target, the sentinel list as it learned it (stored
+/// back whatever the outcome: the one that answered moved to the front), and the
+/// replicas it saw.
 pub(crate) struct Discovered {
     pub(crate) result: Result<Target>,
     pub(crate) sentinels: SentinelList,
+    /// The usable replicas the answering sentinel listed (replica discovery only).
+    pub(crate) replicas: Vec<Addr>,
 }
 
 /// Runs `discovery` to its end, asking each sentinel with `sentinel_config` (its own
@@ -41,6 +44,7 @@ pub(crate) async fn drive(mut discovery: Discovery, sentinel_config: &Config) ->
     Discovered {
         result,
         sentinels: discovery.sentinels().clone(),
+        replicas: discovery.replicas().to_vec(),
     }
 }
 

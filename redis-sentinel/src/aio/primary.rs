@@ -1,139 +1,188 @@
 //! The connection source of [`Sentinel::master_for`](super::Sentinel::master_for): the
 //! current primary of one service.
 //!
-//! It caches the primary the sentinels named, so new connections do not ask them each
-//! time, and says any other node is no longer current. The cache is corrected by the
-//! follower (events and the periodic check), by a check spawned
-//! when a connection to the primary fails or a request there waits too long, and by the
-//! next discovery after a node refused its role. A correction that names another node
-//! ends every connection the client opened to the old one.
+//! The shared [`Follower`] holds the primary the sentinels named last; new connections go
+//! there without asking the sentinels again, and every other node is "not current", so a
+//! managed connection leaves it on its next request. The follower is corrected by the
+//! follower task (events, periodic check), and by a check with the sentinels spawned when
+//! a connection to the primary fails, a node refuses its role, or a request there waits
+//! past the probe interval. A correction that names another node ends every connection
+//! the client opened to the old one.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
 
-use redis_async::{ConnectionSource, TargetFuture};
-use redis_core::{Addr, Config, Error, Role, Target};
+use redis_async::{AbortHandle, ConnectionSource, TargetFuture};
+use redis_core::{Addr, Config, Error, Msg, Result, Role, Target};
 
+use super::follower::Followed;
+use super::source_core::{lock, SourceCore};
 use super::Sentinels;
 use crate::discovery::Discovery;
+use crate::follow::{reason_of, Decision, Follower};
 
 /// The source behind a `master_for` client.
 #[derive(Debug)]
 pub(crate) struct PrimarySource {
     /// Itself, for the tasks it spawns (they must not keep it alive).
     me: Weak<PrimarySource>,
-    sentinels: Arc<Sentinels>,
-    service: String,
-    base: Config,
+    core: SourceCore,
     state: Mutex<State>,
-    /// One discovery at a time: callers that find the cache empty wait for the first one.
-    resolving: tokio::sync::Mutex<()>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct State {
-    /// The primary the sentinels named last.
-    primary: Option<Addr>,
-    /// The next `target()` asks the sentinels again (a connection there failed).
+    follower: Follower,
+    /// A connection to the primary failed in a way that says it may have moved: the next
+    /// `target()` asks the sentinels before connecting.
     stale: bool,
-    /// A spawned check with the sentinels is running.
-    checking: bool,
 }
 
 impl PrimarySource {
     pub(crate) fn new(sentinels: Arc<Sentinels>, service: &str, base: Config) -> Arc<Self> {
+        let core = SourceCore::new(sentinels, base);
+        let follower = Follower::new(service, core.tls());
         Arc::new_cyclic(|me| PrimarySource {
             me: me.clone(),
-            sentinels,
-            service: service.to_owned(),
-            base,
-            state: Mutex::new(State::default()),
-            resolving: tokio::sync::Mutex::new(()),
+            core,
+            state: Mutex::new(State {
+                follower,
+                stale: false,
+            }),
         })
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        // Every critical section is a few assignments: a poisoned lock is still whole.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.state)
     }
 
-    /// The cached primary, unless it must be asked again.
-    fn cached(&self) -> Option<Addr> {
+    fn target_at(&self, addr: &Addr) -> Target {
+        Target::resolved(&self.core.base, addr.clone(), Role::Primary)
+    }
+
+    /// The primary to connect to without asking, if known and not in doubt.
+    fn known(&self) -> Option<Target> {
         let st = self.state();
-        if st.stale {
-            return None;
+        match st.follower.primary() {
+            Some(addr) if !st.stale => Some(self.target_at(addr)),
+            _ => None,
         }
-        st.primary.clone()
     }
 
-    /// Asks the sentinels for the primary now.
-    async fn discover(&self) -> redis_core::Result<Target> {
-        self.sentinels
-            .discover(|list| Discovery::primary(&self.service, &self.base, list))
+    /// Asks the sentinels now, unless a discovery that started after `seen` already did,
+    /// and acts on what they say. Returns the primary to use.
+    async fn check(&self, seen: Instant) -> Result<Target> {
+        let _one_at_a_time = self.core.resolving.lock().await;
+        let service = {
+            let st = self.state();
+            if let (true, Some(addr)) = (st.follower.checked_since(seen), st.follower.primary()) {
+                return Ok(self.target_at(addr));
+            }
+            st.follower.service().to_owned()
+        };
+        let started = Instant::now();
+        let found = self
+            .core
+            .discover(|list| Discovery::primary(&service, &self.core.base, list))
             .await
-    }
-
-    /// The sentinels name `new` as the primary: remember it, and if it is another node
-    /// than before, end every connection to the old one.
-    fn learned(&self, new: &Addr) {
-        let mut st = self.state();
-        st.stale = false;
-        if st.primary.as_ref() == Some(new) {
-            return;
-        }
-        st.primary = Some(new.clone());
-    }
-
-    /// Starts a check with the sentinels in the background, unless one is running.
-    pub(crate) fn spawn_check(&self) {
-        {
+            .result;
+        let decision = {
             let mut st = self.state();
-            if st.checking {
-                return;
+            match &found {
+                Ok(target) => {
+                    st.stale = false;
+                    st.follower.resolved(target.addr().clone(), started)
+                }
+                Err(_) => {
+                    st.follower.check_failed(started);
+                    Decision::Unchanged
+                }
             }
-            st.checking = true;
+        };
+        self.act(decision);
+        self.core.follow(&self.me);
+        found
+    }
+
+    /// Starts a check in the background (from callbacks that must not block).
+    fn spawn_check(&self, seen: Instant) {
+        if let Some(me) = self.me.upgrade() {
+            tokio::spawn(async move {
+                let _ = me.check(seen).await;
+            });
         }
-        let me = self.me.clone();
-        tokio::spawn(async move {
-            let Some(source) = me.upgrade() else { return };
-            let found = source.discover().await;
-            if let Ok(target) = &found {
-                source.learned(target.addr());
-            }
-            source.state().checking = false;
-        });
+    }
+
+    /// On a switch, ends every connection to a node other than the new primary.
+    fn act(&self, decision: Decision) {
+        if let Decision::Switch { old, new } = decision {
+            let cause = format!(
+                "the sentinels moved the primary of {:?} from {old} to {new}",
+                self.state().follower.service()
+            );
+            self.core.end(|addr| addr != &new, &cause);
+        }
+    }
+}
+
+impl Followed for PrimarySource {
+    fn on_message(&self, msg: &Msg) {
+        let decision = self.state().follower.on_message(msg);
+        if let Ok(decision) = decision {
+            self.act(decision);
+        }
+    }
+
+    fn next_check(&self, now: Instant) -> Instant {
+        self.state().follower.next_check(now)
+    }
+
+    fn tick(self: Arc<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(async move {
+            let _ = self.check(Instant::now()).await;
+        })
     }
 }
 
 impl ConnectionSource for PrimarySource {
     fn target(&self) -> TargetFuture<'_> {
         Box::pin(async move {
-            if let Some(addr) = self.cached() {
-                return Ok(Target::resolved(&self.base, addr, Role::Primary));
+            match self.known() {
+                Some(target) => Ok(target),
+                None => self.check(Instant::now()).await,
             }
-            let _one_at_a_time = self.resolving.lock().await;
-            if let Some(addr) = self.cached() {
-                return Ok(Target::resolved(&self.base, addr, Role::Primary));
-            }
-            let target = self.discover().await?;
-            self.learned(target.addr());
-            Ok(target)
         })
     }
 
     fn is_current(&self, addr: &Addr) -> bool {
-        self.state().primary.as_ref() == Some(addr)
+        self.state().follower.is_current(addr)
     }
 
     fn failed(&self, addr: &Addr, error: &Error) {
-        let _ = error;
-        let ours = {
+        if reason_of(error).is_none() {
+            return;
+        }
+        {
             let mut st = self.state();
-            let ours = st.primary.as_ref() == Some(addr);
-            st.stale |= ours;
-            ours
-        };
-        if ours {
-            self.spawn_check();
+            if !st.follower.is_current(addr) {
+                return;
+            }
+            st.stale = true;
+        }
+        self.spawn_check(Instant::now());
+    }
+
+    fn opened(&self, addr: &Addr, abort: AbortHandle) {
+        let _ = addr;
+        self.core.opened(abort);
+    }
+
+    fn slow(&self, addr: &Addr, waited: Duration) {
+        let _ = waited;
+        if self.state().follower.is_current(addr) {
+            self.spawn_check(Instant::now());
         }
     }
 }

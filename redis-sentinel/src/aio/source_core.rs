@@ -1,0 +1,89 @@
+//! What the primary and the replica sources share: the sentinels, the data nodes' base
+//! config, the connections the client opened, the follower task, and the lock that keeps
+//! discoveries one at a time.
+
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use redis_async::AbortHandle;
+use redis_core::{Addr, Config};
+
+use super::conns::Conns;
+use super::discover::Discovered;
+use super::follower::{self, Followed};
+use super::Sentinels;
+use crate::discovery::Discovery;
+use crate::sentinels::SentinelList;
+
+/// The shared half of a Sentinel connection source.
+#[derive(Debug)]
+pub(crate) struct SourceCore {
+    sentinels: Arc<Sentinels>,
+    /// The data nodes' config; each target swaps its address in.
+    pub(crate) base: Config,
+    conns: Mutex<Conns>,
+    /// The follower task, once started.
+    task: Mutex<Option<tokio::task::AbortHandle>>,
+    /// One discovery at a time: a caller or check that needs one while another runs waits
+    /// for it and then uses its answer.
+    pub(crate) resolving: tokio::sync::Mutex<()>,
+}
+
+/// Locks `m`: every critical section here is a few assignments, so a poisoned lock is
+/// still whole.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl SourceCore {
+    pub(crate) fn new(sentinels: Arc<Sentinels>, base: Config) -> SourceCore {
+        SourceCore {
+            sentinels,
+            base,
+            conns: Mutex::new(Conns::default()),
+            task: Mutex::new(None),
+            resolving: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// True when the data nodes are reached over TLS.
+    pub(crate) fn tls(&self) -> bool {
+        matches!(self.base.addr, Addr::Tls { .. })
+    }
+
+    /// Runs one discovery made by `make` (see [`Sentinels::discover`]).
+    pub(crate) async fn discover(
+        &self,
+        make: impl FnOnce(SentinelList) -> Discovery,
+    ) -> Discovered {
+        self.sentinels.discover(make).await
+    }
+
+    /// Remembers a connection the client opened.
+    pub(crate) fn opened(&self, abort: AbortHandle) {
+        lock(&self.conns).add(abort);
+    }
+
+    /// Ends every open connection to a node `end` selects, with `cause`.
+    pub(crate) fn end(&self, end: impl Fn(&Addr) -> bool, cause: &str) {
+        let ended = lock(&self.conns).take(end);
+        for h in ended {
+            h.abort(cause);
+        }
+    }
+
+    /// Starts the follower task of `source` once (from inside the runtime).
+    pub(crate) fn follow<S: Followed>(&self, source: &Weak<S>) {
+        let mut task = lock(&self.task);
+        if task.is_none() {
+            *task = Some(follower::start(source.clone(), self.sentinels.clone()));
+        }
+    }
+}
+
+impl Drop for SourceCore {
+    fn drop(&mut self) {
+        if let Some(task) = lock(&self.task).take() {
+            task.abort();
+        }
+    }
+}
