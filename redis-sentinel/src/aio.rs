@@ -4,10 +4,10 @@
 //! timeouts; separate from the data nodes'). [`Sentinel::master_for`] gives a
 //! [`redis_async::Client`] whose every connection (multiplexed, managed, dedicated,
 //! pub/sub) goes to the service's current primary; [`Sentinel::replica_for`] one whose
-//! connections go to a usable replica, chosen by a [`ReadFrom`](crate::ReadFrom) policy.
+//! connections go to a usable replica, chosen by a [`ReadFrom`] policy.
 //!
 //! Behind each client is a connection source that
-//! - resolves with the shared [`Discovery`](crate::Discovery) step machine (sentinels
+//! - resolves with the shared [`Discovery`] step machine (sentinels
 //!   asked in turn, each bounded by the sentinel config's `connect_timeout`, the one that
 //!   answered moved to the front) and checks `ROLE` on the node before use;
 //! - caches the answer, and answers "no longer current" for any other node, so a managed
