@@ -38,6 +38,29 @@ fn sentinel_config(password: Option<&str>) -> Config {
     config
 }
 
+/// Waits (up to 10 s) until the number of sentinels with a subscribed client named
+/// `sa-follow` satisfies `ok`; returns it.
+async fn wait_subscribers(setup: &SentinelSetup, ok: impl Fn(usize) -> bool) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let n = blocking(|| {
+            (setup.sentinels().iter())
+                .filter(|s| {
+                    let clients = s.cli(&["CLIENT", "LIST"]);
+                    clients
+                        .lines()
+                        .any(|l| l.contains("name=sa-follow") && l.contains("sub=3"))
+                })
+                .count()
+        });
+        if ok(n) {
+            return n;
+        }
+        assert!(Instant::now() < deadline, "{n} sentinels followed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The error of `master_for(service)`'s first connection, and how long it took.
 async fn first_error(sentinel: &Sentinel, service: &str, data: &Config) -> (Error, Duration) {
     let started = Instant::now();
@@ -66,11 +89,18 @@ async fn discovery_errors_are_typed_and_bounded() {
     let bound = PER_SENTINEL * 3 + Duration::from_secs(2);
 
     // Works with the right passwords; the data password is not the sentinels'.
-    let sentinel = Sentinel::new(addrs.clone(), sentinel_config(Some("sentinel-pw")));
+    let mut following = sentinel_config(Some("sentinel-pw"));
+    following.client_name = Some("sa-follow".to_owned());
+    let sentinel = Sentinel::new(addrs.clone(), following);
     let client = sentinel.master_for("mymaster", data.clone());
     let mut con = client.get_connection().await.unwrap();
     let _: () = con.set("k", "v").await.unwrap();
     assert_eq!(con.addr(), &setup.data_config().addr);
+    // The client follows two sentinels, and stops when it is dropped.
+    let subscribed = wait_subscribers(&setup, |n| n >= 2).await;
+    println!("following {subscribed} sentinels");
+    drop((con, client));
+    wait_subscribers(&setup, |n| n == 0).await;
 
     // Unknown service.
     let (err, took) = first_error(&sentinel, "nosuch", &data).await;
@@ -267,7 +297,8 @@ async fn next_payload(ps: &mut PubSub, limit: Duration) -> Option<String> {
     }
 }
 
-/// One topology, in turn: `replica_for` reads never reach the primary; a primary frozen
+/// One topology, in turn: `replica_for` reads never reach the primary, and skip a replica
+/// killed under read load; a primary frozen
 /// for 7 s under write load (figures; nothing acknowledged lost; pub/sub through
 /// `master_for` receives what is published on the new primary while the old one is still
 /// frozen); then `SENTINEL FAILOVER` under load (no error outside the switch window; the
@@ -308,6 +339,64 @@ async fn follows_failovers_under_load() {
         assert_eq!(on_replicas, reads);
         let clients = setup.nodes()[primary].cli(&["CLIENT", "LIST"]);
         assert!(!clients.contains("name=sa-reader"), "{clients}");
+    });
+
+    // --- A replica killed under read load is skipped (and reads still avoid the primary).
+    let load_readers = sentinel.replica_for(
+        "mymaster",
+        named(&setup, "sa-reader-load"),
+        ReadFrom::RoundRobinReplicas,
+    );
+    let reader = load_readers.get_managed_connection().await.unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let read_load = {
+        let (mut reader, stop) = (reader.clone(), stop.clone());
+        tokio::spawn(async move {
+            let (mut ok, mut errors) = (Vec::new(), Vec::new());
+            while !stop.load(Ordering::Relaxed) {
+                match reader.get::<_, Option<String>>("missing").await {
+                    Ok(None) => ok.push(Instant::now()),
+                    Ok(Some(v)) => panic!("wrong reply {v:?}"),
+                    Err(e) => errors.push(e.to_string()),
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            (ok, errors)
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let used = blocking(|| {
+        (0..setup.nodes().len())
+            .find(|&i| {
+                setup.nodes()[i]
+                    .cli(&["CLIENT", "LIST"])
+                    .contains("name=sa-reader-load")
+            })
+            .unwrap()
+    });
+    assert_ne!(used, primary);
+    let killed_at = Instant::now();
+    blocking(|| setup.node_mut(used).kill());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (ok, errors) = read_load.await.unwrap();
+    let first = ok.iter().find(|at| **at > killed_at);
+    println!(
+        "replica killed under read load: first read served {:?} after the kill; {} reads, {} errors {:?}",
+        first.map(|f| *f - killed_at),
+        ok.len(),
+        errors.len(),
+        errors.iter().take(3).collect::<Vec<_>>()
+    );
+    assert!(
+        first.is_some(),
+        "no read served after the replica was killed"
+    );
+    blocking(|| assert_eq!(calls(&setup.nodes()[primary], "get"), 0));
+    drop((reader, load_readers));
+    blocking(|| {
+        setup.node_mut(used).restart();
+        setup.wait_settled();
     });
 
     // --- SIGSTOP the primary for 7 s under write load.
