@@ -276,6 +276,26 @@ impl ReplicaSet {
         self.stale = false;
     }
 
+    /// Reads a frame from a sentinel subscription, for a replica client of `service`
+    /// (`tls`: nodes are reached over TLS). A `+switch-master` promoted one of the replicas:
+    /// it leaves the set at once and is returned (its connections must close, since they
+    /// now reach the primary), and the list goes stale; a replica's `+sdown`/`-sdown`
+    /// makes the list stale. A malformed event is an error that changes nothing.
+    pub fn on_message(&mut self, service: &str, tls: bool, msg: &Msg) -> Result<Option<Addr>> {
+        match parse_message(msg, tls)? {
+            Some(Event::SwitchMaster(s)) if s.service == service => {
+                self.replicas.retain(|a| a != &s.new);
+                self.stale = true;
+                Ok(Some(s.new))
+            }
+            Some(Event::Down(e) | Event::Up(e)) if e.is_replica() && e.service() == service => {
+                self.stale = true;
+                Ok(None)
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// A connection to `addr` failed at `now`: skip it for a while, and re-discover.
     pub fn failed(&mut self, addr: &Addr, now: Instant) {
         self.failed.retain(|(a, _)| a != addr);

@@ -303,3 +303,35 @@ fn replica_set_never_picks_the_primary_and_skips_failed_replicas() {
     set.mark_stale();
     assert!(set.is_stale());
 }
+
+#[test]
+fn replica_set_events() {
+    let mut set = ReplicaSet::new();
+    set.set(vec![n(6380), n(6381)]);
+    let down = "slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379";
+    assert_eq!(
+        set.on_message("mymaster", false, &event("+sdown", down, true))
+            .unwrap(),
+        None
+    );
+    assert!(set.is_stale());
+    set.set(vec![n(6380), n(6381)]);
+    assert_eq!(
+        set.on_message("mymaster", false, &switch("other", 1, 6381))
+            .unwrap(),
+        None
+    );
+    assert!(!set.is_stale());
+    // 6381 was promoted: not a replica any more, its connections must close.
+    assert_eq!(
+        set.on_message("mymaster", false, &switch("mymaster", 6379, 6381))
+            .unwrap(),
+        Some(n(6381))
+    );
+    assert!(!set.is_current(&n(6381)));
+    assert!(set.is_current(&n(6380)));
+    assert!(set.is_stale());
+    assert!(set
+        .on_message("mymaster", false, &event("+switch-master", "x", false))
+        .is_err());
+}
