@@ -21,6 +21,41 @@
 //!   waits past `Config::probe_interval` (the check runs in a spawned task).
 //!
 //! The follower task stops once the client and every connection holding it are dropped.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use redis_async::{Addr, Commands, Config, PubSubOptions};
+//! use redis_sentinel::aio::Sentinel;
+//! use redis_sentinel::ReadFrom;
+//!
+//! # async fn run() -> redis_async::Result<()> {
+//! // The sentinels' own settings; `connect_timeout` bounds one exchange with one sentinel.
+//! let mut sentinels = Config::new(Addr::tcp("127.0.0.1", 26379));
+//! sentinels.connect_timeout = Duration::from_secs(1);
+//! let sentinel = Sentinel::new(
+//!     [Addr::tcp("10.0.0.1", 26379), Addr::tcp("10.0.0.2", 26379)],
+//!     sentinels,
+//! );
+//! // The data nodes' settings (the address is replaced by the node's).
+//! let data = Config::from_url("redis://:data-password@unused/0")?;
+//!
+//! let primary = sentinel.master_for("mymaster", data.clone());
+//! let mut con = primary.get_managed_connection().await?;
+//! con.set::<_, _, ()>("greeting", "hello").await?;
+//!
+//! let replicas = sentinel.replica_for("mymaster", data, ReadFrom::RoundRobinReplicas);
+//! let mut reader = replicas.get_managed_connection().await?;
+//! let _: Option<String> = reader.get("greeting").await?;
+//!
+//! let options = PubSubOptions { reconnect: true, ..PubSubOptions::default() };
+//! let mut news = primary.get_pubsub_with(options).await?;
+//! news.subscribe("news").await?;
+//! while let Some(msg) = news.next_message().await {
+//!     println!("{:?}", msg?.payload::<String>());
+//! }
+//! # Ok(()) }
+//! ```
 
 mod conns;
 mod discover;

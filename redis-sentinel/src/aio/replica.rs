@@ -1,9 +1,9 @@
 //! The connection source of [`Sentinel::replica_for`](super::Sentinel::replica_for): a
 //! usable replica of one service for each new connection.
 //!
-//! The usable replicas and the choice among them are the shared [`ReplicaSet`]'s (it never
-//! names the primary, whatever the read policy); the primary is tracked with the shared
-//! [`Follower`] only to keep reads off it. The list is discovered again when it is stale:
+//! The usable replicas, the choice among them and what sentinel events mean for them are
+//! the shared [`ReplicaSet`]'s (it never names the primary, whatever the read policy); the
+//! shared [`Follower`] tracks the primary, to keep reads off it, and the check schedule. The list is discovered again when it is stale:
 //! a replica failed, a replica went down or came back (`+sdown` / `-sdown`), the primary
 //! moved, a request waited past the probe interval, or the periodic check is due. After
 //! each discovery, connections to a node that is no longer a usable replica (down, cut off
@@ -22,7 +22,7 @@ use super::follower::Followed;
 use super::source_core::{lock, SourceCore};
 use super::Sentinels;
 use crate::discovery::{Discovery, ReplicaChoice};
-use crate::follow::{Decision, Follower, ReplicaSet};
+use crate::follow::{Follower, ReplicaSet};
 
 /// The source behind a `replica_for` client.
 #[derive(Debug)]
@@ -138,23 +138,18 @@ impl ReplicaSource {
 
 impl Followed for ReplicaSource {
     fn on_message(&self, msg: &Msg) {
-        let (decision, promoted) = {
-            let mut st = self.state();
-            let before = st.follower.primary().cloned();
-            let decision = st.follower.on_message(msg);
-            let after = st.follower.primary().cloned();
-            (decision, after.filter(|a| Some(a) != before.as_ref()))
+        let (promoted, stale) = {
+            let mut guard = self.state();
+            let st = &mut *guard;
+            let promoted = (st.replicas).on_message(st.follower.service(), self.core.tls(), msg);
+            (promoted, st.replicas.is_stale())
         };
-        let changed = matches!(
-            decision,
-            Ok(Decision::Switch { .. } | Decision::ReplicasChanged)
-        );
-        // A switch (even the first one heard) promoted a replica: no more reads there.
-        if let Some(new) = &promoted {
+        // A promoted replica is the primary now: no more reads there.
+        if let Ok(Some(new)) = &promoted {
             let cause = format!("{new} was promoted to primary");
             self.core.end(|addr| addr == new, &cause);
         }
-        if changed || promoted.is_some() {
+        if stale {
             self.spawn_refresh();
         }
     }
