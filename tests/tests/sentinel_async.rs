@@ -72,8 +72,9 @@ async fn first_error(sentinel: &Sentinel, service: &str, data: &Config) -> (Erro
     (err, started.elapsed())
 }
 
-/// Unknown service, wrong sentinel password, one sentinel frozen then another down, then
-/// all: each
+/// Unknown service, wrong sentinel password, a client that hears no event (it still
+/// leaves a frozen primary, with nothing lost), one sentinel frozen then another down,
+/// then all: each
 /// gives its typed error (or still works while one sentinel answers), within the
 /// per-sentinel limit times the sentinels asked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,6 +126,36 @@ async fn discovery_errors_are_typed_and_bounded() {
         assert!(!err.to_string().contains("wrong-pw"), "{err}");
         assert!(took < bound, "{took:?}");
     }
+
+    // A client that hears no sentinel event (its sentinel user may not subscribe) still
+    // leaves a frozen primary: requests waiting past the probe interval and the periodic
+    // check ask the sentinels.
+    blocking(|| {
+        for s in setup.sentinels() {
+            let ok = s.cli(&[
+                "ACL",
+                "SETUSER",
+                "deaf",
+                "on",
+                ">deaf-pw",
+                "+@all",
+                "-subscribe",
+                "-psubscribe",
+            ]);
+            assert_eq!(ok, "OK");
+        }
+    });
+    let mut deaf = sentinel_config(None).with_password(Some("deaf"), "deaf-pw");
+    deaf.connect_timeout = PER_SENTINEL;
+    let deaf = Sentinel::new(addrs.clone(), deaf);
+    let client = deaf.master_for("mymaster", data.clone());
+    let mut writer = client.get_managed_connection().await.unwrap();
+    let mut switches = switch_listener(&setup, sentinel_config(Some("sentinel-pw"))).await;
+    let freeze = Freeze::start(&mut setup, &writer, &mut switches).await;
+    freeze
+        .finish(&mut setup, &mut writer, "SIGSTOP 7 s, no events heard")
+        .await;
+    drop((writer, client));
 
     // One sentinel frozen (SIGSTOP: it costs the per-sentinel limit), then another one
     // down: the last one still answers.
@@ -221,6 +252,77 @@ impl WriteLoad {
     }
 }
 
+/// A primary frozen with SIGSTOP for 7 s under write load (see [`Freeze::start`]).
+struct Freeze {
+    load: WriteLoad,
+    old: usize,
+    paused_at: Instant,
+    switched_at: Instant,
+}
+
+impl Freeze {
+    /// Starts 4 writer tasks on `writer`, freezes the primary after 1 s, and returns once
+    /// `switches` reports the first `+switch-master`.
+    async fn start(
+        setup: &mut SentinelSetup,
+        writer: &ManagedConnection,
+        switches: &mut tokio::sync::mpsc::UnboundedReceiver<Instant>,
+    ) -> Freeze {
+        let load = WriteLoad::start(writer, &unique_key("sa-freeze"), 4);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        drain(switches);
+        let paused_at = Instant::now();
+        let old = blocking(|| setup.pause_primary());
+        let switched_at = tokio::time::timeout(Duration::from_secs(30), switches.recv())
+            .await
+            .expect("no +switch-master within 30 s")
+            .unwrap();
+        Freeze {
+            load,
+            old,
+            paused_at,
+            switched_at,
+        }
+    }
+
+    /// Resumes the old primary 7 s after the freeze, waits for its demotion, stops the
+    /// writers and checks that no acknowledged write was lost; prints the figures.
+    async fn finish(self, setup: &mut SentinelSetup, writer: &mut ManagedConnection, label: &str) {
+        let Freeze {
+            load,
+            old,
+            paused_at,
+            switched_at,
+        } = self;
+        tokio::time::sleep_until((paused_at + Duration::from_secs(7)).into()).await;
+        blocking(|| setup.resume(old));
+        blocking(|| setup.wait_role(old, "slave", Duration::from_secs(60)));
+        let demoted_at = Instant::now();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let logs = load.stop().await;
+        let lost = lost_writes(writer, &logs).await;
+        let acked: usize = logs.iter().map(|l| l.acked.len()).sum();
+        let errors: Vec<&(Instant, String)> = logs.iter().flat_map(|l| l.errors.iter()).collect();
+        let first = first_ack_after(&logs, switched_at);
+        println!(
+            "{label}: +switch-master {:?} after the pause; first write on the new primary {:?} after the switch ({:?} after the pause); demoted {:?} after the pause; {acked} writes acknowledged, {} errors, {lost} acknowledged writes lost",
+            switched_at - paused_at,
+            first.map(|f| f.saturating_duration_since(switched_at)),
+            first.map(|f| f - paused_at),
+            demoted_at - paused_at,
+            errors.len(),
+        );
+        for (at, e) in errors.iter().take(5) {
+            println!(
+                "  error {:?} after the pause: {e}",
+                at.saturating_duration_since(paused_at)
+            );
+        }
+        assert_eq!(lost, 0, "acknowledged writes lost");
+        assert!(first.is_some(), "no write succeeded after the switch");
+    }
+}
+
 /// Acknowledged values missing from the writers' lists now (read on the current primary).
 async fn lost_writes(con: &mut ManagedConnection, logs: &[WriterLog]) -> usize {
     let mut lost = 0;
@@ -250,23 +352,34 @@ fn first_ack_after(logs: &[WriterLog], since: Instant) -> Option<Instant> {
         .min()
 }
 
-/// Listens to `+switch-master` on one sentinel and reports when each arrives.
-async fn switch_listener(sentinel: Addr) -> tokio::sync::mpsc::UnboundedReceiver<Instant> {
-    let mut ps = Client::open(Config::new(sentinel))
-        .unwrap()
-        .get_pubsub()
-        .await
-        .unwrap();
-    ps.subscribe("+switch-master").await.unwrap();
+/// Listens to `+switch-master` on every sentinel (`config`: their credentials) and reports
+/// when each arrives: the first report of a failover is when the first sentinel announced
+/// it. Call [`drain`] before the next failover.
+async fn switch_listener(
+    setup: &SentinelSetup,
+    config: Config,
+) -> tokio::sync::mpsc::UnboundedReceiver<Instant> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Some(Ok(msg)) = ps.next_message().await {
-            if msg.is_message() && tx.send(Instant::now()).is_err() {
-                return;
+    for addr in setup.sentinel_addrs() {
+        let mut config = config.clone();
+        config.addr = addr;
+        let mut ps = Client::open(config).unwrap().get_pubsub().await.unwrap();
+        ps.subscribe("+switch-master").await.unwrap();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(msg)) = ps.next_message().await {
+                if msg.is_message() && tx.send(Instant::now()).is_err() {
+                    return;
+                }
             }
-        }
-    });
+        });
+    }
     rx
+}
+
+/// Forgets the announcements heard so far.
+fn drain(switches: &mut tokio::sync::mpsc::UnboundedReceiver<Instant>) {
+    while switches.try_recv().is_ok() {}
 }
 
 /// The `calls` of `cmdstat_<command>` in a node's `INFO commandstats` (0 if absent).
@@ -419,15 +532,8 @@ async fn follows_failovers_under_load() {
         Some("before")
     );
 
-    let mut switches = switch_listener(setup.sentinel_addrs()[1].clone()).await;
-    let load = WriteLoad::start(&writer, &unique_key("sa-stop"), 4);
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let paused_at = Instant::now();
-    let old = blocking(|| setup.pause_primary());
-    let switched_at = tokio::time::timeout(Duration::from_secs(30), switches.recv())
-        .await
-        .expect("no +switch-master within 30 s")
-        .unwrap();
+    let mut switches = switch_listener(&setup, sentinel_config(None)).await;
+    let freeze = Freeze::start(&mut setup, &writer, &mut switches).await;
     // Pub/sub follows while the old primary is still frozen.
     let mut received_after = None;
     for i in 0..25 {
@@ -437,34 +543,8 @@ async fn follows_failovers_under_load() {
             break;
         }
     }
-    let until = paused_at + Duration::from_secs(7);
-    tokio::time::sleep_until(until.into()).await;
-    blocking(|| setup.resume(old));
-    blocking(|| setup.wait_role(old, "slave", Duration::from_secs(60)));
-    let demoted_at = Instant::now();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let logs = load.stop().await;
-    let lost = lost_writes(&mut writer, &logs).await;
-    let acked: usize = logs.iter().map(|l| l.acked.len()).sum();
-    let errors: Vec<&(Instant, String)> = logs.iter().flat_map(|l| l.errors.iter()).collect();
-    let first = first_ack_after(&logs, switched_at);
-    println!(
-        "SIGSTOP 7 s: +switch-master {:?} after the pause; first write on the new primary {:?} after the switch ({:?} after the pause); demoted {:?} after the pause; {acked} writes acknowledged, {} errors, {lost} acknowledged writes lost",
-        switched_at - paused_at,
-        first.map(|f| f.saturating_duration_since(switched_at)),
-        first.map(|f| f - paused_at),
-        demoted_at - paused_at,
-        errors.len(),
-    );
-    for (at, e) in errors.iter().take(5) {
-        println!(
-            "  error {:?} after the pause: {e}",
-            at.saturating_duration_since(paused_at)
-        );
-    }
+    freeze.finish(&mut setup, &mut writer, "SIGSTOP 7 s").await;
     println!("pub/sub after the switch: {received_after:?}");
-    assert_eq!(lost, 0, "acknowledged writes lost");
-    assert!(first.is_some(), "no write succeeded after the switch");
     assert!(
         received_after.is_some_and(|p| p.starts_with("after-")),
         "pub/sub did not follow the switch"
@@ -484,6 +564,7 @@ async fn follows_failovers_under_load() {
     blocking(|| setup.wait_settled());
     let load = WriteLoad::start(&writer, &unique_key("sa-graceful"), 4);
     tokio::time::sleep(Duration::from_secs(1)).await;
+    drain(&mut switches);
     let asked_at = Instant::now();
     blocking(|| setup.failover());
     let switched_at = tokio::time::timeout(Duration::from_secs(30), switches.recv())
