@@ -149,9 +149,17 @@ impl Followed for PrimarySource {
 impl ConnectionSource for PrimarySource {
     fn target(&self) -> TargetFuture<'_> {
         Box::pin(async move {
-            match self.known() {
-                Some(target) => Ok(target),
-                None => self.check(Instant::now()).await,
+            if let Some(target) = self.known() {
+                return Ok(target);
+            }
+            match self.check(Instant::now()).await {
+                Ok(target) => Ok(target),
+                // No sentinel answered: the primary they named last is still the best
+                // guess (its ROLE is checked on connect).
+                Err(e) => match self.state().follower.primary() {
+                    Some(addr) => Ok(self.target_at(addr)),
+                    None => Err(e),
+                },
             }
         })
     }

@@ -171,7 +171,11 @@ impl ConnectionSource for ReplicaSource {
         Box::pin(async move {
             let seen = Instant::now();
             if self.state().replicas.is_stale() {
-                self.refresh(seen).await?;
+                if let Err(e) = self.refresh(seen).await {
+                    // No sentinel answered: the replicas they listed last may still serve
+                    // (each is checked with ROLE on connect).
+                    return self.choose().map_err(|_| e);
+                }
             }
             self.choose()
         })
