@@ -10,6 +10,13 @@
 //!   ([`sentinels_to_follow`]), so one dead or partitioned sentinel does not hide a switch;
 //! - a `+switch-master` for its service is a [`Decision::Switch`]: the new primary is used
 //!   from now on, and every connection to the old one is closed and never written again;
+//! - so is a `+selected-slave` (the leading sentinel picked the replica it promotes next):
+//!   once the replica leaves the old primary, everything the old primary acknowledges is
+//!   lost, and `+switch-master` only comes about a second later (measured: thousands of
+//!   acknowledged writes lost under a graceful failover when following `+switch-master`
+//!   alone). The old primary is then *fenced*: a re-discovery that still names it (the
+//!   sentinels do until the switch) does not bring it back, until `+switch-master`, a
+//!   `-failover-abort-*` ([`Decision::Recheck`]) or the fence timeout;
 //! - an `+sdown` / `-sdown` of one of its replicas is [`Decision::ReplicasChanged`];
 //! - a sign that the primary may have moved (a `READONLY` reply, a `ROLE` mismatch, a lost
 //!   connection, a request outstanding past the probe interval, or the periodic check in
@@ -42,6 +49,10 @@ pub const MIN_FOLLOWED_SENTINELS: usize = 2;
 /// replica is left), so reads do not keep hitting a dead node between two discoveries.
 pub const DEFAULT_REPLICA_PENALTY: Duration = Duration::from_secs(5);
 
+/// How long an old primary stays fenced after `+selected-slave` if neither the switch nor
+/// an abort is heard (a failover that died silently): then the sentinels' answer wins again.
+pub const DEFAULT_FENCE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Why a re-discovery is wanted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Reason {
@@ -72,6 +83,9 @@ pub enum Decision {
     },
     /// A replica of this service went down or came back: refresh the replica list.
     ReplicasChanged,
+    /// A failover was given up: ask the sentinels now (the primary may be the old one
+    /// again).
+    Recheck,
 }
 
 /// The sentinels to subscribe to, in addition to `have` (those already followed): the first
@@ -107,6 +121,9 @@ pub struct Follower {
     primary: Option<Addr>,
     check_interval: Duration,
     last_check: Option<Instant>,
+    fence_timeout: Duration,
+    /// A primary being failed over, and until when it stays out of use.
+    fence: Option<(Addr, Instant)>,
 }
 
 impl Follower {
@@ -120,6 +137,23 @@ impl Follower {
             primary: None,
             check_interval: DEFAULT_CHECK_INTERVAL,
             last_check: None,
+            fence_timeout: DEFAULT_FENCE_TIMEOUT,
+            fence: None,
+        }
+    }
+
+    /// Sets how long a primary being failed over stays fenced without news (default
+    /// [`DEFAULT_FENCE_TIMEOUT`]).
+    pub fn with_fence_timeout(mut self, timeout: Duration) -> Follower {
+        self.fence_timeout = timeout;
+        self
+    }
+
+    /// The primary being failed over, if one is fenced at `now`: never written to.
+    pub fn fenced(&self, now: Instant) -> Option<&Addr> {
+        match &self.fence {
+            Some((old, until)) if now < *until => Some(old),
+            _ => None,
         }
     }
 
@@ -151,9 +185,15 @@ impl Follower {
     }
 
     /// A re-discovery started at `started` found `primary` (call it for the first discovery
-    /// too). A different primary than before is a [`Decision::Switch`].
+    /// too). A different primary than before is a [`Decision::Switch`]. The sentinels go
+    /// on naming a primary being failed over until the switch: while it is fenced, such an
+    /// answer changes nothing.
     pub fn resolved(&mut self, primary: Addr, started: Instant) -> Decision {
         self.last_check = Some(self.last_check.map_or(started, |c| c.max(started)));
+        if self.fenced(started) == Some(&primary) {
+            return Decision::Unchanged;
+        }
+        self.fence = None;
         self.adopt(primary)
     }
 
@@ -176,16 +216,53 @@ impl Follower {
     /// it; connections to the new one still check `ROLE`); a `+sdown`/`-sdown` of one of its
     /// replicas is [`Decision::ReplicasChanged`]; everything else changes nothing. A
     /// malformed event is an error the shell may log; it changes nothing either.
+    ///
+    /// A `+selected-slave` for this service's primary is a switch to the replica being
+    /// promoted, and fences the old primary (see the module docs); its ROLE check fails
+    /// for the few milliseconds until the promotion, and connecting is retried. A
+    /// `-failover-abort-*` lifts the fence: [`Decision::Recheck`].
     pub fn on_message(&mut self, msg: &Msg) -> Result<Decision> {
+        self.on_message_at(msg, Instant::now())
+    }
+
+    /// [`on_message`](Self::on_message) at `now` (for tests).
+    pub fn on_message_at(&mut self, msg: &Msg, now: Instant) -> Result<Decision> {
         Ok(match parse_message(msg, self.tls)? {
-            Some(Event::SwitchMaster(s)) if s.service == self.service => match &self.primary {
-                Some(_) => self.adopt(s.new),
-                // Nothing used yet: whatever the old one was, no connection goes there.
-                None => {
-                    self.primary = Some(s.new);
+            Some(Event::SwitchMaster(s)) if s.service == self.service => {
+                self.fence = None;
+                match &self.primary {
+                    Some(_) => self.adopt(s.new),
+                    // Nothing used yet: whatever the old one was, no connection goes there.
+                    None => {
+                        self.primary = Some(s.new);
+                        Decision::Unchanged
+                    }
+                }
+            }
+            Some(Event::FailoverSelected(e)) if e.is_replica() && e.service() == self.service => {
+                let Some(master) = e.master else {
+                    return Ok(Decision::Unchanged);
+                };
+                // Only a failover away from the primary in use (or before any use).
+                if self.primary.as_ref().is_some_and(|p| p != &master.addr) {
+                    return Ok(Decision::Unchanged);
+                }
+                self.fence = Some((master.addr, now + self.fence_timeout));
+                match &self.primary {
+                    Some(_) => self.adopt(e.addr),
+                    None => {
+                        self.primary = Some(e.addr);
+                        Decision::Unchanged
+                    }
+                }
+            }
+            Some(Event::FailoverAborted(e)) if e.service() == self.service => {
+                if self.fence.take().is_some() {
+                    Decision::Recheck
+                } else {
                     Decision::Unchanged
                 }
-            },
+            }
             Some(Event::Down(e) | Event::Up(e))
                 if e.is_replica() && e.service() == self.service =>
             {
@@ -277,16 +354,26 @@ impl ReplicaSet {
     }
 
     /// Reads a frame from a sentinel subscription, for a replica client of `service`
-    /// (`tls`: nodes are reached over TLS). A `+switch-master` promoted one of the replicas:
-    /// it leaves the set at once and is returned (its connections must close, since they
-    /// now reach the primary), and the list goes stale; a replica's `+sdown`/`-sdown`
-    /// makes the list stale. A malformed event is an error that changes nothing.
+    /// (`tls`: nodes are reached over TLS). A `+switch-master` promoted one of the replicas
+    /// (a `+selected-slave` is about to): it leaves the set at once and is returned (its
+    /// connections must close, since they reach the primary), and the list goes stale; a
+    /// replica's `+sdown`/`-sdown` or an aborted failover makes the list stale. A malformed event is an error that changes nothing.
     pub fn on_message(&mut self, service: &str, tls: bool, msg: &Msg) -> Result<Option<Addr>> {
         match parse_message(msg, tls)? {
             Some(Event::SwitchMaster(s)) if s.service == service => {
                 self.replicas.retain(|a| a != &s.new);
                 self.stale = true;
                 Ok(Some(s.new))
+            }
+            // The replica about to be promoted: it leaves the set now.
+            Some(Event::FailoverSelected(e)) if e.is_replica() && e.service() == service => {
+                self.replicas.retain(|a| a != &e.addr);
+                self.stale = true;
+                Ok(Some(e.addr))
+            }
+            Some(Event::FailoverAborted(e)) if e.service() == service => {
+                self.stale = true;
+                Ok(None)
             }
             Some(Event::Down(e) | Event::Up(e)) if e.is_replica() && e.service() == service => {
                 self.stale = true;

@@ -202,10 +202,25 @@ pub enum Event {
     Down(InstanceEvent),
     /// `-sdown`: the instance is back.
     Up(InstanceEvent),
+    /// `+selected-slave`: the sentinel leading a failover picked this replica to promote;
+    /// it sends it `REPLICAOF NO ONE` next. From then on, a write the old primary
+    /// acknowledges may be lost, so clients stop writing there now rather than at
+    /// `+switch-master`. Published by the leading sentinel only.
+    FailoverSelected(InstanceEvent),
+    /// `-failover-abort-*`: the failover of this (master) instance was given up.
+    FailoverAborted(InstanceEvent),
 }
 
 /// The channels a client subscribes to on a sentinel.
-pub const EVENT_CHANNELS: [&str; 3] = ["+switch-master", "+sdown", "-sdown"];
+pub const EVENT_CHANNELS: [&str; 7] = [
+    "+switch-master",
+    "+sdown",
+    "-sdown",
+    "+selected-slave",
+    "-failover-abort-not-elected",
+    "-failover-abort-no-good-slave",
+    "-failover-abort-slave-timeout",
+];
 
 /// Reads one event from a sentinel's pub/sub channel and payload. `Ok(None)` for channels
 /// this client does not act on.
@@ -216,6 +231,10 @@ pub fn parse_event(channel: &str, payload: &[u8], tls: bool) -> Result<Option<Ev
         "+switch-master" => Event::SwitchMaster(parse_switch_master(text, tls)?),
         "+sdown" => Event::Down(parse_instance_event(text, tls)?),
         "-sdown" => Event::Up(parse_instance_event(text, tls)?),
+        "+selected-slave" => Event::FailoverSelected(parse_instance_event(text, tls)?),
+        c if c.starts_with("-failover-abort-") => {
+            Event::FailoverAborted(parse_instance_event(text, tls)?)
+        }
         _ => return Ok(None),
     }))
 }

@@ -3,16 +3,15 @@
 //! The decisions (which sentinel next, how to read its answer, which error when none
 //! helps) are the step machine's; this file only connects and asks. Each sentinel gets
 //! one bounded exchange: connecting, the handshake and the command together must finish
-//! within the sentinel config's `connect_timeout`, so a sentinel that is down, frozen or
-//! behind a dead link costs at most that long before the next one is asked. A connection
+//! within the sentinel timeout, so a sentinel that is down, frozen or behind a dead link
+//! costs at most that long before the next one is asked. A connection
 //! that answered is kept for the next step to the same sentinel (asking the primary, then
 //! the replicas, then the other sentinels is one connection, not three).
 
-use std::time::Duration;
-
 use redis_async::{Client, ConnectionLike, DedicatedConnection};
-use redis_core::{Addr, Backoff, Cmd, Config, Error, Result, Target, Value};
+use redis_core::{Addr, Cmd, Error, Result, Target, Value};
 
+use super::Sentinels;
 use crate::discovery::{Discovery, Step};
 use crate::sentinels::SentinelList;
 
@@ -26,15 +25,14 @@ pub(crate) struct Discovered {
     pub(crate) replicas: Vec<Addr>,
 }
 
-/// Runs `discovery` to its end, asking each sentinel with `sentinel_config` (its own
-/// credentials and TLS, its address replaced).
-pub(crate) async fn drive(mut discovery: Discovery, sentinel_config: &Config) -> Discovered {
+/// Runs `discovery` to its end, asking each sentinel with the sentinel config.
+pub(crate) async fn drive(mut discovery: Discovery, sentinels: &Sentinels) -> Discovered {
     let mut open: Option<(Addr, DedicatedConnection)> = None;
     let mut step = discovery.start();
     let result = loop {
         step = match step {
             Step::Send { sentinel, cmd } => {
-                let reply = ask(&mut open, sentinel_config, &sentinel, &cmd).await;
+                let reply = ask(&mut open, sentinels, &sentinel, &cmd).await;
                 discovery.reply(reply)
             }
             Step::Done(target) => break Ok(target),
@@ -48,25 +46,11 @@ pub(crate) async fn drive(mut discovery: Discovery, sentinel_config: &Config) ->
     }
 }
 
-/// The config for one sentinel: the sentinel config with `addr`, and no retry of its own
-/// (a sentinel that does not answer is skipped, the next one asked).
-pub(crate) fn sentinel_at(sentinel_config: &Config, addr: &Addr) -> Config {
-    let mut config = sentinel_config.clone();
-    config.addr = addr.clone();
-    config.connect_backoff = Backoff::none();
-    config
-}
-
-/// The limit on one exchange with one sentinel.
-pub(crate) fn per_sentinel(sentinel_config: &Config) -> Duration {
-    sentinel_config.connect_timeout
-}
-
 /// Sends `cmd` to `sentinel`, reusing `open` when it is a healthy connection to it; one
 /// bounded exchange. A failed or timed-out connection is not kept.
 async fn ask(
     open: &mut Option<(Addr, DedicatedConnection)>,
-    sentinel_config: &Config,
+    sentinels: &Sentinels,
     sentinel: &Addr,
     cmd: &Cmd,
 ) -> Result<Value> {
@@ -75,12 +59,12 @@ async fn ask(
         Some((_, con)) if reusable => Some(con),
         _ => None,
     };
-    let limit = per_sentinel(sentinel_config);
+    let limit = sentinels.timeout;
     let exchange = async {
         let mut con = match con.take() {
             Some(con) => con,
             None => {
-                Client::open(sentinel_at(sentinel_config, sentinel))?
+                Client::open(sentinels.config_for(sentinel))?
                     .get_dedicated_connection()
                     .await?
             }

@@ -1,9 +1,10 @@
 //! The follower task: listens to the sentinels and runs the periodic check.
 //!
 //! One task per client, started with its first connection. It keeps pub/sub connections
-//! to at least two sentinels ([`sentinels_to_follow`]), subscribed to `+switch-master`,
-//! `+sdown` and `-sdown`, and hands every frame to the source, which asks the shared
-//! [`Follower`](crate::Follower) / [`ReplicaSet`](crate::ReplicaSet) what it means. When
+//! to the sentinels ([`sentinels_to_follow`]: every known one by default, at least two),
+//! subscribed to the event channels the client acts on (`+switch-master`,
+//! `+selected-slave`, `+sdown`, ...), and hands every frame to the source, which asks the
+//! shared [`Follower`](crate::Follower) / [`ReplicaSet`](crate::ReplicaSet) what it means. When
 //! nothing arrives before the periodic check is due, it runs the check (a discovery) and
 //! waits for it, so checks never pile up.
 //!
@@ -18,13 +19,12 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use redis_async::Client;
-use redis_core::{Addr, Config, Error, Msg};
+use redis_core::{Addr, Error, Msg};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use super::discover::{per_sentinel, sentinel_at};
 use super::Sentinels;
-use crate::follow::{sentinels_to_follow, MIN_FOLLOWED_SENTINELS};
+use crate::follow::sentinels_to_follow;
 use crate::replies::EVENT_CHANNELS;
 
 /// How long a sentinel that could not be followed is left alone.
@@ -42,16 +42,18 @@ pub(crate) trait Followed: Send + Sync + 'static {
     fn tick(self: Arc<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 }
 
-/// Starts the follower task of `source`; abort it with the returned handle.
+/// Starts the follower task of `source`, subscribed on `followed` sentinels (when that many
+/// are known); abort it with the returned handle.
 pub(crate) fn start<S: Followed>(
     source: Weak<S>,
     sentinels: Arc<Sentinels>,
+    followed: usize,
 ) -> tokio::task::AbortHandle {
-    tokio::spawn(run(source, sentinels)).abort_handle()
+    tokio::spawn(run(source, sentinels, followed)).abort_handle()
 }
 
-async fn run<S: Followed>(source: Weak<S>, sentinels: Arc<Sentinels>) {
-    let mut subs = Subscriptions::new(sentinels);
+async fn run<S: Followed>(source: Weak<S>, sentinels: Arc<Sentinels>, followed: usize) {
+    let mut subs = Subscriptions::new(sentinels, followed);
     loop {
         subs.top_up();
         let Some(due) = source.upgrade().map(|s| s.next_check(Instant::now())) else {
@@ -76,6 +78,8 @@ enum Note {
 /// The sentinel subscriptions of one follower.
 struct Subscriptions {
     sentinels: Arc<Sentinels>,
+    /// How many sentinels to follow.
+    want: usize,
     tx: mpsc::Sender<Note>,
     rx: mpsc::Receiver<Note>,
     followed: Vec<Addr>,
@@ -86,10 +90,11 @@ struct Subscriptions {
 }
 
 impl Subscriptions {
-    fn new(sentinels: Arc<Sentinels>) -> Subscriptions {
+    fn new(sentinels: Arc<Sentinels>, want: usize) -> Subscriptions {
         let (tx, rx) = mpsc::channel(64);
         Subscriptions {
             sentinels,
+            want,
             tx,
             rx,
             followed: Vec::new(),
@@ -106,12 +111,14 @@ impl Subscriptions {
             .retain(|(_, since)| now.saturating_duration_since(*since) < REST);
         let mut skip = self.followed.clone();
         skip.extend(self.resting.iter().map(|(a, _)| a.clone()));
-        let want = MIN_FOLLOWED_SENTINELS + self.resting.len();
+        // Resting sentinels count as followed for the choice, not against the number.
+        let want = self.want.saturating_add(self.resting.len());
         let list = self.sentinels.snapshot();
         for addr in sentinels_to_follow(&list, &skip, want) {
             self.followed.push(addr.clone());
-            let config = self.sentinels.config.clone();
-            self.tasks.spawn(subscribe(config, addr, self.tx.clone()));
+            let sentinels = self.sentinels.clone();
+            self.tasks
+                .spawn(subscribe(sentinels, addr, self.tx.clone()));
         }
     }
 
@@ -135,10 +142,9 @@ impl Subscriptions {
 
 /// Follows one sentinel: subscribes (bounded by the per-sentinel limit), forwards every
 /// frame, and reports when the subscription fails or ends.
-async fn subscribe(config: Config, addr: Addr, tx: mpsc::Sender<Note>) {
-    let limit = per_sentinel(&config);
-    let opened = tokio::time::timeout(limit, async {
-        let client = Client::open(sentinel_at(&config, &addr))?;
+async fn subscribe(sentinels: Arc<Sentinels>, addr: Addr, tx: mpsc::Sender<Note>) {
+    let opened = tokio::time::timeout(sentinels.timeout, async {
+        let client = Client::open(sentinels.config_for(&addr))?;
         let mut pubsub = client.get_pubsub().await?;
         pubsub.subscribe(&EVENT_CHANNELS[..]).await?;
         Ok::<_, Error>(pubsub)

@@ -19,7 +19,7 @@ use redis_core::{Addr, Config, Error, Msg, Result, Role, Target};
 
 use super::follower::Followed;
 use super::source_core::{lock, SourceCore};
-use super::Sentinels;
+use super::{Follow, Sentinels};
 use crate::discovery::Discovery;
 use crate::follow::{reason_of, Decision, Follower};
 
@@ -41,9 +41,14 @@ struct State {
 }
 
 impl PrimarySource {
-    pub(crate) fn new(sentinels: Arc<Sentinels>, service: &str, base: Config) -> Arc<Self> {
-        let core = SourceCore::new(sentinels, base);
-        let follower = Follower::new(service, core.tls());
+    pub(crate) fn new(
+        sentinels: Arc<Sentinels>,
+        service: &str,
+        base: Config,
+        follow: Follow,
+    ) -> Arc<Self> {
+        let core = SourceCore::new(sentinels, base, follow);
+        let follower = core.follower(service);
         Arc::new_cyclic(|me| PrimarySource {
             me: me.clone(),
             core,
@@ -72,7 +77,9 @@ impl PrimarySource {
     }
 
     /// Asks the sentinels now, unless a discovery that started after `seen` already did,
-    /// and acts on what they say. Returns the primary to use.
+    /// and acts on what they say. Returns the primary to use: the one the shared
+    /// [`Follower`] holds afterwards (while the old primary is fenced, the sentinels still
+    /// name it, and that answer is not taken).
     async fn check(&self, seen: Instant) -> Result<Target> {
         let _one_at_a_time = self.core.resolving.lock().await;
         let service = {
@@ -88,9 +95,9 @@ impl PrimarySource {
             .discover(|list| Discovery::primary(&service, &self.core.base, list))
             .await
             .result;
-        let decision = {
+        let (decision, primary) = {
             let mut st = self.state();
-            match &found {
+            let decision = match &found {
                 Ok(target) => {
                     st.stale = false;
                     st.follower.resolved(target.addr().clone(), started)
@@ -99,11 +106,18 @@ impl PrimarySource {
                     st.follower.check_failed(started);
                     Decision::Unchanged
                 }
-            }
+            };
+            (decision, st.follower.primary().cloned())
         };
         self.act(decision);
         self.core.follow(&self.me);
-        found
+        found?;
+        match primary {
+            Some(addr) => Ok(self.target_at(&addr)),
+            None => Err(Error::InvalidRequest(
+                "sentinel discovery named no primary".to_owned(),
+            )),
+        }
     }
 
     /// Starts a check in the background (from callbacks that must not block).
@@ -115,14 +129,19 @@ impl PrimarySource {
         }
     }
 
-    /// On a switch, ends every connection to a node other than the new primary.
+    /// On a switch, ends every connection to a node other than the new primary; on an
+    /// aborted failover, asks the sentinels again.
     fn act(&self, decision: Decision) {
-        if let Decision::Switch { old, new } = decision {
-            let cause = format!(
-                "the sentinels moved the primary of {:?} from {old} to {new}",
-                self.state().follower.service()
-            );
-            self.core.end(|addr| addr != &new, &cause);
+        match decision {
+            Decision::Switch { old, new } => {
+                let cause = format!(
+                    "the sentinels moved the primary of {:?} from {old} to {new}",
+                    self.state().follower.service()
+                );
+                self.core.end(|addr| addr != &new, &cause);
+            }
+            Decision::Recheck => self.spawn_check(Instant::now()),
+            Decision::Unchanged | Decision::ReplicasChanged => {}
         }
     }
 }

@@ -20,7 +20,7 @@ use redis_core::{Addr, Config, Error, Msg, Result, Role, SentinelErrorKind, Targ
 
 use super::follower::Followed;
 use super::source_core::{lock, SourceCore};
-use super::Sentinels;
+use super::{Follow, Sentinels};
 use crate::discovery::{Discovery, ReplicaChoice};
 use crate::follow::{Follower, ReplicaSet};
 
@@ -47,9 +47,10 @@ impl ReplicaSource {
         service: &str,
         base: Config,
         read_from: ReadFrom,
+        follow: Follow,
     ) -> Arc<Self> {
-        let core = SourceCore::new(sentinels, base);
-        let follower = Follower::new(service, core.tls());
+        let core = SourceCore::new(sentinels, base, follow);
+        let follower = core.follower(service);
         Arc::new_cyclic(|me| ReplicaSource {
             me: me.clone(),
             core,

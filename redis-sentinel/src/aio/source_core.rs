@@ -10,8 +10,9 @@ use redis_core::{Addr, Config};
 use super::conns::Conns;
 use super::discover::Discovered;
 use super::follower::{self, Followed};
-use super::Sentinels;
+use super::{Follow, Sentinels};
 use crate::discovery::Discovery;
+use crate::follow::Follower;
 use crate::sentinels::SentinelList;
 
 /// The shared half of a Sentinel connection source.
@@ -20,6 +21,7 @@ pub(crate) struct SourceCore {
     sentinels: Arc<Sentinels>,
     /// The data nodes' config; each target swaps its address in.
     pub(crate) base: Config,
+    pub(crate) follow: Follow,
     conns: Mutex<Conns>,
     /// The follower task, once started.
     task: Mutex<Option<tokio::task::AbortHandle>>,
@@ -35,14 +37,20 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl SourceCore {
-    pub(crate) fn new(sentinels: Arc<Sentinels>, base: Config) -> SourceCore {
+    pub(crate) fn new(sentinels: Arc<Sentinels>, base: Config, follow: Follow) -> SourceCore {
         SourceCore {
             sentinels,
             base,
+            follow,
             conns: Mutex::new(Conns::default()),
             task: Mutex::new(None),
             resolving: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// A follower of `service`, checking with the sentinels at this client's interval.
+    pub(crate) fn follower(&self, service: &str) -> Follower {
+        Follower::new(service, self.tls()).with_check_interval(self.follow.check_interval)
     }
 
     /// True when the data nodes are reached over TLS.
@@ -75,7 +83,11 @@ impl SourceCore {
     pub(crate) fn follow<S: Followed>(&self, source: &Weak<S>) {
         let mut task = lock(&self.task);
         if task.is_none() {
-            *task = Some(follower::start(source.clone(), self.sentinels.clone()));
+            *task = Some(follower::start(
+                source.clone(),
+                self.sentinels.clone(),
+                self.follow.sentinels,
+            ));
         }
     }
 }

@@ -335,3 +335,106 @@ fn replica_set_events() {
         .on_message("mymaster", false, &event("+switch-master", "x", false))
         .is_err());
 }
+
+fn selected(replica: u16, master: u16) -> Msg {
+    event(
+        "+selected-slave",
+        &format!("slave 127.0.0.1:{replica} 127.0.0.1 {replica} @ mymaster 127.0.0.1 {master}"),
+        false,
+    )
+}
+
+#[test]
+fn selected_replica_fences_the_old_primary_until_the_switch() {
+    let (mut f, t0) = followed(6379);
+    let f = &mut f;
+    // Another service's failover, or one away from a primary we do not use: nothing.
+    assert_eq!(
+        f.on_message_at(&selected(6380, 7000), t0).unwrap(),
+        Decision::Unchanged
+    );
+    // Ours: switch to the replica being promoted, fence the old primary.
+    assert_eq!(
+        f.on_message_at(&selected(6380, 6379), t0).unwrap(),
+        Decision::Switch {
+            old: n(6379),
+            new: n(6380)
+        }
+    );
+    assert!(!f.is_current(&n(6379)));
+    assert_eq!(f.fenced(t0), Some(&n(6379)));
+    // The sentinels still name the old primary until the switch: that does not bring it back.
+    let t1 = t0 + Duration::from_millis(300);
+    assert_eq!(f.resolved(n(6379), t1), Decision::Unchanged);
+    assert!(f.is_current(&n(6380)));
+    // +switch-master confirms (nothing to do) and lifts the fence.
+    assert_eq!(
+        f.on_message_at(&switch("mymaster", 6379, 6380), t1)
+            .unwrap(),
+        Decision::Unchanged
+    );
+    assert_eq!(f.fenced(t1), None);
+    // Later (a new failover back), the old node can be primary again.
+    assert_eq!(
+        f.resolved(n(6379), t1),
+        Decision::Switch {
+            old: n(6380),
+            new: n(6379)
+        }
+    );
+}
+
+#[test]
+fn fence_ends_on_abort_or_timeout() {
+    let (f, t0) = followed(6379);
+    let mut f = f.with_fence_timeout(Duration::from_secs(10));
+    f.on_message_at(&selected(6380, 6379), t0).unwrap();
+    let abort = event(
+        "-failover-abort-slave-timeout",
+        "master mymaster 127.0.0.1 6379",
+        false,
+    );
+    assert_eq!(f.on_message_at(&abort, t0).unwrap(), Decision::Recheck);
+    assert_eq!(f.on_message_at(&abort, t0).unwrap(), Decision::Unchanged);
+    // The recheck finds the old primary: back to it.
+    assert_eq!(
+        f.resolved(n(6379), t0),
+        Decision::Switch {
+            old: n(6380),
+            new: n(6379)
+        }
+    );
+    // A failover that goes silent: the fence times out and the sentinels' answer wins.
+    f.on_message_at(&selected(6381, 6379), t0).unwrap();
+    assert_eq!(
+        f.resolved(n(6379), t0 + Duration::from_secs(9)),
+        Decision::Unchanged
+    );
+    assert_eq!(
+        f.resolved(n(6379), t0 + Duration::from_secs(10)),
+        Decision::Switch {
+            old: n(6381),
+            new: n(6379)
+        }
+    );
+    // Before any use, a selected replica is simply where the client starts.
+    let mut fresh = Follower::new("mymaster", false);
+    assert_eq!(
+        fresh.on_message_at(&selected(6380, 6379), t0).unwrap(),
+        Decision::Unchanged
+    );
+    assert!(fresh.is_current(&n(6380)));
+}
+
+#[test]
+fn replica_set_drops_the_replica_being_promoted() {
+    let mut set = ReplicaSet::new();
+    set.set(vec![n(6380), n(6381)]);
+    assert_eq!(
+        set.on_message("mymaster", false, &selected(6381, 6379))
+            .unwrap(),
+        Some(n(6381))
+    );
+    assert!(!set.is_current(&n(6381)));
+    assert!(set.is_stale());
+}

@@ -251,6 +251,26 @@ fn events_as_recorded() {
     assert_eq!(master.service(), "mymaster");
     assert!(!master.is_replica() && master.master.is_none());
     assert_eq!(parse_event("+new-epoch", b"7", false).unwrap(), None);
+    // The leader's failover progress (same instance format).
+    let Some(Event::FailoverSelected(sel)) =
+        parse_event("+selected-slave", payload, false).unwrap()
+    else {
+        panic!("expected +selected-slave");
+    };
+    assert_eq!(sel, down);
+    for abort in [
+        "-failover-abort-not-elected",
+        "-failover-abort-no-good-slave",
+        "-failover-abort-slave-timeout",
+    ] {
+        assert!(EVENT_CHANNELS.contains(&abort));
+        let Some(Event::FailoverAborted(a)) =
+            parse_event(abort, b"master mymaster 127.0.0.1 17379", false).unwrap()
+        else {
+            panic!("expected {abort}");
+        };
+        assert_eq!(a.service(), "mymaster");
+    }
 }
 
 /// Every prefix of a good reply or payload, and a few garbled ones, gives `Ok` or a

@@ -1,0 +1,49 @@
+//! The connections a Sentinel client opened, so a switch can end them from outside.
+//!
+//! Every connection the client opens (a blocking connection, a pooled one, pub/sub) is
+//! registered with its [`AbortHandle`]. When the primary moves, every connection to the
+//! old one is aborted at once: idle pooled ones are dropped by the pool, a request in
+//! flight fails (`MayHaveExecuted` for what was written) instead of waiting for a frozen
+//! node or being acknowledged by a node about to be demoted, and a subscriber sees its
+//! connection end and subscribes again through the client. Handles of closed connections
+//! are pruned as new ones arrive.
+
+use std::sync::Mutex;
+
+use redis_core::Addr;
+use redis_sync::AbortHandle;
+
+use super::asker::lock;
+
+/// The live connections of one client, by address.
+#[derive(Debug, Default)]
+pub(crate) struct Registry {
+    handles: Mutex<Vec<AbortHandle>>,
+}
+
+impl Registry {
+    /// Keeps `handle` (and forgets the handles of connections that are gone).
+    pub(crate) fn add(&self, handle: AbortHandle) {
+        let mut handles = lock(&self.handles);
+        handles.retain(AbortHandle::is_alive);
+        handles.push(handle);
+    }
+
+    /// Aborts every connection whose address fails `keep`; returns how many.
+    pub(crate) fn abort_unless(&self, keep: impl Fn(&Addr) -> bool, cause: &str) -> usize {
+        let doomed: Vec<AbortHandle> = {
+            let mut handles = lock(&self.handles);
+            let (doomed, kept) = handles
+                .drain(..)
+                .filter(AbortHandle::is_alive)
+                .partition(|h| !keep(h.addr()));
+            *handles = kept;
+            doomed
+        };
+        // Outside the lock: an abort may wake threads that register new connections.
+        for h in &doomed {
+            h.abort(cause);
+        }
+        doomed.len()
+    }
+}
