@@ -26,16 +26,20 @@
 //! The follower task stops once the client and every connection holding it are dropped.
 //!
 //! ```no_run
+//! use std::time::Duration;
+//!
 //! use redis_async::{Addr, Commands, Config, PubSubOptions};
 //! use redis_sentinel::aio::Sentinel;
 //! use redis_sentinel::ReadFrom;
 //!
 //! # async fn run() -> redis_async::Result<()> {
-//! // The sentinels' own settings (password, TLS); their address is replaced.
+//! // The sentinels' own settings (password, TLS); their address is replaced by each
+//! // sentinel's, their timeouts by the sentinel timeout.
 //! let sentinel = Sentinel::new(
 //!     [Addr::tcp("10.0.0.1", 26379), Addr::tcp("10.0.0.2", 26379)],
-//!     Config::new(Addr::tcp("unused", 26379)),
-//! );
+//!     Config::new(Addr::tcp("unused", 26379)).with_password(None, "sentinel-password"),
+//! )
+//! .with_timeout(Duration::from_millis(500));
 //! // The data nodes' settings (the address is replaced by the node's).
 //! let data = Config::from_url("redis://:data-password@unused/0")?;
 //!
