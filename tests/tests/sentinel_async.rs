@@ -221,10 +221,12 @@ struct WriterLog {
 
 /// Writer tasks sharing one long-lived managed connection: each appends 0, 1, 2, ... to
 /// its own list with `RPUSH` (never retried: a cut one is `MayHaveExecuted`) until told
-/// to stop.
+/// to stop; and one reader task on the same connection (`LLEN`, which a managed
+/// connection re-sends when its connection is cut: no read should fail).
 struct WriteLoad {
     stop: Arc<AtomicBool>,
     tasks: Vec<tokio::task::JoinHandle<WriterLog>>,
+    reader: tokio::task::JoinHandle<(usize, Vec<String>)>,
 }
 
 impl WriteLoad {
@@ -253,15 +255,41 @@ impl WriteLoad {
                 })
             })
             .collect();
-        WriteLoad { stop, tasks }
+        let reader = {
+            let (mut con, stop) = (con.clone(), stop.clone());
+            let key = format!("{prefix}:0");
+            tokio::spawn(async move {
+                let (mut reads, mut errors) = (0, Vec::new());
+                while !stop.load(Ordering::Relaxed) {
+                    match cmd("LLEN").with(&key).query::<i64>(&mut con).await {
+                        Ok(_) => reads += 1,
+                        Err(e) => errors.push(e.to_string()),
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                (reads, errors)
+            })
+        };
+        WriteLoad {
+            stop,
+            tasks,
+            reader,
+        }
     }
 
+    /// Stops every task; returns the writers' logs, and checks that no read failed.
     async fn stop(self) -> Vec<WriterLog> {
         self.stop.store(true, Ordering::Relaxed);
         let mut logs = Vec::new();
         for t in self.tasks {
             logs.push(t.await.unwrap());
         }
+        let (reads, errors) = self.reader.await.unwrap();
+        println!(
+            "  reader: {reads} reads, {} errors {errors:?}",
+            errors.len()
+        );
+        assert!(errors.is_empty(), "reads failed: {errors:?}");
         logs
     }
 }
