@@ -4,6 +4,8 @@
 //! Used by `benches/decoder.rs` (criterion) and by `compare --decoder` (a plain timing loop
 //! that prints the ratio), so both measure exactly the same work.
 
+pub mod measure;
+
 use bytes::BytesMut;
 use redis_core::resp::Decoder;
 use redis_core::Value;

@@ -307,6 +307,12 @@ fn frozen_primary_under_write_load_loses_no_acknowledged_write() {
     thread::sleep((frozen_at + Duration::from_secs(7)).saturating_duration_since(Instant::now()));
     setup.resume(old);
     let resumed_at = Instant::now();
+    // Back, and still believing it is the primary: none of the client's connections is
+    // left there (they were aborted at the switch; the node now sees them closed).
+    let left_at_resume = connections_named(&setup.nodes()[old], "ss-freeze");
+    let closed = eventually(Duration::from_secs(10), || {
+        connections_named(&setup.nodes()[old], "ss-freeze") == 0
+    });
     // Writes go on while the old primary is back but not yet demoted: the window in which
     // a client that did not follow the switch loses what it writes.
     setup.wait_role(old, "slave", GUARD);
@@ -340,7 +346,7 @@ fn frozen_primary_under_write_load_loses_no_acknowledged_write() {
     let errors = writes.iter().filter(|w| w.error.is_some()).count();
     println!(
         "sync freeze (pool of 8 for 8 threads + 2 long-lived connections): primary frozen \
-         7 s; +switch-master {:?} after the freeze; first acknowledged write on the new \
+         7 s; client connections on it right after SIGCONT {left_at_resume}; +switch-master {:?} after the freeze; first acknowledged write on the new \
          primary {:?} after the freeze, {} ms from +switch-master (negative: before it, the \
          client followed +selected-slave); old primary demoted {:?} after SIGCONT; {} writes, \
          {} acknowledged, {} errors, acknowledged writes lost: {lost}",
@@ -359,6 +365,7 @@ fn frozen_primary_under_write_load_loses_no_acknowledged_write() {
             .any(|w| w.error.is_none() && w.started > resumed_at),
         "writes went on after the old primary came back"
     );
+    assert!(closed, "connections to the old primary survived the switch");
     assert_eq!(lost, 0, "acknowledged writes missing on the new primary");
 }
 
@@ -441,6 +448,32 @@ fn graceful_failover_under_load_pool_of_8_for_64_threads_and_pubsub() {
         })
     };
     let writers = write_load(&pool, "graceful", 64, Duration::from_millis(5), &stop);
+    // Readers on replicas across the failover: the promoted replica leaves their set.
+    let reader_name = "ss-graceful-reader";
+    let reader = sentinel
+        .replica_for(
+            setup.service(),
+            data_config(&setup, reader_name),
+            ReadFrom::RoundRobinReplicas,
+        )
+        .unwrap();
+    let reader_pool = reader.pool(4).unwrap();
+    let readers: Vec<JoinHandle<usize>> = (0..4)
+        .map(|_| {
+            let (pool, stop) = (reader_pool.clone(), stop.clone());
+            thread::spawn(move || {
+                let mut errors = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let r: Result<Option<String>> = pool.get().and_then(|mut c| c.get("warm"));
+                    if r.is_err() {
+                        errors += 1;
+                    }
+                    thread::sleep(Duration::from_millis(5));
+                }
+                errors
+            })
+        })
+        .collect();
     thread::sleep(Duration::from_secs(1));
 
     let requested = Instant::now();
@@ -460,11 +493,16 @@ fn graceful_failover_under_load_pool_of_8_for_64_threads_and_pubsub() {
     let closed = eventually(Duration::from_secs(10), || {
         connections_named(&setup.nodes()[old], name) == 0
     });
+    // Nor does a replica reader stay on the promoted replica.
+    let readers_left = eventually(Duration::from_secs(10), || {
+        connections_named(&setup.nodes()[new], reader_name) == 0
+    });
     thread::sleep(Duration::from_millis(1500));
     stop.store(true, Ordering::Relaxed);
     let writes = join_all(writers);
     let sent = publisher.join().unwrap();
     subscriber.join().unwrap();
+    let read_errors: usize = readers.into_iter().map(|h| h.join().unwrap()).sum();
 
     // The switch window: from the failover request until the first write acknowledged
     // after the client applied the switch (the new primary may take a moment to accept:
@@ -527,7 +565,12 @@ fn graceful_failover_under_load_pool_of_8_for_64_threads_and_pubsub() {
         "sync graceful errors: {:?}",
         error_kinds(inside.iter().copied())
     );
+    println!("sync graceful replica readers: {read_errors} failed reads across the failover");
     assert!(closed, "connections to the old primary survived the switch");
+    assert!(
+        readers_left,
+        "a replica_for connection stayed on the promoted replica"
+    );
     assert_eq!(lost, 0, "acknowledged writes missing on the new primary");
     assert!(before.is_empty(), "errors before the failover");
     assert!(
@@ -600,6 +643,41 @@ fn sentinel_faults_give_typed_errors_within_the_timeouts() {
         other => panic!("expected an auth failure, got {other:?}"),
     }
     assert!(!format!("{err} {err:?}").contains("not-the-password"));
+
+    // A sentinel naming a node in the wrong role (here one told to monitor a replica as a
+    // primary): the ROLE check refuses it, the sentinels are asked again, and the caller
+    // gets a typed role mismatch, never a connection to the replica.
+    let replica_port = setup.replicas()[0].port().to_string();
+    let monitor = setup.sentinels()[0].cli(&[
+        "SENTINEL",
+        "MONITOR",
+        "ss-wrong-role",
+        "127.0.0.1",
+        &replica_port,
+        "1",
+    ]);
+    assert_eq!(monitor, "OK");
+    let liar = Sentinel::new([setup.sentinel_addrs()[0].clone()], setup.sentinel_config());
+    let started = Instant::now();
+    let err = liar
+        .master_for("ss-wrong-role", data.clone())
+        .unwrap()
+        .get_connection()
+        .unwrap_err();
+    println!("node in the wrong role: {err} ({:?})", started.elapsed());
+    match &err {
+        Error::RoleMismatch {
+            addr,
+            expected,
+            actual,
+        } => {
+            assert_eq!(addr, &format!("127.0.0.1:{replica_port}"));
+            assert_eq!(*expected, redis_sync::Role::Primary);
+            assert_eq!(actual, "slave");
+        }
+        other => panic!("expected a role mismatch, got {other:?}"),
+    }
+    setup.sentinels()[0].cli(&["SENTINEL", "REMOVE", "ss-wrong-role"]);
 
     // A client made while every sentinel is up, and its follower: subscribed on every
     // sentinel, and gone from them once the last handle of the client is dropped.

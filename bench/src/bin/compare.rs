@@ -36,6 +36,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use redis_bench::measure::{self, median, Timer};
 use redis_bench::{
     decode_ours, decode_redis_rs, large_bulk_reply, mixed_reply, shape_ours, shape_redis_rs, LARGE,
 };
@@ -573,19 +574,6 @@ fn fmt(x: f64) -> String {
     }
 }
 
-fn median(xs: &[f64]) -> f64 {
-    let mut v = xs.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n == 0 {
-        f64::NAN
-    } else if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
 fn median_of(runs: usize, mut f: impl FnMut(usize) -> f64) -> f64 {
     median(&(0..runs).map(&mut f).collect::<Vec<_>>())
 }
@@ -656,34 +644,15 @@ fn tool_version(tool: &str) -> String {
 
 /// Re-executes this binary for one timed run; returns (figure, VmHWM KiB, CPU ns per op).
 fn spawn_child(name: &str, port: u16, n: usize) -> (f64, u64, f64) {
-    let exe = std::env::current_exe().expect("finding this binary's path");
-    let out = Command::new(exe)
-        .args([
-            "--child",
-            name,
-            "--port",
-            &port.to_string(),
-            "--n",
-            &n.to_string(),
-        ])
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("starting a child run");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "child run {name} failed: {text}");
-    let line = text
-        .lines()
-        .find_map(|l| l.strip_prefix("RESULT "))
-        .unwrap_or_else(|| panic!("child run {name} printed no RESULT line: {text}"));
-    let mut parts = line.split_whitespace();
-    let figure = parts.next().and_then(|s| s.parse().ok());
-    let hwm = parts.next().and_then(|s| s.parse().ok());
-    let cpu = parts.next().and_then(|s| s.parse().ok());
-    match (figure, hwm, cpu) {
-        (Some(f), Some(h), Some(c)) => (f, h, c),
-        _ => panic!("child run {name} printed a bad RESULT line: {line}"),
-    }
+    let args = [
+        "--child",
+        name,
+        "--port",
+        &port.to_string(),
+        "--n",
+        &n.to_string(),
+    ];
+    measure::spawn_child(&args.map(str::to_owned))
 }
 
 /// A private redis-server on a free loopback port, in its own temp dir; stopped (by its
@@ -769,7 +738,7 @@ fn run_child(name: &str, port: u16, n: usize) {
     let url = format!("redis://127.0.0.1:{port}/");
     if let Some((base, runtime)) = name.split_once('@') {
         let (figure, cpu_ns_per_op) = asynch::run_child(base, runtime, &url, n);
-        println!("RESULT {figure} {} {cpu_ns_per_op}", peak_rss_kib());
+        measure::print_result(figure, cpu_ns_per_op);
         return;
     }
     let (figure, cpu_ns_per_op) = match name {
@@ -782,59 +751,7 @@ fn run_child(name: &str, port: u16, n: usize) {
         "redis-rs-e" => large_redis_rs(&url, n),
         other => panic!("unknown child run {other}"),
     };
-    println!("RESULT {figure} {} {cpu_ns_per_op}", peak_rss_kib());
-}
-
-/// Nanoseconds this process's threads have spent on a CPU, user and kernel time together
-/// (the sum of `/proc/self/task/*/schedstat`, so the tokio workers of the async runs count
-/// too; a blocking run has one thread). Unlike wall time it hardly moves when other work
-/// shares the machine's cores, so it shows the client's own cost per op even when the
-/// ops/s figures are noisy.
-fn cpu_ns() -> u64 {
-    let tasks = fs::read_dir("/proc/self/task").expect("listing /proc/self/task");
-    tasks
-        .filter_map(|t| t.ok())
-        .filter_map(|t| fs::read_to_string(t.path().join("schedstat")).ok())
-        .filter_map(|s| {
-            s.split_whitespace()
-                .next()
-                .and_then(|v| v.parse::<u64>().ok())
-        })
-        .sum()
-}
-
-/// A timed section: wall clock and CPU time from its start.
-struct Timer {
-    wall: Instant,
-    cpu: u64,
-}
-
-impl Timer {
-    fn start() -> Timer {
-        Timer {
-            cpu: cpu_ns(),
-            wall: Instant::now(),
-        }
-    }
-
-    fn secs(&self) -> f64 {
-        self.wall.elapsed().as_secs_f64()
-    }
-
-    fn cpu_ns_per(&self, ops: usize) -> f64 {
-        // saturating: a thread that exits during the run takes its CPU time with it
-        cpu_ns().saturating_sub(self.cpu) as f64 / ops as f64
-    }
-}
-
-/// `VmHWM` of this process: the peak resident set size, in KiB.
-fn peak_rss_kib() -> u64 {
-    let status = fs::read_to_string("/proc/self/status").expect("reading /proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("no VmHWM line in /proc/self/status")
+    measure::print_result(figure, cpu_ns_per_op);
 }
 
 fn keys() -> Vec<String> {

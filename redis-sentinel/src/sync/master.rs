@@ -30,6 +30,7 @@ const SLOW_CHECK_GAP: Duration = Duration::from_millis(250);
 #[derive(Debug)]
 pub(crate) struct MasterSource {
     sentinels: Arc<Sentinels>,
+    service: String,
     data: Config,
     follow_count: usize,
     follower: Mutex<Follower>,
@@ -48,16 +49,13 @@ impl MasterSource {
         let tls = matches!(data.addr, Addr::Tls { .. });
         MasterSource {
             sentinels,
+            service: service.to_owned(),
             data,
             follow_count,
             follower: Mutex::new(Follower::new(service, tls).with_check_interval(check_interval)),
             checking: Mutex::new(()),
             conns: Registry::default(),
         }
-    }
-
-    fn service(&self) -> String {
-        lock(&self.follower).service().to_owned()
     }
 
     /// Asks the sentinels again unless a check started at or after `seen`. With `wait`,
@@ -77,7 +75,7 @@ impl MasterSource {
             return Ok(());
         }
         let started = Instant::now();
-        let mut discovery = Discovery::primary(&self.service(), &self.data, self.sentinels.list());
+        let mut discovery = Discovery::primary(&self.service, &self.data, self.sentinels.list());
         match self.sentinels.discover(&mut discovery) {
             Ok(target) => {
                 let decision = lock(&self.follower).resolved(target.addr().clone(), started);
@@ -98,7 +96,7 @@ impl MasterSource {
             Decision::Switch { old, new } => {
                 let cause = format!(
                     "the sentinels are moving the primary of {:?} from {old} to {new}",
-                    self.service()
+                    self.service
                 );
                 self.conns.abort_unless(|a| a == &new, &cause);
             }
