@@ -60,7 +60,6 @@
 //! # Ok(()) }
 //! ```
 
-mod conns;
 mod discover;
 mod follower;
 mod primary;
@@ -76,6 +75,7 @@ use redis_core::{Addr, Config, Error, Result};
 
 use crate::discovery::Discovery;
 use crate::follow::{DEFAULT_CHECK_INTERVAL, MIN_FOLLOWED_SENTINELS};
+use crate::registry::lock;
 use crate::sentinels::SentinelList;
 
 use discover::Discovered;
@@ -209,9 +209,7 @@ impl Sentinel {
 
 impl Sentinels {
     fn list(&self) -> MutexGuard<'_, SentinelList> {
-        // Every critical section is a clone or an assignment: a poisoned lock still holds
-        // a whole list.
-        self.list.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.list)
     }
 
     /// The sentinel list as it is now.

@@ -76,7 +76,6 @@
 
 mod asker;
 mod master;
-mod registry;
 mod replica;
 mod watch;
 

@@ -18,10 +18,11 @@ use redis_async::{AbortHandle, ConnectionSource, TargetFuture};
 use redis_core::{Addr, Config, Error, Msg, Result, Role, Target};
 
 use super::follower::Followed;
-use super::source_core::{lock, SourceCore};
+use super::source_core::SourceCore;
 use super::{Follow, Sentinels};
 use crate::discovery::Discovery;
 use crate::follow::{reason_of, Decision, Follower};
+use crate::registry::lock;
 
 /// The source behind a `master_for` client.
 #[derive(Debug)]

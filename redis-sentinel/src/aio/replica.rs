@@ -19,10 +19,11 @@ use redis_core::routing::ReadFrom;
 use redis_core::{Addr, Config, Error, Msg, Result, Role, SentinelErrorKind, Target};
 
 use super::follower::Followed;
-use super::source_core::{lock, SourceCore};
+use super::source_core::SourceCore;
 use super::{Follow, Sentinels};
 use crate::discovery::{Discovery, ReplicaChoice};
 use crate::follow::{Follower, ReplicaSet};
+use crate::registry::lock;
 
 /// The source behind a `replica_for` client.
 #[derive(Debug)]

@@ -2,17 +2,17 @@
 //! config, the connections the client opened, the follower task, and the lock that keeps
 //! discoveries one at a time.
 
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use redis_async::AbortHandle;
 use redis_core::{Addr, Config};
 
-use super::conns::Conns;
 use super::discover::Discovered;
 use super::follower::{self, Followed};
 use super::{Follow, Sentinels};
 use crate::discovery::Discovery;
 use crate::follow::Follower;
+use crate::registry::{lock, Registry};
 use crate::sentinels::SentinelList;
 
 /// The shared half of a Sentinel connection source.
@@ -22,18 +22,12 @@ pub(crate) struct SourceCore {
     /// The data nodes' config; each target swaps its address in.
     pub(crate) base: Config,
     pub(crate) follow: Follow,
-    conns: Mutex<Conns>,
+    conns: Registry,
     /// The follower task, once started.
     task: Mutex<Option<tokio::task::AbortHandle>>,
     /// One discovery at a time: a caller or check that needs one while another runs waits
     /// for it and then uses its answer.
     pub(crate) resolving: tokio::sync::Mutex<()>,
-}
-
-/// Locks `m`: every critical section here is a few assignments, so a poisoned lock is
-/// still whole.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl SourceCore {
@@ -42,7 +36,7 @@ impl SourceCore {
             sentinels,
             base,
             follow,
-            conns: Mutex::new(Conns::default()),
+            conns: Registry::default(),
             task: Mutex::new(None),
             resolving: tokio::sync::Mutex::new(()),
         }
@@ -68,15 +62,12 @@ impl SourceCore {
 
     /// Remembers a connection the client opened.
     pub(crate) fn opened(&self, abort: AbortHandle) {
-        lock(&self.conns).add(abort);
+        self.conns.add(abort);
     }
 
     /// Ends every open connection to a node `end` selects, with `cause`.
     pub(crate) fn end(&self, end: impl Fn(&Addr) -> bool, cause: &str) {
-        let ended = lock(&self.conns).take(end);
-        for h in ended {
-            h.abort(cause);
-        }
+        self.conns.abort_unless(|addr| !end(addr), cause);
     }
 
     /// Starts the follower task of `source` once (from inside the runtime).

@@ -6,7 +6,7 @@
 //! is dropped, and a kept one that turns out dead is replaced once before the sentinel
 //! counts as unreachable (it may just have restarted).
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use redis_core::{Addr, Backoff, Cmd, Config, Result, Target, Value};
@@ -16,11 +16,7 @@ use crate::discovery::{Discovery, Step};
 use crate::replies::EVENT_CHANNELS;
 use crate::sentinels::SentinelList;
 
-/// Locks a mutex, ignoring poisoning: the state behind it stays consistent (every update
-/// is a single assignment), and a panicking caller must not disable the client.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
+pub(crate) use crate::registry::lock;
 
 /// The sentinels of one [`super::Sentinel`], shared by every client it made.
 #[derive(Debug)]

@@ -19,10 +19,10 @@ use redis_core::{Addr, Config, Error, Msg, Result, Role, Target};
 use redis_sync::{AbortHandle, ConnectionSource};
 
 use super::asker::{lock, Sentinels};
-use super::registry::Registry;
 use super::watch::Followed;
 use crate::discovery::Discovery;
 use crate::follow::{reason_of, Decision, Follower};
+use crate::registry::Registry;
 
 /// A slow request asks the sentinels only if nobody did in this long.
 const SLOW_CHECK_GAP: Duration = Duration::from_millis(250);
