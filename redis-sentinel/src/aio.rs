@@ -76,15 +76,13 @@ use redis_core::{Addr, Config, Error, Result};
 use crate::discovery::Discovery;
 use crate::follow::{DEFAULT_CHECK_INTERVAL, MIN_FOLLOWED_SENTINELS};
 use crate::registry::lock;
-use crate::sentinels::SentinelList;
+use crate::sentinels::{sentinel_config, SentinelList};
 
 use discover::Discovered;
 use primary::PrimarySource;
 use replica::ReplicaSource;
 
-/// How long one sentinel may take to connect, handshake and answer before the next one
-/// is asked.
-pub const DEFAULT_SENTINEL_TIMEOUT: Duration = Duration::from_secs(1);
+pub use crate::sentinels::DEFAULT_SENTINEL_TIMEOUT;
 
 /// The sentinels of a deployment, and the clients they lead to. Clone it freely; the
 /// clients it makes share its sentinel list (the order learned by one discovery helps the
@@ -217,15 +215,10 @@ impl Sentinels {
         self.list().clone()
     }
 
-    /// The config for the sentinel at `addr`: the sentinel config with that address, the
-    /// sentinel timeout, and no retry of its own (a sentinel that does not answer is
-    /// skipped, the next one asked).
+    /// The config for the sentinel at `addr` (see [`sentinel_config`]).
     fn config_for(&self, addr: &Addr) -> Config {
-        let mut config = self.config.clone();
+        let mut config = sentinel_config(self.config.clone(), self.timeout);
         config.addr = addr.clone();
-        config.connect_timeout = self.timeout;
-        config.response_timeout = self.timeout;
-        config.connect_backoff = redis_core::Backoff::none();
         config
     }
 

@@ -92,9 +92,7 @@ use asker::Sentinels;
 use master::MasterSource;
 use replica::ReplicaSource;
 
-/// How long one sentinel may take to connect, handshake and answer before the next one
-/// is asked.
-pub const DEFAULT_SENTINEL_TIMEOUT: Duration = Duration::from_secs(1);
+pub use crate::sentinels::DEFAULT_SENTINEL_TIMEOUT;
 
 /// The sentinels of a deployment, and the clients they lead to. Clone it freely; the
 /// clients it makes share its sentinel list (and the order learned from it).
