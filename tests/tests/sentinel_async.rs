@@ -111,6 +111,16 @@ async fn discovery_errors_are_typed_and_bounded() {
     drop((con, client));
     wait_subscribers(&setup, |n| n == 0).await;
 
+    // The sentinel config's database is not sent to the sentinels (they have none).
+    let with_db = sentinels(&addrs, sentinel_config(Some("sentinel-pw")).with_db(3));
+    let mut con = with_db
+        .master_for("mymaster", data.clone())
+        .unwrap()
+        .get_connection()
+        .await
+        .unwrap();
+    let _: () = con.set("k", "v").await.unwrap();
+
     // A replica client that would read from the primary is refused up front.
     let refused = sentinel.replica_for("mymaster", data.clone(), ReadFrom::Primary);
     assert!(
