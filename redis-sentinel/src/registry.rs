@@ -29,6 +29,21 @@ impl Registry {
         handles.push(handle);
     }
 
+    /// Keeps `handle`, then ends it at once unless `current()` (its node may have been
+    /// replaced while the connection was being opened). Checked after registering, so a
+    /// concurrent switch either sees the handle or is seen here.
+    pub(crate) fn add_checked(
+        &self,
+        handle: AbortHandle,
+        current: impl FnOnce() -> bool,
+        cause: &str,
+    ) {
+        self.add(handle.clone());
+        if !current() {
+            handle.abort(cause);
+        }
+    }
+
     /// Aborts every connection whose address fails `keep`; returns how many.
     pub(crate) fn abort_unless(&self, keep: impl Fn(&Addr) -> bool, cause: &str) -> usize {
         let doomed: Vec<AbortHandle> = {

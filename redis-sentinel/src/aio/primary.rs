@@ -21,7 +21,7 @@ use super::follower::Followed;
 use super::source_core::SourceCore;
 use super::{Follow, Sentinels};
 use crate::discovery::Discovery;
-use crate::follow::{reason_of, Decision, Follower};
+use crate::follow::{reason_of, Decision, Follower, SLOW_CHECK_GAP};
 use crate::registry::lock;
 
 /// The source behind a `master_for` client.
@@ -203,14 +203,14 @@ impl ConnectionSource for PrimarySource {
     }
 
     fn opened(&self, addr: &Addr, abort: AbortHandle) {
-        let _ = addr;
-        self.core.opened(abort);
+        self.core.opened(abort, || self.is_current(addr));
     }
 
     fn slow(&self, addr: &Addr, waited: Duration) {
         let _ = waited;
         if self.state().follower.is_current(addr) {
-            self.spawn_check(Instant::now());
+            let now = Instant::now();
+            self.spawn_check(now.checked_sub(SLOW_CHECK_GAP).unwrap_or(now));
         }
     }
 }

@@ -22,7 +22,7 @@ use super::follower::Followed;
 use super::source_core::SourceCore;
 use super::{Follow, Sentinels};
 use crate::discovery::{Discovery, ReplicaChoice};
-use crate::follow::{Follower, ReplicaSet};
+use crate::follow::{Follower, ReplicaSet, SLOW_CHECK_GAP};
 use crate::registry::lock;
 
 /// The source behind a `replica_for` client.
@@ -114,10 +114,9 @@ impl ReplicaSource {
         self.core.end(|addr| !self.is_current(addr), &cause);
     }
 
-    /// Marks the list stale and refreshes it in the background.
-    fn spawn_refresh(&self) {
-        self.state().replicas.mark_stale();
-        let seen = Instant::now();
+    /// Refreshes the list in the background, unless it is fresh and a discovery started
+    /// after `seen`.
+    fn spawn_refresh(&self, seen: Instant) {
         if let Some(me) = self.me.upgrade() {
             tokio::spawn(async move {
                 let _ = me.refresh(seen).await;
@@ -152,7 +151,7 @@ impl Followed for ReplicaSource {
             self.core.end(|addr| addr == new, &cause);
         }
         if stale {
-            self.spawn_refresh();
+            self.spawn_refresh(Instant::now());
         }
     }
 
@@ -194,12 +193,12 @@ impl ConnectionSource for ReplicaSource {
     }
 
     fn opened(&self, addr: &Addr, abort: AbortHandle) {
-        let _ = addr;
-        self.core.opened(abort);
+        self.core.opened(abort, || self.is_current(addr));
     }
 
     fn slow(&self, addr: &Addr, waited: Duration) {
         let _ = (addr, waited);
-        self.spawn_refresh();
+        let now = Instant::now();
+        self.spawn_refresh(now.checked_sub(SLOW_CHECK_GAP).unwrap_or(now));
     }
 }

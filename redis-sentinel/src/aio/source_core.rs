@@ -60,9 +60,11 @@ impl SourceCore {
         self.sentinels.discover(make).await
     }
 
-    /// Remembers a connection the client opened.
-    pub(crate) fn opened(&self, abort: AbortHandle) {
-        self.conns.add(abort);
+    /// Remembers a connection the client opened, and ends it at once unless `current()`
+    /// (its node was replaced while it was being opened).
+    pub(crate) fn opened(&self, abort: AbortHandle, current: impl FnOnce() -> bool) {
+        let cause = "the sentinels no longer name this node for this client";
+        self.conns.add_checked(abort, current, cause);
     }
 
     /// Ends every open connection to a node `end` selects, with `cause`.
