@@ -9,8 +9,8 @@
 //! waits for it, so checks never pile up.
 //!
 //! A subscription that ends (sentinel gone, connection cut) is replaced by one to another
-//! sentinel; a sentinel that could not be followed rests for a while before it is tried
-//! again. The task holds the source weakly and is aborted when the source is dropped;
+//! sentinel, and the sentinels are asked at once (an event may have been lost with it); a
+//! sentinel that could not be followed rests for a while before it is tried again. The task holds the source weakly and is aborted when the source is dropped;
 //! its subscriptions end with it.
 
 use std::future::Future;
@@ -62,8 +62,9 @@ async fn run<S: Followed>(source: Weak<S>, sentinels: Arc<Sentinels>, followed: 
         let heard = subs.next(due).await;
         let Some(s) = source.upgrade() else { return };
         match heard {
-            Some(msg) => s.on_message(&msg),
-            None => s.tick().await,
+            Heard::Message(msg) => s.on_message(&msg),
+            // A lost subscription may have hidden an event: ask now, as when the check is due.
+            Heard::Lost | Heard::Due => s.tick().await,
         }
     }
 }
@@ -71,8 +72,17 @@ async fn run<S: Followed>(source: Weak<S>, sentinels: Arc<Sentinels>, followed: 
 /// What a subscription task reports.
 enum Note {
     Message(Msg),
-    /// The subscription to this sentinel failed or ended.
-    Ended(Addr),
+    /// The subscription to this sentinel could not be made (`false`) or ended (`true`).
+    Ended(Addr, bool),
+}
+
+/// What the follower heard.
+enum Heard {
+    Message(Msg),
+    /// A subscription that worked ended.
+    Lost,
+    /// Nothing before the check was due.
+    Due,
 }
 
 /// The sentinel subscriptions of one follower.
@@ -122,19 +132,22 @@ impl Subscriptions {
         }
     }
 
-    /// The next frame heard, or `None` once `due` has passed.
-    async fn next(&mut self, due: Instant) -> Option<Msg> {
+    /// The next frame heard, a lost subscription, or `Due` once `due` has passed.
+    async fn next(&mut self, due: Instant) -> Heard {
         let due = tokio::time::Instant::from_std(due);
         loop {
             match tokio::time::timeout_at(due, self.rx.recv()).await {
-                Ok(Some(Note::Message(msg))) => return Some(msg),
-                Ok(Some(Note::Ended(addr))) => {
+                Ok(Some(Note::Message(msg))) => return Heard::Message(msg),
+                Ok(Some(Note::Ended(addr, worked))) => {
                     self.followed.retain(|a| a != &addr);
                     self.resting.push((addr, Instant::now()));
                     self.top_up();
+                    if worked {
+                        return Heard::Lost;
+                    }
                 }
                 // `self.tx` keeps the channel open; a timeout is the check's turn.
-                Ok(None) | Err(_) => return None,
+                Ok(None) | Err(_) => return Heard::Due,
             }
         }
     }
@@ -150,6 +163,7 @@ async fn subscribe(sentinels: Arc<Sentinels>, addr: Addr, tx: mpsc::Sender<Note>
         Ok::<_, Error>(pubsub)
     })
     .await;
+    let worked = matches!(opened, Ok(Ok(_)));
     if let Ok(Ok(mut pubsub)) = opened {
         while let Some(item) = pubsub.next_message().await {
             // A lag report is not a frame; the periodic check covers what was dropped.
@@ -160,5 +174,5 @@ async fn subscribe(sentinels: Arc<Sentinels>, addr: Addr, tx: mpsc::Sender<Note>
             }
         }
     }
-    let _ = tx.send(Note::Ended(addr)).await;
+    let _ = tx.send(Note::Ended(addr, worked)).await;
 }
