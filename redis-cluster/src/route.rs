@@ -237,6 +237,52 @@ pub fn route(cmd: &Cmd) -> Result<Route> {
     }
 }
 
+/// Refuses a command that would change the state of a cluster client's node connections
+/// (they are shared by every request to that node, reopened at will, and some are
+/// replicas in `READONLY` mode), naming what to use instead ([`Error::InvalidRequest`]):
+/// `WATCH`/`MULTI`/`EXEC`/`DISCARD`/`UNWATCH`, `SELECT`, `HELLO`, `AUTH`, `RESET`,
+/// `READONLY`/`READWRITE`/`ASKING`, the `SUBSCRIBE` family, `MONITOR`, `SYNC`/`PSYNC`,
+/// `QUIT`, `CLIENT REPLY`, `CLIENT TRACKING`.
+pub fn refuse_connection_state(cmd: &Cmd) -> Result<()> {
+    let Some(name) = cmd.arg_at(0) else {
+        return Ok(());
+    };
+    let is = |list: &[&str]| list.iter().any(|n| name.eq_ignore_ascii_case(n.as_bytes()));
+    let instead = if is(&["WATCH", "UNWATCH", "MULTI", "EXEC", "DISCARD"]) {
+        "use the cluster client's transaction (all keys in one slot)"
+    } else if is(&["SELECT"]) {
+        "a cluster has only database 0"
+    } else if is(&["HELLO", "RESET", "AUTH"]) {
+        "set the protocol and credentials in the Config"
+    } else if is(&["READONLY", "READWRITE", "ASKING"]) {
+        "the cluster client sends these itself (set the read policy with ReadFrom)"
+    } else if is(&[
+        "SUBSCRIBE",
+        "PSUBSCRIBE",
+        "SSUBSCRIBE",
+        "UNSUBSCRIBE",
+        "PUNSUBSCRIBE",
+        "SUNSUBSCRIBE",
+    ]) {
+        "use the cluster client's pub/sub"
+    } else if is(&["QUIT"]) {
+        "drop the connection"
+    } else if is(&["MONITOR", "SYNC", "PSYNC"])
+        || (name.eq_ignore_ascii_case(b"CLIENT")
+            && cmd.arg_at(1).is_some_and(|s| {
+                s.eq_ignore_ascii_case(b"REPLY") || s.eq_ignore_ascii_case(b"TRACKING")
+            }))
+    {
+        "open a plain connection to one node"
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidRequest(format!(
+        "{} changes the state of the cluster client's node connections; {instead}",
+        cmd.name()
+    )))
+}
+
 /// The one slot of `cmd`'s keys: `None` for a keyless command, [`Error::CrossSlot`] for
 /// keys in several slots (whatever the command: for a pipeline or a transaction, where
 /// nothing is split). A command the table does not know is taken as keyed by its first

@@ -103,6 +103,66 @@ pub enum Error {
         /// The slot of the first key that differs.
         other: u16,
     },
+    /// Cluster: the request could not be served by the cluster as it is now (see
+    /// [`ClusterErrorKind`]). Redirects and brief refusals are handled by the client and
+    /// never reach the caller; these are what is left when they run out.
+    #[error("cluster: {0}")]
+    Cluster(ClusterErrorKind),
+}
+
+/// Why a cluster client gave up on a request ([`Error::Cluster`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClusterErrorKind {
+    /// No node serves this slot (a `CLUSTER DELSLOTS`, a failed shard without a replica),
+    /// and the client's refreshes did not find one within the wait it allows. The command
+    /// was not sent. The client serves the slot again as soon as a refresh finds it covered.
+    SlotNotCovered {
+        /// The slot.
+        slot: u16,
+    },
+    /// The request was redirected (`MOVED`/`ASK`/a stale map) more times than allowed; the
+    /// last redirect did not run the command.
+    TooManyRedirects {
+        /// How many redirects were followed.
+        redirects: u32,
+    },
+    /// The read policy allows only replicas for this read and no replica of the slot's
+    /// shard is usable (`ReadFrom::Replica`).
+    NoUsableReplica {
+        /// The slot.
+        slot: u16,
+    },
+    /// The slot map could not be read from any node asked (each unreachable or answering
+    /// garbage); lists the nodes tried with why each failed.
+    TopologyUnavailable {
+        /// `addr: reason` for each node asked, in order.
+        tried: Vec<String>,
+    },
+}
+
+impl fmt::Display for ClusterErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClusterErrorKind::SlotNotCovered { slot } => {
+                write!(f, "slot {slot} is not served by any node")
+            }
+            ClusterErrorKind::TooManyRedirects { redirects } => {
+                write!(f, "gave up after {redirects} redirects")
+            }
+            ClusterErrorKind::NoUsableReplica { slot } => {
+                write!(f, "no usable replica serves slot {slot}")
+            }
+            ClusterErrorKind::TopologyUnavailable { tried } => {
+                write!(f, "no node answered with a slot map, tried {}", tried.len())?;
+                for (i, t) in tried.iter().enumerate() {
+                    f.write_str(if i == 0 { ": " } else { "; " })?;
+                    f.write_str(t)?;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Why a lock operation failed.
@@ -432,6 +492,16 @@ impl Error {
             Error::InvalidRequest(m) => Error::InvalidRequest(m.clone()),
             Error::Lock(k) => Error::Lock(*k),
             Error::Sentinel(k) => Error::Sentinel(k.clone()),
+            Error::Cluster(k) => Error::Cluster(k.clone()),
+            Error::CrossSlot {
+                command,
+                first,
+                other,
+            } => Error::CrossSlot {
+                command: command.clone(),
+                first: *first,
+                other: *other,
+            },
             other => Error::Broken(other.to_string()),
         }
     }
@@ -498,6 +568,37 @@ mod tests {
         assert_eq!(e.kind(), &ServerErrorKind::Other);
         assert!(Error::from(ServerError::parse("LOADING x")).is_retriable());
         assert!(!Error::from(ServerError::parse("ERR x")).is_retriable());
+    }
+
+    #[test]
+    fn cluster_errors_say_what_ran_out() {
+        let e = Error::Cluster(ClusterErrorKind::SlotNotCovered { slot: 7 });
+        assert_eq!(e.to_string(), "cluster: slot 7 is not served by any node");
+        assert!(!e.is_retriable() && !e.is_connection_dropped());
+        assert!(matches!(
+            e.replicate(),
+            Error::Cluster(ClusterErrorKind::SlotNotCovered { slot: 7 })
+        ));
+        let e = Error::Cluster(ClusterErrorKind::TopologyUnavailable {
+            tried: vec!["a:1: refused".into(), "b:2: timed out".into()],
+        });
+        assert_eq!(
+            e.to_string(),
+            "cluster: no node answered with a slot map, tried 2: a:1: refused; b:2: timed out"
+        );
+        let e = Error::CrossSlot {
+            command: "RENAME".into(),
+            first: 1,
+            other: 2,
+        };
+        assert!(matches!(
+            e.replicate(),
+            Error::CrossSlot {
+                first: 1,
+                other: 2,
+                ..
+            }
+        ));
     }
 
     #[test]

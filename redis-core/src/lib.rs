@@ -40,7 +40,8 @@ pub use cmd::{cmd, Cmd};
 pub use config::{Addr, Config, IntoConfig, NodeEndpoint, Protocol, TlsConfig};
 pub use credentials::{Credentials, CredentialsProvider, Secret, StaticCredentials};
 pub use error::{
-    Error, LockErrorKind, Result, SentinelAttempt, SentinelErrorKind, ServerError, ServerErrorKind,
+    ClusterErrorKind, Error, LockErrorKind, Result, SentinelAttempt, SentinelErrorKind,
+    ServerError, ServerErrorKind,
 };
 pub use events::ConnectionEvent;
 pub use pipeline::{pipe, Pipeline};

@@ -29,6 +29,38 @@ fn split_of(args: &[&str]) -> SlotSplit {
 }
 
 #[test]
+fn connection_state_commands_are_refused() {
+    for args in [
+        &["SELECT", "1"][..],
+        &["watch", "k"],
+        &["MULTI"],
+        &["EXEC"],
+        &["HELLO", "3"],
+        &["AUTH", "pw"],
+        &["READONLY"],
+        &["ASKING"],
+        &["SSUBSCRIBE", "c"],
+        &["MONITOR"],
+        &["CLIENT", "TRACKING", "on"],
+        &["client", "reply", "off"],
+    ] {
+        let e = refuse_connection_state(&c(args)).unwrap_err();
+        assert!(matches!(e, Error::InvalidRequest(_)), "{args:?}");
+        // The message names the command, never its arguments.
+        assert!(!e.to_string().contains("pw"), "{e}");
+    }
+    for args in [
+        &["GET", "k"][..],
+        &["CLIENT", "SETNAME", "x"],
+        &["PING"],
+        &["SPUBLISH", "c", "m"],
+    ] {
+        assert!(refuse_connection_state(&c(args)).is_ok(), "{args:?}");
+    }
+    assert!(refuse_connection_state(&Cmd::default()).is_ok());
+}
+
+#[test]
 fn keyed_commands_go_to_their_slot() {
     assert_eq!(
         route(&c(&["GET", "foo"])).unwrap(),

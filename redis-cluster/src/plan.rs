@@ -1,0 +1,622 @@
+//! A pipeline across a cluster: grouped per node, sent as one sub-pipeline per node,
+//! replies merged back in the caller's order, each command's redirect handled on its own.
+//!
+//! A [`Plan`] turns a caller's [`Pipeline`] into *units*: one per command, or one per slot
+//! part of a multi-key command that spans slots (`MGET`, `MSET`, `DEL`, `UNLINK`,
+//! `EXISTS`, `TOUCH`, split by [`route()`]). Each unit is a
+//! [`Request`] step machine, so a unit follows `MOVED`/`ASK`,
+//! waits out refusals and is retried after a connection failure under exactly the rules a
+//! single command follows. The plan gathers what its units ask for and gives the shell
+//! one [`PlanStep`] at a time:
+//!
+//! - [`PlanStep::Send`]: one [`Batch`] per node (a sub-pipeline, `ASKING` in front of the
+//!   commands an `ASK` sent there); the shell writes each batch in one write and hands its
+//!   raw replies (or its connection failure) to [`Plan::replies`]. The async shell sends
+//!   batches in parallel, the blocking one in turn.
+//! - [`PlanStep::Moved`], [`PlanStep::Refresh`], [`PlanStep::Sleep`]: as for a single
+//!   request, for every unit that asked (one refresh for all of them; the longest sleep).
+//! - [`PlanStep::Done`]: the raw replies in the caller's order, one per command, as one
+//!   server would have given them (error replies in place as [`Value::ServerError`]); a
+//!   split command's parts merged ([`SlotSplit::merge`]). If a unit ended with a
+//!   connection error rather than a reply, the whole pipeline fails with the first such
+//!   error (`MayHaveExecuted` when a write may have run): the caller cannot tell which of
+//!   the other commands ran.
+//!
+//! Not atomic across nodes. An atomic (`MULTI`/`EXEC`) pipeline is refused here: it runs
+//! whole on its slot's primary (see the shells' transactions). Commands that fan out to
+//! every node (`FLUSHALL`, `DBSIZE`, `KEYS`, ...) are refused in a pipeline too: send them
+//! on their own (`PING` excepted: in a pipeline it goes to one primary).
+
+use std::time::{Duration, Instant};
+
+use redis_core::{Addr, Cmd, Error, Pipeline, Result, Value};
+
+use crate::request::{Env, Request, RequestPolicy, RequestTarget, Step};
+use crate::route::{refuse_connection_state, route, Route, SlotSplit};
+
+/// The next thing the shell does for a pipeline (see the module docs).
+#[derive(Debug)]
+pub enum PlanStep {
+    /// Send each batch to its node, and give each one's outcome to [`Plan::replies`].
+    Send(Vec<Batch>),
+    /// Record these `MOVED`s in the map, then call [`Plan::next`].
+    Moved(Vec<(u16, Addr)>),
+    /// Refresh the slot map, then call [`Plan::next`].
+    Refresh,
+    /// Wait, then call [`Plan::next`].
+    Sleep(Duration),
+    /// The raw replies in the caller's order, or the error that failed the pipeline.
+    Done(Result<Vec<Value>>),
+}
+
+/// The commands one node gets in one write.
+#[derive(Debug)]
+pub struct Batch {
+    /// The node.
+    pub addr: Addr,
+    /// The commands (with `ASKING` in front of those an `ASK` sent here); read
+    /// `pipeline.expected_replies()` replies.
+    pub pipeline: Pipeline,
+    /// For each command of `pipeline` that is not an added `ASKING`: its unit, and
+    /// whether it is preceded by `ASKING`.
+    units: Vec<(usize, bool)>,
+}
+
+#[derive(Debug)]
+enum State {
+    /// The unit asked for this; the plan acts on it.
+    Asked(Step),
+    /// The plan carried out the unit's last step: resume it.
+    Resume,
+    /// Sent in a batch; waiting for [`Plan::replies`].
+    InFlight,
+    /// Finished with this result.
+    Done(Result<Value>),
+    /// Finished, result handed out.
+    Taken,
+}
+
+#[derive(Debug)]
+struct Unit {
+    cmd: Cmd,
+    req: Request,
+    state: State,
+}
+
+#[derive(Debug)]
+enum Entry {
+    /// The caller's command is unit `.0`.
+    One(usize),
+    /// The caller's command was split; its parts are units `first..first + n`.
+    Split { split: SlotSplit, first: usize },
+}
+
+/// A pipeline's progress across the cluster (see the module docs).
+#[derive(Debug)]
+pub struct Plan {
+    units: Vec<Unit>,
+    entries: Vec<Entry>,
+}
+
+impl Plan {
+    /// Plans `pipe`. `retry_safe(cmd)` says whether a command may be re-sent after it may
+    /// have run (`redis_core::command_table::is_retry_safe` with the config's opt-in).
+    /// Errors before anything is sent: an atomic pipeline, a fan-out or connection-state
+    /// command, keys in several slots of a command that cannot be split
+    /// ([`Error::CrossSlot`]).
+    pub fn new(
+        pipe: &Pipeline,
+        policy: &RequestPolicy,
+        retry_safe: impl Fn(&Cmd) -> bool,
+        now: Instant,
+    ) -> Result<Plan> {
+        if pipe.is_atomic() {
+            return Err(Error::InvalidRequest(
+                "an atomic (MULTI/EXEC) pipeline runs on one node: use the cluster \
+                 connection's transaction support"
+                    .into(),
+            ));
+        }
+        let mut plan = Plan {
+            units: Vec::with_capacity(pipe.len()),
+            entries: Vec::with_capacity(pipe.len()),
+        };
+        for cmd in pipe.cmds() {
+            refuse_connection_state(cmd)?;
+            let unit = |cmd: Cmd, target, write| Unit {
+                req: Request::new(target, write, retry_safe(&cmd), policy, now),
+                cmd,
+                state: State::Resume,
+            };
+            match route(cmd)? {
+                Route::Slot { slot, write } => {
+                    plan.entries.push(Entry::One(plan.units.len()));
+                    plan.units
+                        .push(unit(cmd.clone(), RequestTarget::Slot(slot), write));
+                }
+                Route::AnyPrimary { write } => {
+                    plan.entries.push(Entry::One(plan.units.len()));
+                    plan.units
+                        .push(unit(cmd.clone(), RequestTarget::AnyPrimary, write));
+                }
+                Route::Split(split) => {
+                    let first = plan.units.len();
+                    for part in &split.parts {
+                        plan.units.push(unit(
+                            part.cmd.clone(),
+                            RequestTarget::Slot(part.slot),
+                            split.write,
+                        ));
+                    }
+                    plan.entries.push(Entry::Split { split, first });
+                }
+                // PING in a pipeline checks the link to the cluster, not every node.
+                Route::AllPrimaries(_) | Route::AllNodes(_) if cmd.name() == "PING" => {
+                    plan.entries.push(Entry::One(plan.units.len()));
+                    plan.units
+                        .push(unit(cmd.clone(), RequestTarget::AnyPrimary, false));
+                }
+                Route::AllPrimaries(_) | Route::AllNodes(_) => {
+                    return Err(Error::InvalidRequest(format!(
+                        "{} goes to every node of the cluster: send it on its own, not in \
+                         a pipeline",
+                        cmd.name()
+                    )))
+                }
+            }
+        }
+        Ok(plan)
+    }
+
+    /// With repeatable backoffs (tests).
+    pub fn with_seed(mut self, seed: u64) -> Plan {
+        self.units = self
+            .units
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut u)| {
+                u.req = u.req.with_seed(seed.wrapping_add(i as u64));
+                u
+            })
+            .collect();
+        self
+    }
+
+    /// Number of units (commands, and parts of split commands).
+    pub fn units(&self) -> usize {
+        self.units.len()
+    }
+
+    /// The next step, with the map as it is now. Call it first, and again after each
+    /// step was carried out (for [`PlanStep::Send`]: after every batch's
+    /// [`replies`](Self::replies)).
+    pub fn next(&mut self, env: &Env<'_>) -> PlanStep {
+        for u in &mut self.units {
+            if let State::Resume = u.state {
+                u.state = match u.req.resume(env) {
+                    Step::Done(r) => State::Done(r),
+                    step => State::Asked(step),
+                };
+            }
+        }
+        // Moved first (the map must learn them before anything is routed), then one
+        // refresh, then the sends, then the sleeps.
+        let moved: Vec<(u16, Addr)> = self
+            .units
+            .iter_mut()
+            .filter_map(|u| match &u.state {
+                State::Asked(Step::Moved { slot, addr }) => {
+                    let m = (*slot, addr.clone());
+                    u.state = State::Resume;
+                    Some(m)
+                }
+                _ => None,
+            })
+            .collect();
+        if !moved.is_empty() {
+            return PlanStep::Moved(moved);
+        }
+        let mut refresh = false;
+        for u in &mut self.units {
+            if let State::Asked(Step::Refresh) = u.state {
+                u.state = State::Resume;
+                refresh = true;
+            }
+        }
+        if refresh {
+            return PlanStep::Refresh;
+        }
+        let mut batches: Vec<Batch> = Vec::new();
+        for (i, u) in self.units.iter_mut().enumerate() {
+            let State::Asked(Step::Send { addr, asking }) = &u.state else {
+                continue;
+            };
+            let asking = *asking;
+            let at = match batches.iter().position(|b| &b.addr == addr) {
+                Some(at) => at,
+                None => {
+                    batches.push(Batch {
+                        addr: addr.clone(),
+                        pipeline: Pipeline::new(),
+                        units: Vec::new(),
+                    });
+                    batches.len() - 1
+                }
+            };
+            let b = &mut batches[at];
+            if asking {
+                b.pipeline.add(crate::asking());
+            }
+            b.pipeline.add(u.cmd.clone());
+            b.units.push((i, asking));
+            u.state = State::InFlight;
+        }
+        if !batches.is_empty() {
+            return PlanStep::Send(batches);
+        }
+        let mut sleep: Option<Duration> = None;
+        for u in &mut self.units {
+            if let State::Asked(Step::Sleep(d)) = u.state {
+                sleep = Some(sleep.map_or(d, |s| s.max(d)));
+                u.state = State::Resume;
+            }
+        }
+        if let Some(d) = sleep {
+            return PlanStep::Sleep(d);
+        }
+        PlanStep::Done(self.finish())
+    }
+
+    /// The outcome of sending `batch`: its raw replies (`batch.pipeline.expected_replies()`
+    /// of them, error replies in place), or the connection failure. `sent` is false when
+    /// nothing was written (no connection could be opened, or it was broken before the
+    /// write): the units are then retried as never sent.
+    pub fn replies(
+        &mut self,
+        batch: Batch,
+        outcome: Result<Vec<Value>>,
+        sent: bool,
+        env: &Env<'_>,
+    ) {
+        let addr = batch.addr;
+        let mut replies = match outcome {
+            Ok(replies) if replies.len() == batch.pipeline.expected_replies() => {
+                replies.into_iter()
+            }
+            Ok(replies) => {
+                let e = Error::protocol(format!(
+                    "pipeline expected {} replies, got {}",
+                    batch.pipeline.expected_replies(),
+                    replies.len()
+                ));
+                return self.failed(&addr, &batch.units, e, true, env);
+            }
+            Err(e) => return self.failed(&addr, &batch.units, e, sent, env),
+        };
+        for (i, asking) in batch.units {
+            if asking {
+                // ASKING's own reply (OK, or an error the command's reply repeats).
+                let _ = replies.next();
+            }
+            let reply = replies.next().unwrap_or(Value::Nil);
+            self.set(i, |req| req.reply(&addr, Ok(reply), env));
+        }
+    }
+
+    fn failed(
+        &mut self,
+        addr: &Addr,
+        units: &[(usize, bool)],
+        e: Error,
+        sent: bool,
+        env: &Env<'_>,
+    ) {
+        for &(i, _) in units {
+            let e = e.replicate();
+            if sent {
+                self.set(i, |req| req.reply(addr, Err(e), env));
+            } else {
+                self.set(i, |req| req.not_sent(addr, e, env));
+            }
+        }
+    }
+
+    fn set(&mut self, i: usize, f: impl FnOnce(&mut Request) -> Step) {
+        if let Some(u) = self.units.get_mut(i) {
+            u.state = match f(&mut u.req) {
+                Step::Done(r) => State::Done(r),
+                step => State::Asked(step),
+            };
+        }
+    }
+
+    /// Every unit is done: the caller's replies, in order.
+    fn finish(&mut self) -> Result<Vec<Value>> {
+        let mut results: Vec<Option<Result<Value>>> = self
+            .units
+            .iter_mut()
+            .map(|u| match std::mem::replace(&mut u.state, State::Taken) {
+                State::Done(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        let mut take = |i: usize| -> Result<Value> {
+            results
+                .get_mut(i)
+                .and_then(Option::take)
+                .unwrap_or_else(|| Err(Error::protocol("cluster pipeline: a command got no reply")))
+        };
+        let mut out = Vec::with_capacity(self.entries.len());
+        let mut failure: Option<Error> = None;
+        let keep = |r: Result<Value>, failure: &mut Option<Error>| match r {
+            Ok(v) => v,
+            Err(Error::Server(e)) => Value::ServerError(e),
+            Err(e) => {
+                failure.get_or_insert(e);
+                Value::Nil
+            }
+        };
+        for entry in &self.entries {
+            match entry {
+                Entry::One(i) => {
+                    let r = take(*i);
+                    out.push(keep(r, &mut failure));
+                }
+                Entry::Split { split, first } => {
+                    let parts: Vec<Result<Value>> = (*first..*first + split.parts.len())
+                        .map(&mut take)
+                        .collect();
+                    // A connection failure of a part fails the pipeline; a server error
+                    // is that command's reply.
+                    let mut merged = None;
+                    for p in &parts {
+                        if let Err(e) = p {
+                            if !matches!(e, Error::Server(_)) {
+                                merged = Some(Err(e.replicate()));
+                                break;
+                            }
+                        }
+                    }
+                    let r = merged.unwrap_or_else(|| split.merge(parts));
+                    out.push(keep(r, &mut failure));
+                }
+            }
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::slot::slot;
+    use crate::slot_map::{Node, NodeRole, Shard, SlotMap};
+    use redis_core::{cmd, ServerError};
+
+    fn a(p: u16) -> Addr {
+        Addr::tcp("127.0.0.1", p)
+    }
+
+    /// 0..=8191 on node 1, 8192..=16383 on node 2.
+    fn map() -> SlotMap {
+        let shard = |p| Shard {
+            primary: Node::new(a(p), NodeRole::Primary),
+            replicas: vec![],
+        };
+        SlotMap::new(vec![
+            (vec![0..=8191], shard(1)),
+            (vec![8192..=16383], shard(2)),
+        ])
+        .unwrap()
+    }
+
+    /// Two keys, one per node.
+    fn keys() -> (&'static str, &'static str) {
+        let (k1, k2) = ("a", "b");
+        assert!(slot(k1.as_bytes()) > 8191 && slot(k2.as_bytes()) <= 8191);
+        (k1, k2) // a on node 2, b on node 1
+    }
+
+    fn plan(p: &Pipeline) -> Plan {
+        Plan::new(p, &RequestPolicy::default(), |_| false, Instant::now())
+            .unwrap()
+            .with_seed(3)
+    }
+
+    fn batches(step: PlanStep) -> Vec<Batch> {
+        match step {
+            PlanStep::Send(b) => b,
+            other => panic!("expected sends, got {other:?}"),
+        }
+    }
+
+    fn bulk(s: &'static str) -> Value {
+        Value::BulkString(bytes::Bytes::from_static(s.as_bytes()))
+    }
+
+    fn server(line: &str) -> Value {
+        Value::ServerError(ServerError::parse(line))
+    }
+
+    #[test]
+    fn groups_per_node_and_merges_in_caller_order() {
+        let (ka, kb) = keys();
+        let m = map();
+        let env = Env::new(&m, Instant::now());
+        let mut p = Pipeline::new();
+        p.add(cmd("SET").with(ka).with(1))
+            .add(cmd("GET").with(kb))
+            .add(cmd("MGET").with(kb).with(ka).with(kb))
+            .add(cmd("INCR").with(ka))
+            .add(cmd("PING"));
+        let mut plan = plan(&p);
+        assert_eq!(plan.units(), 6);
+        let sent = batches(plan.next(&env));
+        assert_eq!(sent.len(), 2, "one batch per node");
+        for b in sent {
+            let replies: Vec<Value> = b
+                .pipeline
+                .cmds()
+                .iter()
+                .map(|c| match c.name().as_str() {
+                    "SET" => Value::Okay,
+                    "GET" => bulk("vb"),
+                    "MGET" if c.argc() == 2 => Value::Array(vec![bulk("va")]),
+                    "MGET" => Value::Array(vec![bulk("vb"), bulk("vb")]),
+                    "INCR" => server("WRONGTYPE not a number"),
+                    "PING" => Value::SimpleString("PONG".into()),
+                    other => panic!("{other}"),
+                })
+                .collect();
+            plan.replies(b, Ok(replies), true, &env);
+        }
+        let PlanStep::Done(Ok(out)) = plan.next(&env) else {
+            panic!("not done")
+        };
+        assert_eq!(out.len(), 5);
+        assert_eq!(out[0], Value::Okay);
+        assert_eq!(out[1], bulk("vb"));
+        assert_eq!(
+            out[2],
+            Value::Array(vec![bulk("vb"), bulk("va"), bulk("vb")])
+        );
+        assert!(
+            matches!(out[3], Value::ServerError(_)),
+            "error replies stay in place"
+        );
+        assert_eq!(out[4], Value::SimpleString("PONG".into()));
+    }
+
+    #[test]
+    fn redirected_entries_are_replanned_on_their_own() {
+        let (ka, kb) = keys();
+        let m = map();
+        let env = Env::new(&m, Instant::now());
+        let mut p = Pipeline::new();
+        p.add(cmd("SET").with(ka).with(1))
+            .add(cmd("SET").with(kb).with(2))
+            .add(cmd("GET").with(ka));
+        let mut plan = plan(&p);
+        let sa = slot(ka.as_bytes());
+        for b in batches(plan.next(&env)) {
+            let replies = if b.addr == a(2) {
+                // SET a moved to node 3; GET a is being migrated to node 4.
+                vec![
+                    server(&format!("MOVED {sa} 127.0.0.1:3")),
+                    server(&format!("ASK {sa} 127.0.0.1:4")),
+                ]
+            } else {
+                vec![Value::Okay]
+            };
+            plan.replies(b, Ok(replies), true, &env);
+        }
+        match plan.next(&env) {
+            PlanStep::Moved(m) => assert_eq!(m, vec![(sa, a(3))]),
+            other => panic!("{other:?}"),
+        }
+        let mut sent = batches(plan.next(&env));
+        sent.sort_by_key(|b| b.addr.to_string());
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[0].addr, a(3));
+        assert_eq!(sent[0].pipeline.len(), 1);
+        assert_eq!(sent[1].addr, a(4));
+        assert_eq!(sent[1].pipeline.cmds()[0], cmd("ASKING"));
+        assert_eq!(sent[1].pipeline.len(), 2);
+        for b in sent {
+            let replies = if b.addr == a(3) {
+                vec![Value::Okay]
+            } else {
+                vec![Value::Okay, bulk("1")]
+            };
+            plan.replies(b, Ok(replies), true, &env);
+        }
+        let PlanStep::Done(Ok(out)) = plan.next(&env) else {
+            panic!("not done")
+        };
+        assert_eq!(out, vec![Value::Okay, Value::Okay, bulk("1")]);
+    }
+
+    #[test]
+    fn refusals_refresh_once_and_connection_failures_fail_writes() {
+        let (ka, kb) = keys();
+        let m = map();
+        let env = Env::new(&m, Instant::now());
+        let mut p = Pipeline::new();
+        p.add(cmd("SET").with(ka).with(1))
+            .add(cmd("SET").with(kb).with(2));
+        let mut plan = plan(&p);
+        for b in batches(plan.next(&env)) {
+            let replies = vec![server("CLUSTERDOWN the cluster is down")];
+            plan.replies(b, Ok(replies), true, &env);
+        }
+        assert!(matches!(plan.next(&env), PlanStep::Sleep(_)));
+        assert!(
+            matches!(plan.next(&env), PlanStep::Refresh),
+            "one refresh for both"
+        );
+        let sent = batches(plan.next(&env));
+        assert_eq!(sent.len(), 2);
+        for b in sent {
+            if b.addr == a(1) {
+                plan.replies(b, Ok(vec![Value::Okay]), true, &env);
+            } else {
+                let reset = Error::Io(std::io::ErrorKind::ConnectionReset.into());
+                plan.replies(b, Err(reset), true, &env);
+            }
+        }
+        match plan.next(&env) {
+            PlanStep::Done(Err(Error::MayHaveExecuted(_))) => {}
+            other => panic!("{other:?}"),
+        }
+        // Never sent: retried.
+        let mut plan = Plan::new(&p, &RequestPolicy::default(), |_| false, Instant::now()).unwrap();
+        for b in batches(plan.next(&env)) {
+            plan.replies(
+                b,
+                Err(Error::Io(std::io::ErrorKind::ConnectionRefused.into())),
+                false,
+                &env,
+            );
+        }
+        assert!(matches!(plan.next(&env), PlanStep::Sleep(_)));
+        assert!(matches!(plan.next(&env), PlanStep::Refresh));
+        assert_eq!(batches(plan.next(&env)).len(), 2);
+    }
+
+    #[test]
+    fn refuses_what_cannot_be_pipelined_across_nodes() {
+        let policy = RequestPolicy::default();
+        let now = Instant::now();
+        let refused = |c: Cmd| {
+            let mut p = Pipeline::new();
+            p.add(c);
+            Plan::new(&p, &policy, |_| true, now).unwrap_err()
+        };
+        assert!(matches!(refused(cmd("FLUSHALL")), Error::InvalidRequest(_)));
+        assert!(matches!(
+            refused(cmd("WATCH").with("a")),
+            Error::InvalidRequest(_)
+        ));
+        assert!(matches!(
+            refused(cmd("SELECT").with(1)),
+            Error::InvalidRequest(_)
+        ));
+        assert!(matches!(
+            refused(cmd("RENAME").with("a").with("b")),
+            Error::CrossSlot { .. }
+        ));
+        let mut p = Pipeline::new();
+        p.atomic().add(cmd("SET").with("a").with(1));
+        assert!(Plan::new(&p, &policy, |_| true, now).is_err());
+        // An empty pipeline is done at once.
+        let mut plan = Plan::new(&Pipeline::new(), &policy, |_| true, now).unwrap();
+        let m = map();
+        assert!(matches!(
+            plan.next(&Env::new(&m, now)),
+            PlanStep::Done(Ok(v)) if v.is_empty()
+        ));
+    }
+}

@@ -1,0 +1,283 @@
+//! The blocking drive loops: carry out what a [`Request`] or a [`Plan`] asks, over any
+//! set of node connections ([`Nodes`]: one connection per node, or per-node pools).
+//!
+//! Everything decided here is decided by the pure modules; this file only sends, sleeps,
+//! refreshes and fans out.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use redis_core::command_table::is_retry_safe;
+use redis_core::{Addr, Cmd, Error, Pipeline, Result, ServerErrorKind, Value};
+use redis_sync::ConnectionLike;
+
+use crate::plan::{Plan, PlanStep};
+use crate::request::{Request, RequestTarget, Step};
+use crate::route::{merge, refuse_connection_state, route, slot_of, ResponsePolicy, Route};
+
+use super::client::Shared;
+
+/// How one send went.
+pub(crate) enum Sent {
+    /// No connection to the node could be had: nothing was written.
+    NotSent(Error),
+    /// Written (or at least handed to a connection); its replies or its failure.
+    Sent(Result<Vec<Value>>),
+}
+
+/// A set of node connections the loops send on.
+pub(crate) trait Nodes {
+    /// The shared client state.
+    fn shared(&self) -> &Arc<Shared>;
+
+    /// Runs `f` on a connection to `addr` (opened if needed).
+    fn send(
+        &mut self,
+        addr: &Addr,
+        f: &mut dyn FnMut(&mut dyn ConnectionLike) -> Result<Vec<Value>>,
+    ) -> Sent;
+}
+
+/// One command, routed (split, fanned out or sent to its slot's node).
+pub(crate) fn req(nodes: &mut (impl Nodes + ?Sized), cmd: &Cmd) -> Result<Value> {
+    refuse_connection_state(cmd)?;
+    nodes.shared().refresh_if_due();
+    match route(cmd)? {
+        Route::Slot { slot, write } => run(nodes, cmd, RequestTarget::Slot(slot), write),
+        Route::AnyPrimary { write } => run(nodes, cmd, RequestTarget::AnyPrimary, write),
+        Route::Split(_) => {
+            let mut pipe = Pipeline::with_capacity(1);
+            pipe.add(cmd.clone());
+            let mut replies = pipeline(nodes, &pipe)?;
+            replies
+                .pop()
+                .ok_or_else(|| Error::protocol("split command: no reply"))?
+                .into_result()
+        }
+        Route::AllPrimaries(policy) => fan_out(nodes, cmd, false, policy),
+        Route::AllNodes(policy) => fan_out(nodes, cmd, true, policy),
+    }
+}
+
+/// One request to one target, through the request loop.
+pub(crate) fn run(
+    nodes: &mut (impl Nodes + ?Sized),
+    cmd: &Cmd,
+    target: RequestTarget,
+    write: bool,
+) -> Result<Value> {
+    let shared = nodes.shared().clone();
+    let safe = is_retry_safe(cmd, shared.config.retry_idempotent_writes);
+    let mut req = Request::new(target, write, safe, &shared.policy, Instant::now());
+    let mut map = shared.snapshot();
+    let mut step = shared.with_env(&map, |env| req.start(env));
+    loop {
+        step = match step {
+            Step::Send { addr, asking } => {
+                let started = Instant::now();
+                let sent = nodes.send(&addr, &mut |con| {
+                    if asking {
+                        let mut p = Pipeline::with_capacity(2);
+                        p.add(crate::asking()).add(cmd.clone());
+                        let mut replies = con.req_pipeline(&p)?;
+                        let last = replies.pop().unwrap_or(Value::Nil);
+                        Ok(vec![last])
+                    } else {
+                        con.req(cmd).map(|v| vec![v])
+                    }
+                });
+                map = shared.snapshot();
+                shared.with_env(&map, |env| match sent {
+                    Sent::NotSent(e) => {
+                        shared.node_failed(&addr);
+                        req.not_sent(&addr, e, env)
+                    }
+                    Sent::Sent(r) => {
+                        if r.as_ref().is_err_and(Error::is_connection_dropped) {
+                            shared.node_failed(&addr);
+                        } else if shared.measures_latency() {
+                            shared.observe(&addr, started.elapsed());
+                        }
+                        let r = r.map(|mut v| v.pop().unwrap_or(Value::Nil));
+                        req.reply(&addr, r, env)
+                    }
+                })
+            }
+            Step::Moved { slot, addr } => {
+                shared.apply_moved(slot, addr);
+                map = shared.snapshot();
+                shared.with_env(&map, |env| req.resume(env))
+            }
+            Step::Refresh => {
+                let _ = shared.refresh(&[], true);
+                map = shared.snapshot();
+                shared.with_env(&map, |env| req.resume(env))
+            }
+            Step::Sleep(d) => {
+                std::thread::sleep(d);
+                map = shared.snapshot();
+                shared.with_env(&map, |env| req.resume(env))
+            }
+            Step::Done(r) => return r,
+        };
+    }
+}
+
+/// A command sent to every primary (or every node), replies merged by its policy.
+fn fan_out(
+    nodes: &mut (impl Nodes + ?Sized),
+    cmd: &Cmd,
+    all_nodes: bool,
+    policy: ResponsePolicy,
+) -> Result<Value> {
+    let map = nodes.shared().snapshot();
+    let addrs: Vec<Addr> = if all_nodes {
+        map.all_nodes().map(|n| n.addr.clone()).collect()
+    } else {
+        map.all_primaries().map(|n| n.addr.clone()).collect()
+    };
+    let write = !redis_core::command_table::lookup(cmd).is_some_and(|i| i.is_readonly());
+    let replies: Vec<Result<Value>> = addrs
+        .into_iter()
+        .map(|addr| run(nodes, cmd, RequestTarget::Node(addr), write))
+        .collect();
+    merge(policy, replies)
+}
+
+/// A pipeline: atomic ones whole on their slot's primary, others through a [`Plan`].
+pub(crate) fn pipeline(nodes: &mut (impl Nodes + ?Sized), pipe: &Pipeline) -> Result<Vec<Value>> {
+    nodes.shared().refresh_if_due();
+    if pipe.is_atomic() {
+        return atomic(nodes, pipe);
+    }
+    let shared = nodes.shared().clone();
+    let writes = shared.config.retry_idempotent_writes;
+    let mut plan = Plan::new(
+        pipe,
+        &shared.policy,
+        |c| is_retry_safe(c, writes),
+        Instant::now(),
+    )?;
+    loop {
+        let map = shared.snapshot();
+        let step = shared.with_env(&map, |env| plan.next(env));
+        match step {
+            PlanStep::Send(batches) => {
+                for batch in batches {
+                    let p = batch.pipeline.clone();
+                    let sent = nodes.send(&batch.addr, &mut |con| con.req_pipeline(&p));
+                    let map = shared.snapshot();
+                    shared.with_env(&map, |env| match sent {
+                        Sent::NotSent(e) => {
+                            shared.node_failed(&batch.addr);
+                            plan.replies(batch, Err(e), false, env)
+                        }
+                        Sent::Sent(r) => {
+                            if r.as_ref().is_err_and(Error::is_connection_dropped) {
+                                shared.node_failed(&batch.addr);
+                            }
+                            plan.replies(batch, r, true, env)
+                        }
+                    });
+                }
+            }
+            PlanStep::Moved(moved) => {
+                for (slot, addr) in moved {
+                    shared.apply_moved(slot, addr);
+                }
+            }
+            PlanStep::Refresh => {
+                let _ = shared.refresh(&[], true);
+            }
+            PlanStep::Sleep(d) => std::thread::sleep(d),
+            PlanStep::Done(r) => return r,
+        }
+    }
+}
+
+/// A MULTI/EXEC pipeline: every key in one slot, run whole on that slot's primary,
+/// following redirects and refusals as one request (a redirect of any queued command
+/// means none ran).
+fn atomic(nodes: &mut (impl Nodes + ?Sized), pipe: &Pipeline) -> Result<Vec<Value>> {
+    let mut slot: Option<u16> = None;
+    for c in pipe.cmds() {
+        refuse_connection_state(c)?;
+        if let Some(s) = slot_of(c)? {
+            match slot {
+                Some(first) if first != s => {
+                    return Err(Error::CrossSlot {
+                        command: "MULTI".into(),
+                        first,
+                        other: s,
+                    })
+                }
+                _ => slot = Some(s),
+            }
+        }
+    }
+    let target = slot.map_or(RequestTarget::AnyPrimary, RequestTarget::Slot);
+    let shared = nodes.shared().clone();
+    let mut req = Request::new(target, true, false, &shared.policy, Instant::now());
+    let mut map = shared.snapshot();
+    let mut step = shared.with_env(&map, |env| req.start(env));
+    let mut raw: Option<Vec<Value>> = None;
+    loop {
+        step = match step {
+            Step::Send { addr, asking } => {
+                let sent = nodes.send(&addr, &mut |con| {
+                    if asking {
+                        con.req(&crate::asking())?;
+                    }
+                    con.req_pipeline(pipe)
+                });
+                map = shared.snapshot();
+                shared.with_env(&map, |env| match sent {
+                    Sent::NotSent(e) => req.not_sent(&addr, e, env),
+                    Sent::Sent(Err(e)) => req.reply(&addr, Err(e), env),
+                    Sent::Sent(Ok(replies)) => {
+                        // A cluster refusal of a queued command: nothing ran.
+                        let refusal = replies.iter().find_map(|v| match v {
+                            Value::ServerError(e)
+                                if e.kind() != &ServerErrorKind::ExecAbort
+                                    && Error::Server(e.clone()).is_retriable()
+                                    || matches!(
+                                        e.kind(),
+                                        ServerErrorKind::Moved { .. } | ServerErrorKind::Ask { .. }
+                                    ) =>
+                            {
+                                Some(e.clone())
+                            }
+                            _ => None,
+                        });
+                        match refusal {
+                            Some(e) => req.reply(&addr, Err(Error::Server(e)), env),
+                            None => {
+                                raw = Some(replies);
+                                req.reply(&addr, Ok(Value::Nil), env)
+                            }
+                        }
+                    }
+                })
+            }
+            Step::Moved { slot, addr } => {
+                shared.apply_moved(slot, addr);
+                map = shared.snapshot();
+                shared.with_env(&map, |env| req.resume(env))
+            }
+            Step::Refresh => {
+                let _ = shared.refresh(&[], true);
+                map = shared.snapshot();
+                shared.with_env(&map, |env| req.resume(env))
+            }
+            Step::Sleep(d) => {
+                std::thread::sleep(d);
+                map = shared.snapshot();
+                shared.with_env(&map, |env| req.resume(env))
+            }
+            Step::Done(r) => {
+                r?;
+                return raw.ok_or_else(|| Error::protocol("transaction: no replies"));
+            }
+        };
+    }
+}
