@@ -71,11 +71,12 @@ use std::time::Duration;
 
 use redis_async::Client;
 use redis_core::routing::ReadFrom;
-use redis_core::{Addr, Config, Error, Result};
+use redis_core::{Addr, Config, Result};
 
 use crate::discovery::Discovery;
 use crate::follow::{DEFAULT_CHECK_INTERVAL, MIN_FOLLOWED_SENTINELS};
 use crate::registry::lock;
+use crate::replicas::check_replica_policy;
 use crate::sentinels::{sentinel_config, SentinelList};
 
 use discover::Discovered;
@@ -173,7 +174,7 @@ impl Sentinel {
     /// is the data nodes' config (credentials, TLS, database, timeouts, probe interval);
     /// its address is replaced by the primary's. The primary is asked for on first use, so
     /// errors (an unknown service, no sentinel reachable, ...) come from the first
-    /// connection, each typed ([`Error::Sentinel`]).
+    /// connection, each typed ([`Error::Sentinel`](redis_core::Error::Sentinel)).
     ///
     /// The client's follower task starts with its first connection (inside the tokio
     /// runtime) and ends when the client and every connection holding it are dropped.
@@ -187,13 +188,9 @@ impl Sentinel {
     /// `read_from`; a replica a connection failed on is skipped for a while. When no
     /// replica is usable, connecting fails with
     /// [`SentinelErrorKind::NoUsableReplica`](crate::SentinelErrorKind::NoUsableReplica).
-    /// [`ReadFrom::Primary`] is refused ([`Error::InvalidConfig`]).
+    /// [`ReadFrom::Primary`] is refused ([`Error::InvalidConfig`](redis_core::Error::InvalidConfig)).
     pub fn replica_for(&self, service: &str, data: Config, read_from: ReadFrom) -> Result<Client> {
-        if !read_from.uses_replicas() {
-            return Err(Error::InvalidConfig(
-                "replica_for needs a read policy that reads from replicas".to_owned(),
-            ));
-        }
+        check_replica_policy(&read_from)?;
         let source = ReplicaSource::new(
             self.shared.clone(),
             service,

@@ -87,6 +87,7 @@ use redis_core::{Addr, Config, Error, Result};
 use redis_sync::Client;
 
 use crate::follow::{DEFAULT_CHECK_INTERVAL, MIN_FOLLOWED_SENTINELS};
+use crate::replicas::check_replica_policy;
 use crate::sentinels::SentinelList;
 use asker::Sentinels;
 use master::MasterSource;
@@ -183,11 +184,7 @@ impl Sentinel {
     /// [`SentinelErrorKind::NoUsableReplica`](crate::SentinelErrorKind::NoUsableReplica).
     /// [`ReadFrom::Primary`] is refused ([`Error::InvalidConfig`]).
     pub fn replica_for(&self, service: &str, data: Config, read_from: ReadFrom) -> Result<Client> {
-        if !read_from.uses_replicas() {
-            return Err(Error::InvalidConfig(
-                "replica_for needs a read policy that reads from replicas".to_owned(),
-            ));
-        }
+        check_replica_policy(&read_from)?;
         let source = Arc::new(ReplicaSource::new(
             self.sentinels.clone(),
             service,
