@@ -49,6 +49,11 @@ pub const MIN_FOLLOWED_SENTINELS: usize = 2;
 /// replica is left), so reads do not keep hitting a dead node between two discoveries.
 pub const DEFAULT_REPLICA_PENALTY: Duration = Duration::from_secs(5);
 
+/// A request waiting past the probe interval asks the sentinels only if no check started
+/// within this long: a frozen node makes every waiting request report, and one question
+/// answers them all.
+pub const SLOW_CHECK_GAP: Duration = Duration::from_millis(250);
+
 /// How long an old primary stays fenced after `+selected-slave` if neither the switch nor
 /// an abort is heard (a failover that died silently): then the sentinels' answer wins again.
 pub const DEFAULT_FENCE_TIMEOUT: Duration = Duration::from_secs(10);

@@ -52,6 +52,8 @@
 
 pub mod discovery;
 pub mod follow;
+#[cfg(any(feature = "sync", feature = "async"))]
+mod registry;
 pub mod replicas;
 pub mod replies;
 pub mod sentinels;

@@ -6,7 +6,8 @@
 //! link to the primary is not `ok` (it would serve stale data, or refuse with
 //! `MASTERDOWN`). One rule, here, so every client skips the same replicas.
 
-use redis_core::{Addr, Result};
+use redis_core::routing::ReadFrom;
+use redis_core::{Addr, Error, Result};
 
 use crate::replies::Instance;
 
@@ -18,6 +19,18 @@ pub const UNUSABLE_FLAGS: [&str; 3] = ["s_down", "o_down", "disconnected"];
 pub fn is_usable(replica: &Instance) -> bool {
     !UNUSABLE_FLAGS.iter().any(|f| replica.has_flag(f))
         && replica.get("master-link-status") == Some("ok")
+}
+
+/// Checks the read policy of a replica client: one that would read from the primary only
+/// ([`ReadFrom::Primary`]) is refused with [`Error::InvalidConfig`] (use `master_for`).
+pub fn check_replica_policy(read_from: &ReadFrom) -> Result<()> {
+    if read_from.uses_replicas() {
+        Ok(())
+    } else {
+        Err(Error::InvalidConfig(
+            "replica_for needs a read policy that reads from replicas".to_owned(),
+        ))
+    }
 }
 
 /// The addresses of the usable replicas, in the order the sentinel at `asked` listed them

@@ -6,7 +6,27 @@
 //! added, and dropped again when the sentinels stop naming them; the configured ones are
 //! always kept, so a client can always fall back to what its user gave it.
 
-use redis_core::Addr;
+use std::time::Duration;
+
+use redis_core::{Addr, Backoff, Config};
+
+/// How long one sentinel may take to connect, handshake and answer before the next one
+/// is asked (both clients' default).
+pub const DEFAULT_SENTINEL_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The config the shells reach sentinels with: `config`'s credentials, TLS settings and
+/// client name, no database (a sentinel has none), one attempt (the next sentinel is the
+/// retry), and `timeout` for connecting and for each reply and write. Its address is
+/// replaced by each sentinel's.
+pub fn sentinel_config(config: Config, timeout: Duration) -> Config {
+    let mut config = config;
+    config.db = 0;
+    config.connect_backoff = Backoff::none();
+    config.connect_timeout = timeout;
+    config.response_timeout = timeout;
+    config.write_timeout = timeout;
+    config
+}
 
 /// The sentinels in the order to ask them. Pure bookkeeping: the shells keep one per
 /// service client and update it with what discovery learned.

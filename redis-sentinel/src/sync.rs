@@ -76,7 +76,6 @@
 
 mod asker;
 mod master;
-mod registry;
 mod replica;
 mod watch;
 
@@ -88,14 +87,13 @@ use redis_core::{Addr, Config, Error, Result};
 use redis_sync::Client;
 
 use crate::follow::{DEFAULT_CHECK_INTERVAL, MIN_FOLLOWED_SENTINELS};
+use crate::replicas::check_replica_policy;
 use crate::sentinels::SentinelList;
 use asker::Sentinels;
 use master::MasterSource;
 use replica::ReplicaSource;
 
-/// How long one sentinel may take to connect, handshake and answer before the next one
-/// is asked.
-pub const DEFAULT_SENTINEL_TIMEOUT: Duration = Duration::from_secs(1);
+pub use crate::sentinels::DEFAULT_SENTINEL_TIMEOUT;
 
 /// The sentinels of a deployment, and the clients they lead to. Clone it freely; the
 /// clients it makes share its sentinel list (and the order learned from it).
@@ -186,11 +184,7 @@ impl Sentinel {
     /// [`SentinelErrorKind::NoUsableReplica`](crate::SentinelErrorKind::NoUsableReplica).
     /// [`ReadFrom::Primary`] is refused ([`Error::InvalidConfig`]).
     pub fn replica_for(&self, service: &str, data: Config, read_from: ReadFrom) -> Result<Client> {
-        if !read_from.uses_replicas() {
-            return Err(Error::InvalidConfig(
-                "replica_for needs a read policy that reads from replicas".to_owned(),
-            ));
-        }
+        check_replica_policy(&read_from)?;
         let source = Arc::new(ReplicaSource::new(
             self.sentinels.clone(),
             service,

@@ -6,21 +6,17 @@
 //! is dropped, and a kept one that turns out dead is replaced once before the sentinel
 //! counts as unreachable (it may just have restarted).
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use redis_core::{Addr, Backoff, Cmd, Config, Result, Target, Value};
+use redis_core::{Addr, Cmd, Config, Result, Target, Value};
 use redis_sync::{Client, Connection, ConnectionLike, PubSub};
 
 use crate::discovery::{Discovery, Step};
 use crate::replies::EVENT_CHANNELS;
-use crate::sentinels::SentinelList;
+use crate::sentinels::{sentinel_config, SentinelList};
 
-/// Locks a mutex, ignoring poisoning: the state behind it stays consistent (every update
-/// is a single assignment), and a panicking caller must not disable the client.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
+pub(crate) use crate::registry::lock;
 
 /// The sentinels of one [`super::Sentinel`], shared by every client it made.
 #[derive(Debug)]
@@ -32,16 +28,9 @@ pub(crate) struct Sentinels {
 
 impl Sentinels {
     pub(crate) fn new(list: SentinelList, config: Config, timeout: Duration) -> Sentinels {
-        let mut config = config;
-        // A sentinel has no databases, and is asked once: the next sentinel is the retry.
-        config.db = 0;
-        config.connect_backoff = Backoff::none();
-        config.connect_timeout = timeout;
-        config.response_timeout = timeout;
-        config.write_timeout = timeout;
         Sentinels {
             list: Mutex::new(list),
-            config,
+            config: sentinel_config(config, timeout),
             kept: Mutex::new(Vec::new()),
         }
     }

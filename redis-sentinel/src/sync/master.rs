@@ -19,13 +19,10 @@ use redis_core::{Addr, Config, Error, Msg, Result, Role, Target};
 use redis_sync::{AbortHandle, ConnectionSource};
 
 use super::asker::{lock, Sentinels};
-use super::registry::Registry;
 use super::watch::Followed;
 use crate::discovery::Discovery;
-use crate::follow::{reason_of, Decision, Follower};
-
-/// A slow request asks the sentinels only if nobody did in this long.
-const SLOW_CHECK_GAP: Duration = Duration::from_millis(250);
+use crate::follow::{reason_of, Decision, Follower, SLOW_CHECK_GAP};
+use crate::registry::Registry;
 
 #[derive(Debug)]
 pub(crate) struct MasterSource {
@@ -110,11 +107,11 @@ impl MasterSource {
     /// Keeps the handle of a new connection; ends it at once if the primary moved while
     /// it was being opened.
     fn register(&self, addr: &Addr, abort: AbortHandle) {
-        self.conns.add(abort.clone());
-        // Checked after registering: a switch either sees the handle or is seen here.
-        if !lock(&self.follower).is_current(addr) {
-            abort.abort("the sentinels no longer name this node as the primary");
-        }
+        self.conns.add_checked(
+            abort,
+            || lock(&self.follower).is_current(addr),
+            "the sentinels no longer name this node as the primary",
+        );
     }
 
     /// A request has waited past the probe interval: ask the sentinels, unless a check

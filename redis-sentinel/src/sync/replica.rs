@@ -16,10 +16,10 @@ use redis_core::{Addr, Config, Error, Msg, Result, Role, SentinelErrorKind, Targ
 use redis_sync::{AbortHandle, ConnectionSource};
 
 use super::asker::{lock, Sentinels};
-use super::registry::Registry;
 use super::watch::Followed;
 use crate::discovery::{Discovery, ReplicaChoice};
 use crate::follow::ReplicaSet;
+use crate::registry::Registry;
 use redis_core::routing::ReadFrom;
 
 /// A stale list is asked for again by the follower thread at most this often.
