@@ -33,6 +33,7 @@
 mod api;
 mod client;
 mod dedicated;
+mod events;
 mod lock;
 mod managed;
 mod multiplexed;

@@ -195,6 +195,7 @@ impl Rotation {
         Changed {
             rotation: self.clone(),
             seen,
+            registered: None,
         }
     }
 }
@@ -204,15 +205,25 @@ impl Rotation {
 pub struct Changed {
     rotation: Rotation,
     seen: u64,
+    /// The waker already in the rotation's list: polling again from the same task costs
+    /// one atomic load, no lock (a driver polls this on every wake-up).
+    registered: Option<Waker>,
 }
 
 impl Future for Changed {
     type Output = u64;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
         let v = self.rotation.version();
         if v != self.seen {
             return Poll::Ready(v);
+        }
+        if self
+            .registered
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            return Poll::Pending;
         }
         {
             let mut wakers = lock(&self.rotation.inner.wakers);
@@ -220,6 +231,8 @@ impl Future for Changed {
                 wakers.push(cx.waker().clone());
             }
         }
+        let waker = cx.waker().clone();
+        self.registered = Some(waker);
         // A change between the first load and the registration woke nobody: look again.
         let v = self.rotation.version();
         if v != self.seen {
@@ -253,6 +266,9 @@ pub struct AuthWatch {
     seen_version: u64,
     generation: u64,
     failures: u64,
+    /// Between `MULTI` and `EXEC`/`DISCARD`: an `AUTH` now would be queued into the
+    /// transaction, so re-authentication waits for its end.
+    in_multi: bool,
 }
 
 impl AuthWatch {
@@ -269,6 +285,7 @@ impl AuthWatch {
             seen_version,
             generation: s.generation,
             failures: s.failures,
+            in_multi: false,
         })
     }
 
@@ -276,6 +293,29 @@ impl AuthWatch {
     #[inline]
     pub fn is_current(&self) -> bool {
         self.rotation.version() == self.seen_version
+    }
+
+    /// True when the connection should look at [`due`](Self::due) before its next
+    /// request: something changed and it is not inside a `MULTI` block.
+    #[inline]
+    pub fn should_look(&self) -> bool {
+        !self.in_multi && !self.is_current()
+    }
+
+    /// Follows `MULTI` ... `EXEC`/`DISCARD`/`RESET` in the commands a connection sends
+    /// (one call per command written), so no `AUTH` lands inside a transaction.
+    pub fn note_sent(&mut self, cmd: &Cmd) {
+        let Some(name) = cmd.arg_at(0) else {
+            return;
+        };
+        if name.eq_ignore_ascii_case(b"MULTI") {
+            self.in_multi = true;
+        } else if [&b"EXEC"[..], b"DISCARD", b"RESET"]
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n))
+        {
+            self.in_multi = false;
+        }
     }
 
     /// What changed since the last look; marks it seen.
@@ -288,6 +328,11 @@ impl AuthWatch {
             (s.failures != self.failures).then(|| (s.failures, s.last_error.unwrap_or_default()));
         self.failures = s.failures;
         AuthDue { reauth, failure }
+    }
+
+    /// The rotation version seen at the last look (for [`Rotation::changed`]).
+    pub fn seen_version(&self) -> u64 {
+        self.seen_version
     }
 
     /// The rotation watched.
@@ -432,5 +477,10 @@ mod tests {
         let auth = watch.auth_command().unwrap().unwrap();
         let args: Vec<&[u8]> = auth.args().collect();
         assert_eq!(args, [&b"AUTH"[..], b"u", b"one"]);
+        rotation.rotated();
+        watch.note_sent(&cmd("multi"));
+        assert!(!watch.should_look(), "no AUTH inside MULTI");
+        watch.note_sent(&cmd("EXEC"));
+        assert!(watch.should_look());
     }
 }

@@ -457,6 +457,20 @@ impl Subscriptions {
     }
 }
 
+/// How many of `fresh`'s first messages repeat the last ones of `old`: when a pub/sub
+/// connection is replaced without a gap (the new one subscribed before the old one
+/// stopped), both received the messages published in between, in the same order (the
+/// server publishes to every subscriber in one order). The longest suffix of `old` that is
+/// a prefix of `fresh` is that overlap; skip it in `fresh`. A message repeated verbatim
+/// at the seam could be taken for the overlap, so exact only when payloads differ.
+pub fn overlap(old: &[Msg], fresh: &[Msg]) -> usize {
+    let max = old.len().min(fresh.len());
+    (1..=max)
+        .rev()
+        .find(|&k| old[old.len() - k..] == fresh[..k])
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,7 @@
 mod api;
 mod client;
 mod connection;
+mod events;
 mod lock;
 mod pool;
 mod pubsub;
@@ -43,9 +44,9 @@ pub use transaction::{
 pub use redis_core::abort::AbortHandle;
 pub use redis_core::commands;
 pub use redis_core::{
-    cmd, pipe, Addr, Backoff, Cmd, Config, Error, FromValue, LockErrorKind, Msg, MsgKind, Pipeline,
-    Protocol, Result, Role, Script, ScriptInvocation, ServerError, ServerErrorKind, Target, ToArgs,
-    Value,
+    cmd, pipe, Addr, Backoff, Cmd, Config, ConnectionEvent, Error, FromValue, LockErrorKind, Msg,
+    MsgKind, Pipeline, Protocol, Result, Role, Script, ScriptInvocation, ServerError,
+    ServerErrorKind, Target, ToArgs, Value,
 };
 
 /// A serde value stored as JSON text: `con.set("k", Json(&v))`, `let Json(v): Json<T> =

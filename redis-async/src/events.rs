@@ -1,0 +1,83 @@
+//! Where the async client's connections report their life events: one broadcast
+//! channel per client ([`crate::Client::events`]), shared by every connection it opens.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use redis_core::{Addr, ConnectionEvent};
+use tokio::sync::broadcast;
+
+/// Connection events buffered for a slow subscriber before it lags.
+const EVENT_CAPACITY: usize = 256;
+
+/// A client's event channel, cloned into each connection.
+#[derive(Clone, Debug)]
+pub(crate) struct Hooks {
+    pub(crate) events: broadcast::Sender<ConnectionEvent>,
+    /// Provider failures already reported, so each is reported once per client, not once
+    /// per connection that notices it.
+    failures_seen: Arc<AtomicU64>,
+}
+
+impl Hooks {
+    pub(crate) fn new() -> Hooks {
+        Hooks {
+            events: broadcast::channel(EVENT_CAPACITY).0,
+            failures_seen: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Sends `event` to the subscribers (none is fine).
+    pub(crate) fn emit(&self, event: ConnectionEvent) {
+        let _ = self.events.send(event);
+    }
+
+    /// Reports a provider failure once per client.
+    pub(crate) fn provider_failed(&self, addr: &Addr, failures: u64, error: String) {
+        if self.failures_seen.fetch_max(failures, Ordering::AcqRel) < failures {
+            self.emit(ConnectionEvent::CredentialsFailed {
+                addr: addr.clone(),
+                failures,
+                error,
+            });
+        }
+    }
+
+    /// The event for the server's answer to a re-authentication `AUTH`.
+    pub(crate) fn auth_replied(&self, addr: &Addr, reply: &redis_core::Value) {
+        self.emit(match reply {
+            redis_core::Value::ServerError(e) => ConnectionEvent::ReauthFailed {
+                addr: addr.clone(),
+                error: e.to_string(),
+            },
+            _ => ConnectionEvent::Reauthenticated { addr: addr.clone() },
+        });
+    }
+
+    /// Looks at a rotation: reports a provider failure, and returns the `AUTH` to send
+    /// when new credentials arrived (a provider that cannot give them is a
+    /// `ReauthFailed` event, and the connection goes on as it is).
+    pub(crate) fn take_auth_due(
+        &self,
+        auth: &mut redis_core::credentials::AuthWatch,
+        addr: &Addr,
+    ) -> Option<redis_core::Cmd> {
+        let due = auth.due();
+        if let Some((failures, error)) = due.failure {
+            self.provider_failed(addr, failures, error);
+        }
+        if !due.reauth {
+            return None;
+        }
+        match auth.auth_command() {
+            Ok(cmd) => cmd,
+            Err(e) => {
+                self.emit(ConnectionEvent::ReauthFailed {
+                    addr: addr.clone(),
+                    error: e.to_string(),
+                });
+                None
+            }
+        }
+    }
+}
