@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use redis_core::credentials::Changed;
 use redis_core::pubsub::{overlap, Incoming, SubKind, Subscriptions, Ticket};
-use redis_core::{cmd, Cmd, ConnectionEvent, Error, Msg, Protocol, Result, ToArgs, Value};
+use redis_core::{cmd, Cmd, ConnectionEvent, Error, Msg, MsgKind, Protocol, Result, ToArgs, Value};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, oneshot};
 
@@ -409,6 +409,31 @@ impl Subscriber {
                 }
             })
             .await;
+        }
+        // The messages both connections received are on the new one before the answer to
+        // a PING sent now (the old one had left by then).
+        fresh_con.io.write_all(cmd("PING").packed()).await?;
+        let subs = &mut self.subs;
+        let ponged = tokio::time::timeout(limit, async {
+            loop {
+                match subs.on_frame(fresh_con.read_frame().await?) {
+                    Incoming::Message(m) => fresh.push(m),
+                    Incoming::Other(Some(m)) if m.kind() == &MsgKind::Pong => {
+                        return Ok::<(), Error>(())
+                    }
+                    _ => {}
+                }
+            }
+        })
+        .await;
+        match ponged {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(Error::Timeout {
+                    what: "PING on the new pub/sub connection",
+                    after: limit,
+                })
+            }
         }
         let skip = overlap(&old, &fresh);
         self.con = fresh_con;

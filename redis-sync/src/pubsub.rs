@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use redis_core::pubsub::{overlap, Incoming, SubKind, Subscriptions, Ticket};
-use redis_core::{cmd, ConnectionEvent, Error, Msg, Protocol, Result, ToArgs, Value};
+use redis_core::{cmd, ConnectionEvent, Error, Msg, MsgKind, Protocol, Result, ToArgs, Value};
 
 use crate::client::Client;
 use crate::connection::Connection;
@@ -132,6 +132,25 @@ impl PubSub {
                     // Gone or silent: what it delivered is all there is.
                     Ok(None) | Err(_) => break,
                 }
+            }
+        }
+        // The messages both connections received are on the new one before the answer to
+        // a PING sent now (the old one had left by then).
+        fresh_con.write_raw(cmd("PING").packed())?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Some(frame) = fresh_con.poll_frame(Some(left.max(Duration::from_millis(1))))?
+            else {
+                return Err(Error::Timeout {
+                    what: "PING on the new pub/sub connection",
+                    after: timeout,
+                });
+            };
+            match self.subs.on_frame(frame) {
+                Incoming::Message(m) => fresh.push(m),
+                Incoming::Other(Some(m)) if m.kind() == &MsgKind::Pong => break,
+                _ => {}
             }
         }
         let skip = overlap(&old, &fresh);
