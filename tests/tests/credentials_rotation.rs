@@ -159,8 +159,9 @@ impl Figures {
 // ---------------------------------------------------------------------------------------
 
 /// The blocking pool (RESP3 handshake, 16 writers, 4 more connections idle in the pool)
-/// and a RESP2 subscriber (which moves to a new connection at each rotation) while the
-/// password rotates: no error reaches a caller, no message is missed.
+/// and two subscribers, RESP2 (which moves to a new connection at each rotation) and
+/// RESP3 (which sends AUTH on its subscribed link), while the password rotates: no error
+/// reaches a caller, no message is missed.
 #[test]
 fn blocking_pool_and_subscriber_ride_out_password_rotation() {
     let server = server();
@@ -168,8 +169,8 @@ fn blocking_pool_and_subscriber_ride_out_password_rotation() {
     let base = server.config_no_auth().with_credentials(provider.clone());
     let tally = Arc::new(Tally::default());
     let client = redis_sync::Client::open(base.clone().with_protocol(Protocol::Resp3)).unwrap();
-    let sub_client = redis_sync::Client::open(base.with_protocol(Protocol::Resp2)).unwrap();
-    for c in [&client, &sub_client] {
+    let resp2 = redis_sync::Client::open(base.with_protocol(Protocol::Resp2)).unwrap();
+    for c in [&client, &resp2] {
         let t = tally.clone();
         c.on_event(move |e| t.note(e));
     }
@@ -178,23 +179,27 @@ fn blocking_pool_and_subscriber_ride_out_password_rotation() {
     let stop = Arc::new(AtomicBool::new(false));
     let channel = unique_key("rot-sync");
 
-    let mut sub = sub_client.get_pubsub().unwrap();
-    sub.subscribe(&channel).unwrap();
     let sub_stop = Arc::new(AtomicBool::new(false));
-    let subscriber = {
-        let (figures, sub_stop) = (figures.clone(), sub_stop.clone());
-        std::thread::spawn(move || {
-            let mut got = Vec::new();
-            while !sub_stop.load(Ordering::SeqCst) {
-                match sub.get_message(Duration::from_millis(100)) {
-                    Ok(Some(m)) if m.is_message() => got.push(m.payload::<String>().unwrap()),
-                    Ok(_) => {}
-                    Err(e) => figures.error(format!("subscriber: {e}")),
+    let subscribers: Vec<_> = [(&resp2, "RESP2"), (&client, "RESP3")]
+        .into_iter()
+        .map(|(c, name)| {
+            let mut sub = c.get_pubsub().unwrap();
+            sub.subscribe(&channel).unwrap();
+            let (figures, sub_stop) = (figures.clone(), sub_stop.clone());
+            let t = std::thread::spawn(move || {
+                let mut got = Vec::new();
+                while !sub_stop.load(Ordering::SeqCst) {
+                    match sub.get_message(Duration::from_millis(100)) {
+                        Ok(Some(m)) if m.is_message() => got.push(m.payload::<String>().unwrap()),
+                        Ok(_) => {}
+                        Err(e) => figures.error(format!("subscriber: {e}")),
+                    }
                 }
-            }
-            got
+                got
+            });
+            (name, t)
         })
-    };
+        .collect();
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
             let (pool, figures, stop, channel) =
@@ -238,17 +243,23 @@ fn blocking_pool_and_subscriber_ride_out_password_rotation() {
     // Let the subscriber read what is still on its way.
     std::thread::sleep(Duration::from_millis(500));
     sub_stop.store(true, Ordering::SeqCst);
-    let received = subscriber.join().unwrap();
+    let received: Vec<_> = subscribers
+        .into_iter()
+        .map(|(name, t)| (name, t.join().unwrap()))
+        .collect();
     // A connection opened now uses the newest password.
     let mut fresh = client.get_connection().unwrap();
     let who: String =
         redis_sync::Query::query(&redis_core::cmd("ACL").with("WHOAMI"), &mut fresh).unwrap();
     assert_eq!(who, USER);
 
-    let missed = figures.report("blocking pool + RESP2 subscriber", &received, &tally);
-    assert_eq!(missed, 0, "the subscriber missed messages");
+    for (name, received) in &received {
+        let what = format!("blocking pool + {name} subscriber");
+        let missed = figures.report(&what, received, &tally);
+        assert_eq!(missed, 0, "the {name} subscriber missed messages");
+    }
     assert!(
-        tally.get("reauthenticated") >= ROTATIONS as u64,
+        tally.get("reauthenticated") >= 2 * ROTATIONS as u64,
         "{}",
         tally.show()
     );
@@ -261,17 +272,18 @@ fn blocking_pool_and_subscriber_ride_out_password_rotation() {
     assert_eq!(tally.get("reauth_failed"), 0, "{}", tally.show());
 }
 
-/// The async multiplexed connection (RESP2, 16 writer tasks) and a RESP3 subscriber
-/// (which re-authenticates on its subscribed link) while the password rotates.
+/// The async multiplexed connection (RESP2, 16 writer tasks) and two subscribers, RESP3
+/// (which re-authenticates on its subscribed link) and RESP2 (which moves to a new
+/// connection), while the password rotates.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_multiplexed_and_subscriber_ride_out_password_rotation() {
     let server = server();
     let provider = Arc::new(RotatingCredentials::new(creds(USER, "pw0")));
     let base = server.config_no_auth().with_credentials(provider.clone());
     let client = redis_async::Client::open(base.clone()).unwrap();
-    let sub_client = redis_async::Client::open(base.with_protocol(Protocol::Resp3)).unwrap();
+    let resp3 = redis_async::Client::open(base.with_protocol(Protocol::Resp3)).unwrap();
     let tally = Arc::new(Tally::default());
-    for c in [&client, &sub_client] {
+    for c in [&client, &resp3] {
         let mut events = c.events();
         let t = tally.clone();
         tokio::spawn(async move {
@@ -285,12 +297,13 @@ async fn async_multiplexed_and_subscriber_ride_out_password_rotation() {
     let stop = Arc::new(AtomicBool::new(false));
     let channel = unique_key("rot-async");
 
-    let mut sub = sub_client.get_pubsub().await.unwrap();
-    sub.subscribe(&channel).await.unwrap();
     let sub_stop = Arc::new(AtomicBool::new(false));
-    let subscriber = {
+    let mut subscribers = Vec::new();
+    for (c, name) in [(&resp3, "RESP3"), (&client, "RESP2")] {
+        let mut sub = c.get_pubsub().await.unwrap();
+        sub.subscribe(&channel).await.unwrap();
         let (figures, sub_stop) = (figures.clone(), sub_stop.clone());
-        tokio::spawn(async move {
+        let t = tokio::spawn(async move {
             let mut got = Vec::new();
             while !sub_stop.load(Ordering::SeqCst) {
                 match tokio::time::timeout(Duration::from_millis(100), sub.next_message()).await {
@@ -304,8 +317,9 @@ async fn async_multiplexed_and_subscriber_ride_out_password_rotation() {
                 }
             }
             got
-        })
-    };
+        });
+        subscribers.push((name, t));
+    }
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
             let (mut con, figures, stop, channel) =
@@ -353,7 +367,10 @@ async fn async_multiplexed_and_subscriber_ride_out_password_rotation() {
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     sub_stop.store(true, Ordering::SeqCst);
-    let received = subscriber.await.unwrap();
+    let mut received = Vec::new();
+    for (name, t) in subscribers {
+        received.push((name, t.await.unwrap()));
+    }
     let mut fresh = client.get_dedicated_connection().await.unwrap();
     let who: String = redis_async::Query::query(&redis_core::cmd("ACL").with("WHOAMI"), &mut fresh)
         .await
@@ -361,11 +378,20 @@ async fn async_multiplexed_and_subscriber_ride_out_password_rotation() {
     assert_eq!(who, USER);
     drop(server);
 
-    let missed = figures.report("async multiplexed + RESP3 subscriber", &received, &tally);
-    assert_eq!(missed, 0, "the subscriber missed messages");
-    // The multiplexed connection and the subscriber each re-authenticate every rotation.
+    for (name, received) in &received {
+        let what = format!("async multiplexed + {name} subscriber");
+        let missed = figures.report(&what, received, &tally);
+        assert_eq!(missed, 0, "the {name} subscriber missed messages");
+    }
+    // The multiplexed connection and the RESP3 subscriber re-authenticate every rotation,
+    // the RESP2 subscriber moves to a new connection.
     assert!(
         tally.get("reauthenticated") >= 2 * ROTATIONS as u64,
+        "{}",
+        tally.show()
+    );
+    assert!(
+        tally.get("pubsub_resubscribed") >= ROTATIONS as u64,
         "{}",
         tally.show()
     );
