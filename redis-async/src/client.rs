@@ -107,7 +107,8 @@ impl Client {
     /// and keeps one push sink across its sockets).
     pub(crate) async fn get_connection_once(&self, sinks: Sinks) -> Result<Connection> {
         let target = self.source.target().await?;
-        let con = Connection::open(&target, self.queue, sinks)
+        let span = crate::events::connect_span(target.addr());
+        let con = crate::events::in_span(span, Connection::open(&target, self.queue, sinks))
             .await
             .inspect_err(|e| self.source.failed(target.addr(), e))?;
         self.source.opened(con.addr(), con.abort_handle());
@@ -119,7 +120,9 @@ impl Client {
     pub async fn get_dedicated_connection(&self) -> Result<DedicatedConnection> {
         self.retrying(|| async {
             let target = self.source.target().await?;
-            let con = DedicatedConnection::open(&target, self.hooks.clone())
+            let span = crate::events::connect_span(target.addr());
+            let open = DedicatedConnection::open(&target, self.hooks.clone());
+            let con = crate::events::in_span(span, open)
                 .await
                 .inspect_err(|e| self.source.failed(target.addr(), e))?;
             self.source.opened(con.addr(), con.abort_handle());

@@ -241,27 +241,35 @@ pub(crate) use redis_core::timing::{pipeline_block_time as pipeline_block, timeo
 
 impl ConnectionLike for DedicatedConnection {
     async fn req(&mut self, cmd: &Cmd) -> Result<Value> {
-        self.safe_point().await?;
-        if let Some(a) = &mut self.auth {
-            a.note_sent(cmd);
-        }
-        let block = command_table::block_time(cmd);
-        let mut v = self.run(cmd.packed(), 1, block).await?;
-        v.pop().unwrap_or(Value::Nil).into_result()
+        let span = crate::events::command_span(cmd);
+        crate::events::in_span(span, async move {
+            self.safe_point().await?;
+            if let Some(a) = &mut self.auth {
+                a.note_sent(cmd);
+            }
+            let block = command_table::block_time(cmd);
+            let mut v = self.run(cmd.packed(), 1, block).await?;
+            v.pop().unwrap_or(Value::Nil).into_result()
+        })
+        .await
     }
 
     async fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>> {
-        self.safe_point().await?;
-        if let Some(a) = &mut self.auth {
-            pipe.cmds().iter().for_each(|c| a.note_sent(c));
-        }
-        let mut wbuf = std::mem::take(&mut self.wbuf);
-        wbuf.clear();
-        pipe.write_packed(&mut wbuf);
-        let r = self
-            .run(&wbuf, pipe.expected_replies(), pipeline_block(pipe))
-            .await;
-        self.wbuf = wbuf;
-        r
+        let span = crate::events::pipeline_span(pipe);
+        crate::events::in_span(span, async move {
+            self.safe_point().await?;
+            if let Some(a) = &mut self.auth {
+                pipe.cmds().iter().for_each(|c| a.note_sent(c));
+            }
+            let mut wbuf = std::mem::take(&mut self.wbuf);
+            wbuf.clear();
+            pipe.write_packed(&mut wbuf);
+            let r = self
+                .run(&wbuf, pipe.expected_replies(), pipeline_block(pipe))
+                .await;
+            self.wbuf = wbuf;
+            r
+        })
+        .await
     }
 }

@@ -29,6 +29,8 @@ impl Hooks {
 
     /// Sends `event` to the subscribers (none is fine).
     pub(crate) fn emit(&self, event: ConnectionEvent) {
+        #[cfg(feature = "tracing")]
+        trace(&event);
         let _ = self.events.send(event);
     }
 
@@ -79,5 +81,80 @@ impl Hooks {
                 None
             }
         }
+    }
+}
+
+/// A span for `tracing` (with the `tracing` feature; otherwise nothing).
+#[cfg(feature = "tracing")]
+pub(crate) type Span = tracing::Span;
+/// Without the `tracing` feature, spans are nothing at all.
+#[cfg(not(feature = "tracing"))]
+pub(crate) struct Span;
+
+/// The span of one command: its name only, never its arguments (they may hold secrets
+/// or personal data).
+#[inline]
+pub(crate) fn command_span(cmd: &redis_core::Cmd) -> Span {
+    #[cfg(feature = "tracing")]
+    {
+        tracing::debug_span!("redis.command", command = %cmd.name())
+    }
+    #[cfg(not(feature = "tracing"))]
+    {
+        let _ = cmd;
+        Span
+    }
+}
+
+/// The span of one pipeline: how many commands, nothing else.
+#[inline]
+pub(crate) fn pipeline_span(pipe: &redis_core::Pipeline) -> Span {
+    #[cfg(feature = "tracing")]
+    {
+        tracing::debug_span!("redis.pipeline", commands = pipe.len())
+    }
+    #[cfg(not(feature = "tracing"))]
+    {
+        let _ = pipe;
+        Span
+    }
+}
+
+/// The span of opening one connection (socket, handshake, checks).
+pub(crate) fn connect_span(addr: &Addr) -> Span {
+    #[cfg(feature = "tracing")]
+    {
+        tracing::info_span!("redis.connect", addr = %addr)
+    }
+    #[cfg(not(feature = "tracing"))]
+    {
+        let _ = addr;
+        Span
+    }
+}
+
+/// Runs `fut` inside `span`.
+#[inline]
+pub(crate) async fn in_span<F: std::future::Future>(span: Span, fut: F) -> F::Output {
+    #[cfg(feature = "tracing")]
+    {
+        use tracing::Instrument;
+        fut.instrument(span).await
+    }
+    #[cfg(not(feature = "tracing"))]
+    {
+        let Span = span;
+        fut.await
+    }
+}
+
+/// A connection event as a `tracing` event: warnings for what went wrong, info for the
+/// rest.
+#[cfg(feature = "tracing")]
+fn trace(event: &ConnectionEvent) {
+    if redis_core::events::is_trouble(event) {
+        tracing::warn!(addr = %event.addr(), event = ?event, "redis connection event");
+    } else {
+        tracing::info!(addr = %event.addr(), event = ?event, "redis connection event");
     }
 }

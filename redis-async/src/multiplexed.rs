@@ -446,39 +446,51 @@ pub(crate) fn check_shareable(cmd: &Cmd) -> Result<()> {
 
 impl ConnectionLike for Connection {
     async fn req(&mut self, cmd: &Cmd) -> Result<Value> {
-        check_shareable(cmd)?;
-        if command_table::block_time(cmd) != BlockTime::NotBlocking {
-            let mut con = self.blocking_connection().await?;
-            let r = con.req(cmd).await;
-            self.keep_blocking_connection(con);
-            return r;
-        }
-        // A large command's bytes are shared with the caller's `Cmd`, not copied: a
-        // 100 MiB SET holds its payload twice (the caller's data and the command), as in
-        // the blocking client, not three times.
-        self.send_one(cmd.packed_bytes()).await
+        let span = crate::events::command_span(cmd);
+        crate::events::in_span(span, async move {
+            check_shareable(cmd)?;
+            if command_table::block_time(cmd) != BlockTime::NotBlocking {
+                let mut con = self.blocking_connection().await?;
+                let r = con.req(cmd).await;
+                self.keep_blocking_connection(con);
+                return r;
+            }
+            // A large command's bytes are shared with the caller's `Cmd`, not copied: a
+            // 100 MiB SET holds its payload twice (the caller's data and the command), as in
+            // the blocking client, not three times.
+            self.send_one(cmd.packed_bytes()).await
+        })
+        .await
     }
 
     async fn req_owned(&mut self, cmd: Cmd) -> Result<Value> {
-        check_shareable(&cmd)?;
-        if command_table::block_time(&cmd) != BlockTime::NotBlocking {
-            return self.req(&cmd).await;
-        }
-        self.send_one(cmd.into_packed()).await
+        let span = crate::events::command_span(&cmd);
+        crate::events::in_span(span, async move {
+            check_shareable(&cmd)?;
+            if command_table::block_time(&cmd) != BlockTime::NotBlocking {
+                return self.req(&cmd).await;
+            }
+            self.send_one(cmd.into_packed()).await
+        })
+        .await
     }
 
     async fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>> {
-        pipe.cmds().iter().try_for_each(check_shareable)?;
-        let block = pipeline_block(pipe);
-        if block != BlockTime::NotBlocking {
-            let mut con = self.blocking_connection().await?;
-            let r = con.req_pipeline(pipe).await;
-            self.keep_blocking_connection(con);
-            return r;
-        }
-        self.send(Bytes::from(pipe.packed()), pipe.expected_replies(), block)
-            .await
-            .map(Replies::into_vec)
+        let span = crate::events::pipeline_span(pipe);
+        crate::events::in_span(span, async move {
+            pipe.cmds().iter().try_for_each(check_shareable)?;
+            let block = pipeline_block(pipe);
+            if block != BlockTime::NotBlocking {
+                let mut con = self.blocking_connection().await?;
+                let r = con.req_pipeline(pipe).await;
+                self.keep_blocking_connection(con);
+                return r;
+            }
+            self.send(Bytes::from(pipe.packed()), pipe.expected_replies(), block)
+                .await
+                .map(Replies::into_vec)
+        })
+        .await
     }
 }
 

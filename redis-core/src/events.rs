@@ -122,3 +122,17 @@ impl ConnectionEvent {
         }
     }
 }
+
+/// True for the events that say something went wrong (a link lost or stalled, a
+/// re-authentication or a provider refresh that failed, messages lost): what a log shows
+/// as a warning.
+pub fn is_trouble(event: &ConnectionEvent) -> bool {
+    matches!(
+        event,
+        ConnectionEvent::Disconnected { .. }
+            | ConnectionEvent::Unresponsive { .. }
+            | ConnectionEvent::ReauthFailed { .. }
+            | ConnectionEvent::CredentialsFailed { .. }
+            | ConnectionEvent::MessagesLagged { .. }
+    )
+}

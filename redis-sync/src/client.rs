@@ -79,6 +79,7 @@ impl Client {
         let mut delays = self.config.connect_backoff.delays();
         loop {
             let target = self.source.target()?;
+            let _span = crate::events::connect_span(target.addr());
             match Connection::open(&target, Some(self.events.clone())) {
                 Ok(mut c) => {
                     c.set_probe(self.config.probe_interval, self.source.clone());

@@ -568,6 +568,7 @@ fn io_error(e: io::Error, what: &'static str, timeout: Option<Duration>) -> Erro
 
 impl ConnectionLike for Connection {
     fn req(&mut self, cmd: &Cmd) -> Result<Value> {
+        let _span = crate::events::command_span(cmd);
         self.check()?;
         self.safe_point()?;
         self.note_sent(cmd);
@@ -577,6 +578,7 @@ impl ConnectionLike for Connection {
     }
 
     fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>> {
+        let _span = crate::events::pipeline_span(pipe);
         self.check()?;
         // Before the whole pipeline, never inside it: an atomic one stays one block.
         self.safe_point()?;

@@ -40,6 +40,8 @@ impl EventHub {
 
     /// Hands `event` to every callback.
     pub(crate) fn emit(&self, event: ConnectionEvent) {
+        #[cfg(feature = "tracing")]
+        trace(&event);
         if !self.any.load(Ordering::Acquire) {
             return;
         }
@@ -63,3 +65,63 @@ impl EventHub {
 
 /// Shared by a client, its clones and the connections it opens.
 pub(crate) type Events = Arc<EventHub>;
+
+/// What a command's span holds: entered for as long as the request runs.
+#[cfg(feature = "tracing")]
+pub(crate) type Entered = tracing::span::EnteredSpan;
+/// Without the `tracing` feature, spans are nothing at all.
+#[cfg(not(feature = "tracing"))]
+pub(crate) struct Entered;
+
+/// The span of one command: its name only, never its arguments (they may hold secrets
+/// or personal data).
+#[inline]
+pub(crate) fn command_span(cmd: &redis_core::Cmd) -> Entered {
+    #[cfg(feature = "tracing")]
+    {
+        tracing::debug_span!("redis.command", command = %cmd.name()).entered()
+    }
+    #[cfg(not(feature = "tracing"))]
+    {
+        let _ = cmd;
+        Entered
+    }
+}
+
+/// The span of one pipeline: how many commands, nothing else.
+#[inline]
+pub(crate) fn pipeline_span(pipe: &redis_core::Pipeline) -> Entered {
+    #[cfg(feature = "tracing")]
+    {
+        tracing::debug_span!("redis.pipeline", commands = pipe.len()).entered()
+    }
+    #[cfg(not(feature = "tracing"))]
+    {
+        let _ = pipe;
+        Entered
+    }
+}
+
+/// The span of opening one connection (socket, handshake, checks).
+pub(crate) fn connect_span(addr: &Addr) -> Entered {
+    #[cfg(feature = "tracing")]
+    {
+        tracing::info_span!("redis.connect", addr = %addr).entered()
+    }
+    #[cfg(not(feature = "tracing"))]
+    {
+        let _ = addr;
+        Entered
+    }
+}
+
+/// A connection event as a `tracing` event: warnings for what went wrong, info for the
+/// rest.
+#[cfg(feature = "tracing")]
+fn trace(event: &ConnectionEvent) {
+    if redis_core::events::is_trouble(event) {
+        tracing::warn!(addr = %event.addr(), event = ?event, "redis connection event");
+    } else {
+        tracing::info!(addr = %event.addr(), event = ?event, "redis connection event");
+    }
+}
