@@ -366,6 +366,13 @@ impl Subscriber {
                 return Ok(());
             }
         };
+        if self.subs.is_empty() && self.subs.waiting() == 0 {
+            // Nothing subscribed: nothing to carry over.
+            self.con = fresh_con;
+            self.changed = rotation_of(&self.con);
+            self.auth_replies = 0;
+            return Ok(());
+        }
         let restore = self.subs.restore();
         for c in &restore.commands {
             fresh_con.io.write_all(c.packed()).await?;

@@ -475,6 +475,26 @@ pub fn overlap(old: &[Msg], fresh: &[Msg]) -> usize {
 mod tests {
     use super::*;
 
+    #[test]
+    fn overlap_is_the_longest_suffix_of_old_that_starts_fresh() {
+        let m = |p: &str| {
+            Msg::from_value(Value::Array(vec![
+                Value::BulkString(Bytes::from_static(b"message")),
+                Value::BulkString(Bytes::from_static(b"ch")),
+                Value::BulkString(Bytes::copy_from_slice(p.as_bytes())),
+            ]))
+            .unwrap()
+        };
+        let old = [m("1"), m("2"), m("3"), m("4")];
+        assert_eq!(overlap(&old, &[m("3"), m("4"), m("5")]), 2);
+        assert_eq!(overlap(&old, &[m("5")]), 0);
+        assert_eq!(overlap(&old, &[]), 0);
+        assert_eq!(overlap(&[], &[m("1")]), 0);
+        assert_eq!(overlap(&old, &old), 4);
+        // Only a suffix counts: "2" alone in fresh is not the end of old.
+        assert_eq!(overlap(&old, &[m("2"), m("3")]), 0);
+    }
+
     fn b(s: &str) -> Value {
         Value::BulkString(Bytes::copy_from_slice(s.as_bytes()))
     }

@@ -90,6 +90,12 @@ impl PubSub {
                 return Ok(());
             }
         };
+        if self.subs.is_empty() && self.subs.waiting() == 0 {
+            // Nothing subscribed: nothing to carry over.
+            self.con = fresh_con;
+            self.replies.clear();
+            return Ok(());
+        }
         let restore = self.subs.restore();
         for c in &restore.commands {
             fresh_con.write_raw(c.packed())?;
