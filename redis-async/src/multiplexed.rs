@@ -29,6 +29,13 @@
 //! `Error::Broken` (never sent, safe to retry), and the handle is dead;
 //! [`crate::ManagedConnection`] replaces it.
 //!
+//! When the credentials rotate (a provider with a `Rotation`), the driver wakes on it and
+//! stages `AUTH` with the new credentials between two batches: after every request
+//! already staged, before the next ones, never inside a request (an atomic pipeline is
+//! one request). Its reply goes to no caller but becomes a `Reauthenticated` or
+//! `ReauthFailed` event. Until a rotation comes, watching it costs the driver one atomic
+//! load per wake-up.
+//!
 //! A shared socket must keep the same state for every caller, so commands that change it
 //! (WATCH/MULTI/EXEC, SELECT, HELLO, AUTH, RESET, CLIENT TRACKING/REPLY, SUBSCRIBE, MONITOR,
 //! QUIT)
@@ -150,7 +157,7 @@ pub(crate) struct Probe {
 }
 
 impl Sinks {
-    /// A new push sink; `events` is the client's event channel, `source` its connection
+    /// A new push sink; `hooks` is the client's event channel, `source` its connection
     /// source (probed every `probe_interval`).
     pub(crate) fn new(
         hooks: Hooks,
