@@ -76,6 +76,14 @@ impl Client {
         self.hooks.events.subscribe()
     }
 
+    /// This client, its connections reporting to the event stream of `other` (what
+    /// either's [`events`](Self::events) returns sees both): a cluster or Sentinel client
+    /// that keeps one client per node gives its user one stream for them all.
+    pub fn with_events_of(mut self, other: &Client) -> Client {
+        self.hooks = other.hooks.clone();
+        self
+    }
+
     /// Sends `event` to the subscribers of [`events`](Self::events): for the crates built
     /// on this client (a cluster topology change, a Sentinel primary switch).
     pub fn emit_event(&self, event: ConnectionEvent) {

@@ -54,6 +54,14 @@ impl Client {
         self.events.add(Arc::new(f));
     }
 
+    /// This client, its connections reporting to the callbacks of `other` (those
+    /// registered already and later, on either): a cluster or Sentinel client that keeps
+    /// one client per node gives its user one place to watch them all.
+    pub fn with_events_of(mut self, other: &Client) -> Client {
+        self.events = other.events.clone();
+        self
+    }
+
     /// Hands `event` to the callbacks of [`on_event`](Self::on_event): for the crates
     /// built on this client (a cluster topology change, a Sentinel primary switch).
     pub fn emit_event(&self, event: ConnectionEvent) {

@@ -933,3 +933,85 @@ fn tracing_shows_commands_by_name_only_and_connection_events() {
         assert!(!l.contains("top-secret-value") && !l.contains("pw1"), "{l}");
     }
 }
+
+/// A rotation between `MULTI` and `EXEC` waits for the end of the transaction: the
+/// `AUTH` is never queued into it (EXEC returns the replies of the queued commands
+/// only), and goes out right after, on both clients' exclusive connections. Clients
+/// that share one event channel (`with_events_of`) report to the same place.
+#[test]
+fn no_auth_lands_inside_a_transaction() {
+    let server = server();
+    let provider = Arc::new(RotatingCredentials::new(creds(USER, "pw0")));
+    let config = server.config_no_auth().with_credentials(provider.clone());
+    let watcher = redis_sync::Client::open(config.clone()).unwrap();
+    let client = redis_sync::Client::open(config.clone())
+        .unwrap()
+        .with_events_of(&watcher);
+    let events = Arc::new(Mutex::new(Vec::new()));
+    {
+        let events = events.clone();
+        watcher.on_event(move |e| events.lock().unwrap().push(e.clone()));
+    }
+    let mut con = client.get_connection().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let async_watcher = redis_async::Client::open(config.clone()).unwrap();
+    let async_client = redis_async::Client::open(config)
+        .unwrap()
+        .with_events_of(&async_watcher);
+    let mut async_events = async_watcher.events();
+    let mut dedicated = rt
+        .block_on(async_client.get_dedicated_connection())
+        .unwrap();
+    let q = |name: &str| redis_core::cmd(name);
+
+    let _: String = redis_sync::Query::query(&q("MULTI"), &mut con).unwrap();
+    rt.block_on(redis_async::Query::query::<String>(
+        &q("MULTI"),
+        &mut dedicated,
+    ))
+    .unwrap();
+    admin(&server, &["ACL", "SETUSER", USER, ">pw1"]);
+    provider.set_password("pw1");
+    let set = redis_core::cmd("SET").with("k").with("v");
+    let queued: String = redis_sync::Query::query(&set, &mut con).unwrap();
+    assert_eq!(queued, "QUEUED");
+    let replies: Vec<redis_core::Value> = redis_sync::Query::query(&q("EXEC"), &mut con).unwrap();
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    rt.block_on(async {
+        let queued: String = redis_async::Query::query(&set, &mut dedicated)
+            .await
+            .unwrap();
+        assert_eq!(queued, "QUEUED");
+        let replies: Vec<redis_core::Value> = redis_async::Query::query(&q("EXEC"), &mut dedicated)
+            .await
+            .unwrap();
+        assert_eq!(replies.len(), 1, "{replies:?}");
+    });
+    assert!(!events
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| matches!(e, ConnectionEvent::Reauthenticated { .. })));
+    // The next request, outside the transaction, re-authenticates first.
+    let _: String = redis_sync::Commands::ping(&mut con).unwrap();
+    assert!(events
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| matches!(e, ConnectionEvent::Reauthenticated { .. })));
+    rt.block_on(async {
+        let _: String = redis_async::Commands::ping(&mut dedicated).await.unwrap();
+        loop {
+            let e = tokio::time::timeout(Duration::from_secs(10), async_events.recv())
+                .await
+                .expect("no Reauthenticated event")
+                .unwrap();
+            if matches!(e, ConnectionEvent::Reauthenticated { .. }) {
+                break;
+            }
+        }
+    });
+}
