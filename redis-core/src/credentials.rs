@@ -114,7 +114,10 @@ struct RotationInner {
     /// load a connection makes before a request.
     version: AtomicU64,
     state: Mutex<RotationState>,
-    wakers: Mutex<Vec<Waker>>,
+    /// The futures waiting, by registration number.
+    wakers: Mutex<Vec<(u64, Waker)>>,
+    /// Hands out registration numbers.
+    registrations: AtomicU64,
 }
 
 /// A watch that a rotating [`CredentialsProvider`] bumps when its credentials change or
@@ -184,7 +187,7 @@ impl Rotation {
             f(&mut s);
             self.inner.version.fetch_add(1, Ordering::AcqRel);
         }
-        for w in std::mem::take(&mut *lock(&self.inner.wakers)) {
+        for (_, w) in std::mem::take(&mut *lock(&self.inner.wakers)) {
             w.wake();
         }
     }
@@ -205,9 +208,10 @@ impl Rotation {
 pub struct Changed {
     rotation: Rotation,
     seen: u64,
-    /// The waker already in the rotation's list: polling again from the same task costs
-    /// one atomic load, no lock (a driver polls this on every wake-up).
-    registered: Option<Waker>,
+    /// Its registration in the rotation's list and the waker it holds: polling again
+    /// from the same task costs one atomic load, no lock (a driver polls this on every
+    /// wake-up). The entry leaves the list when the rotation wakes it or this is dropped.
+    registered: Option<(u64, Waker)>,
 }
 
 impl Future for Changed {
@@ -221,24 +225,38 @@ impl Future for Changed {
         if self
             .registered
             .as_ref()
-            .is_some_and(|w| w.will_wake(cx.waker()))
+            .is_some_and(|(_, w)| w.will_wake(cx.waker()))
         {
             return Poll::Pending;
         }
-        {
-            let mut wakers = lock(&self.rotation.inner.wakers);
-            if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
-                wakers.push(cx.waker().clone());
-            }
-        }
+        let inner = &self.rotation.inner;
+        let id = match &self.registered {
+            Some((id, _)) => *id,
+            None => inner.registrations.fetch_add(1, Ordering::Relaxed),
+        };
         let waker = cx.waker().clone();
-        self.registered = Some(waker);
+        {
+            let mut wakers = lock(&inner.wakers);
+            wakers.retain(|(i, _)| *i != id);
+            wakers.push((id, waker.clone()));
+        }
+        self.registered = Some((id, waker));
         // A change between the first load and the registration woke nobody: look again.
         let v = self.rotation.version();
         if v != self.seen {
             Poll::Ready(v)
         } else {
             Poll::Pending
+        }
+    }
+}
+
+impl Drop for Changed {
+    /// Takes its waker out of the rotation's list, so connections that come and go
+    /// between two rotations leave nothing behind.
+    fn drop(&mut self) {
+        if let Some((id, _)) = self.registered.take() {
+            lock(&self.rotation.inner.wakers).retain(|(i, _)| *i != id);
         }
     }
 }
@@ -453,10 +471,19 @@ mod tests {
         let mut fut = rotation.changed(rotation.version());
         assert!(Pin::new(&mut fut).poll(&mut cx).is_pending());
         assert!(Pin::new(&mut fut).poll(&mut cx).is_pending()); // registered once
+        assert_eq!(lock(&rotation.inner.wakers).len(), 1);
         rotation.failed("vault sealed");
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
         assert!(Pin::new(&mut fut).poll(&mut cx).is_ready());
         assert!(!watch.is_current());
+        let mut pending = rotation.changed(rotation.version());
+        assert!(Pin::new(&mut pending).poll(&mut cx).is_pending());
+        assert_eq!(lock(&rotation.inner.wakers).len(), 1);
+        drop(pending);
+        assert!(
+            lock(&rotation.inner.wakers).is_empty(),
+            "a dropped future leaves no waker"
+        );
         let due = watch.due();
         assert_eq!(
             due,
