@@ -98,8 +98,16 @@ impl DedicatedConnection {
     }
 
     /// Before a request (nothing in flight, not inside `MULTI`): re-authenticates when
-    /// the credentials rotated (one atomic load when they did not).
+    /// the credentials rotated (one atomic load when they did not). The rare
+    /// re-authentication is boxed, so it does not grow every request's future.
     async fn safe_point(&mut self) -> Result<()> {
+        if self.auth.as_ref().is_some_and(AuthWatch::should_look) {
+            Box::pin(self.reauthenticate()).await?;
+        }
+        Ok(())
+    }
+
+    async fn reauthenticate(&mut self) -> Result<()> {
         let Some(auth) = self.take_auth_due() else {
             return Ok(());
         };

@@ -133,19 +133,24 @@ pub(crate) fn connect_span(addr: &Addr) -> Span {
     }
 }
 
-/// Runs `fut` inside `span`.
+/// `fut` inside `span`. A plain function, not an `async fn`: the future it returns is
+/// `fut` itself (plus the span with the `tracing` feature), never a second copy of it.
+#[cfg(feature = "tracing")]
 #[inline]
-pub(crate) async fn in_span<F: std::future::Future>(span: Span, fut: F) -> F::Output {
-    #[cfg(feature = "tracing")]
-    {
-        use tracing::Instrument;
-        fut.instrument(span).await
-    }
-    #[cfg(not(feature = "tracing"))]
-    {
-        let Span = span;
-        fut.await
-    }
+pub(crate) fn in_span<F: std::future::Future>(
+    span: Span,
+    fut: F,
+) -> tracing::instrument::Instrumented<F> {
+    use tracing::Instrument;
+    fut.instrument(span)
+}
+
+/// `fut` as it is (no `tracing` feature).
+#[cfg(not(feature = "tracing"))]
+#[inline]
+pub(crate) fn in_span<F: std::future::Future>(span: Span, fut: F) -> F {
+    let Span = span;
+    fut
 }
 
 /// A connection event as a `tracing` event: warnings for what went wrong, info for the

@@ -351,8 +351,11 @@ impl Connection {
         };
         let mut con = match idle {
             Some(con) => con,
+            // Opening is rare and slow: boxed, so it does not grow every request's future.
             None => {
-                DedicatedConnection::open(&self.shared.target, self.shared.hooks.clone()).await?
+                let open =
+                    DedicatedConnection::open(&self.shared.target, self.shared.hooks.clone());
+                Box::pin(open).await?
             }
         };
         con.set_response_timeout(self.response_timeout);

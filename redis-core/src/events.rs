@@ -61,10 +61,11 @@ pub enum ConnectionEvent {
         /// Why (the server's error or the provider's; never the secret).
         error: String,
     },
-    /// The credentials provider of a client connected to `addr` failed to refresh its
-    /// credentials (`failures` so far); connections keep the credentials they have.
+    /// The credentials provider failed to refresh its credentials (`failures` so far);
+    /// connections keep the credentials they have. Reported once per client (and clients
+    /// sharing its events), by the first connection that notices.
     CredentialsFailed {
-        /// The client's configured address.
+        /// The server of the connection that noticed.
         addr: Addr,
         /// Refresh failures so far.
         failures: u64,
