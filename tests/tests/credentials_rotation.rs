@@ -935,3 +935,78 @@ fn no_auth_lands_inside_a_transaction() {
         }
     });
 }
+
+/// A source that resolves every connection to a checked primary, as the Sentinel client
+/// does (`Target::resolved`: `ROLE` after the handshake).
+#[derive(Debug)]
+struct ResolvedPrimary(redis_core::Config);
+
+impl redis_sync::ConnectionSource for ResolvedPrimary {
+    fn target(&self) -> redis_core::Result<redis_core::Target> {
+        let addr = self.0.addr.clone();
+        Ok(redis_core::Target::resolved(
+            &self.0,
+            addr,
+            redis_core::Role::Primary,
+        ))
+    }
+}
+
+impl redis_async::ConnectionSource for ResolvedPrimary {
+    fn target(&self) -> redis_async::TargetFuture<'_> {
+        let addr = self.0.addr.clone();
+        let t = redis_core::Target::resolved(&self.0, addr, redis_core::Role::Primary);
+        Box::pin(async move { Ok(t) })
+    }
+}
+
+/// Connections opened through any connection source (here one that resolves and checks a
+/// primary, as Sentinel does; cluster nodes are the same `Target` with another address)
+/// re-authenticate too, in both shells, with nothing done by the source.
+#[test]
+fn connections_from_any_source_reauthenticate() {
+    let server = server();
+    let provider = Arc::new(RotatingCredentials::new(creds(USER, "pw0")));
+    let config = server.config_no_auth().with_credentials(provider.clone());
+    let source = Arc::new(ResolvedPrimary(config.clone()));
+    let client = redis_sync::Client::with_source(config.clone(), source.clone());
+    let events = Arc::new(Mutex::new(Vec::new()));
+    {
+        let events = events.clone();
+        client.on_event(move |e| events.lock().unwrap().push(e.clone()));
+    }
+    let pool = client.pool(2).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let async_client = redis_async::Client::with_source(config, source);
+    let mut async_events = async_client.events();
+    let mut con = rt.block_on(async_client.get_connection()).unwrap();
+    for i in 1..=3 {
+        admin(&server, &["ACL", "SETUSER", USER, &format!(">pw{i}")]);
+        provider.set_password(&format!("pw{i}"));
+        admin(&server, &["ACL", "SETUSER", USER, &format!("<pw{}", i - 1)]);
+        let _: String = redis_sync::Commands::ping(&mut *pool.get().unwrap()).unwrap();
+        let _: String = rt.block_on(redis_async::Commands::ping(&mut con)).unwrap();
+    }
+    let reauths = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, ConnectionEvent::Reauthenticated { .. }))
+        .count();
+    assert!(reauths >= 3, "{:?}", events.lock().unwrap());
+    rt.block_on(async {
+        let mut n = 0;
+        while n < 3 {
+            let e = tokio::time::timeout(Duration::from_secs(10), async_events.recv())
+                .await
+                .expect("no Reauthenticated event")
+                .unwrap();
+            if matches!(e, ConnectionEvent::Reauthenticated { .. }) {
+                n += 1;
+            }
+        }
+    });
+}
