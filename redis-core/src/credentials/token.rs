@@ -180,7 +180,10 @@ impl Shared {
             }
             .delays();
             loop {
-                match fetch() {
+                // A fetch that panics is a failed fetch, not the end of refreshing.
+                let fetched = std::panic::catch_unwind(std::panic::AssertUnwindSafe(&mut *fetch))
+                    .unwrap_or_else(|_| Err("the token fetch panicked".into()));
+                match fetched {
                     Ok(t) => {
                         obtained = Instant::now();
                         *lock(&self.current) = t;
@@ -289,6 +292,37 @@ mod tests {
             assert!(Instant::now() < deadline, "the refresh thread kept running");
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    #[test]
+    fn a_fetch_that_panics_is_a_failure_and_refreshing_goes_on() {
+        let mut n = 0;
+        let options = TokenOptions {
+            refresh_at: 0.05,
+            backoff: Backoff {
+                base: Duration::from_millis(1),
+                cap: Duration::from_millis(5),
+                max_retries: 0,
+            },
+        };
+        let p = TokenProvider::start(options, move || {
+            n += 1;
+            assert_ne!(n, 2, "a bug in the user's fetch");
+            Ok(Token::valid_for(creds(n), Duration::from_millis(200)))
+        })
+        .unwrap();
+        let rotation = p.rotation().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while rotation.state().generation == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "refreshing stopped after a panic"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(rotation.state().failures, 1);
+        // t3 or a later one (refreshing goes on every 10 ms).
+        assert_ne!(p.credentials().unwrap().unwrap().password.expose(), "t1");
     }
 
     #[test]
