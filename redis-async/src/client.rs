@@ -7,6 +7,7 @@ use redis_core::{Config, ConnectionEvent, IntoConfig, Result};
 use tokio::sync::broadcast;
 
 use crate::dedicated::DedicatedConnection;
+use crate::events::Hooks;
 use crate::managed::ManagedConnection;
 use crate::multiplexed::{Connection, Sinks};
 use crate::pubsub::{PubSub, PubSubOptions};
@@ -19,11 +20,8 @@ pub struct Client {
     config: Arc<Config>,
     source: Arc<dyn ConnectionSource>,
     queue: usize,
-    events: broadcast::Sender<ConnectionEvent>,
+    hooks: Hooks,
 }
-
-/// Connection events buffered for a slow subscriber before it lags.
-const EVENT_CAPACITY: usize = 256;
 
 impl Client {
     /// Validates a URL (`redis://...`, `rediss://...`, `unix:///...`) or takes a
@@ -34,7 +32,7 @@ impl Client {
             source: config.clone(),
             config,
             queue: 4096,
-            events: broadcast::channel(EVENT_CAPACITY).0,
+            hooks: Hooks::new(),
         })
     }
 
@@ -46,7 +44,7 @@ impl Client {
             config: Arc::new(config),
             source,
             queue: 4096,
-            events: broadcast::channel(EVENT_CAPACITY).0,
+            hooks: Hooks::new(),
         }
     }
 
@@ -67,13 +65,33 @@ impl Client {
         &self.config
     }
 
-    /// Subscribes to the life events of the multiplexed connections this client (and
-    /// its clones) opens from now on: connected, disconnected with the cause, unresponsive
-    /// (a stalled link about to be dropped). For a topology manager or a health check;
-    /// 256 events are buffered, and a subscriber that falls behind gets
+    /// Subscribes to the life events of the connections this client (and its clones)
+    /// opens from now on: handshake done (every connection), connected, disconnected with
+    /// the cause and unresponsive (multiplexed connections), re-authenticated and
+    /// re-authentication failed after a credentials rotation, credentials provider failed,
+    /// pub/sub resubscribed and messages lagged. For a topology manager, a health check or
+    /// a log; 256 events are buffered, and a subscriber that falls behind gets
     /// `RecvError::Lagged(n)` with the number it lost.
     pub fn events(&self) -> broadcast::Receiver<ConnectionEvent> {
-        self.events.subscribe()
+        self.hooks.events.subscribe()
+    }
+
+    /// This client, its connections reporting to the event stream of `other` (what
+    /// either's [`events`](Self::events) returns sees both): a cluster or Sentinel client
+    /// that keeps one client per node gives its user one stream for them all.
+    pub fn with_events_of(mut self, other: &Client) -> Client {
+        self.hooks = other.hooks.clone();
+        self
+    }
+
+    /// Sends `event` to the subscribers of [`events`](Self::events): for the crates built
+    /// on this client (a cluster topology change, a Sentinel primary switch).
+    pub fn emit_event(&self, event: ConnectionEvent) {
+        self.hooks.emit(event);
+    }
+
+    pub(crate) fn hooks(&self) -> &Hooks {
+        &self.hooks
     }
 
     /// Opens a multiplexed connection: clone it to share one socket among many tasks.
@@ -87,7 +105,7 @@ impl Client {
     /// A new push sink, with this client's event channel and source.
     pub(crate) fn sinks(&self) -> Sinks {
         Sinks::new(
-            self.events.clone(),
+            self.hooks.clone(),
             self.config.probe_interval,
             self.source.clone(),
         )
@@ -97,7 +115,8 @@ impl Client {
     /// and keeps one push sink across its sockets).
     pub(crate) async fn get_connection_once(&self, sinks: Sinks) -> Result<Connection> {
         let target = self.source.target().await?;
-        let con = Connection::open(&target, self.queue, sinks)
+        let span = crate::events::connect_span(target.addr());
+        let con = crate::events::in_span(span, Connection::open(&target, self.queue, sinks))
             .await
             .inspect_err(|e| self.source.failed(target.addr(), e))?;
         self.source.opened(con.addr(), con.abort_handle());
@@ -109,7 +128,9 @@ impl Client {
     pub async fn get_dedicated_connection(&self) -> Result<DedicatedConnection> {
         self.retrying(|| async {
             let target = self.source.target().await?;
-            let con = DedicatedConnection::open(&target)
+            let span = crate::events::connect_span(target.addr());
+            let open = DedicatedConnection::open(&target, self.hooks.clone());
+            let con = crate::events::in_span(span, open)
                 .await
                 .inspect_err(|e| self.source.failed(target.addr(), e))?;
             self.source.opened(con.addr(), con.abort_handle());

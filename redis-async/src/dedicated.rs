@@ -11,11 +11,13 @@ use std::time::Duration;
 use bytes::BytesMut;
 use redis_core::abort::{AbortGuard, AbortHandle};
 use redis_core::command_table::{self, BlockTime};
+use redis_core::credentials::AuthWatch;
 use redis_core::resp::Decoder;
-use redis_core::{Addr, Cmd, Error, Pipeline, Protocol, Result, Target, Value};
+use redis_core::{Addr, Cmd, ConnectionEvent, Error, Pipeline, Protocol, Result, Target, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::api::ConnectionLike;
+use crate::events::Hooks;
 use crate::stream::Stream;
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -34,6 +36,9 @@ pub struct DedicatedConnection {
     pub(crate) response_timeout: Duration,
     pub(crate) protocol: Protocol,
     pub(crate) addr: Addr,
+    /// What the connection authenticated with, when its credentials rotate.
+    pub(crate) auth: Option<AuthWatch>,
+    pub(crate) hooks: Hooks,
 }
 
 impl std::fmt::Debug for DedicatedConnection {
@@ -50,9 +55,9 @@ redis_core::handshake_template!(maybe_async::must_be_async(AFIT));
 impl DedicatedConnection {
     /// Opens the socket, runs the handshake and the target's checks (`READONLY`, `ROLE`),
     /// all within `connect_timeout`; a node that fails them is closed, never handed out.
-    pub(crate) async fn open(target: &Target) -> Result<DedicatedConnection> {
+    pub(crate) async fn open(target: &Target, hooks: Hooks) -> Result<DedicatedConnection> {
         let limit = target.config.connect_timeout;
-        match tokio::time::timeout(limit, DedicatedConnection::open_within(target)).await {
+        match tokio::time::timeout(limit, DedicatedConnection::open_within(target, hooks)).await {
             Ok(r) => r,
             Err(_) => Err(Error::Timeout {
                 what: "connect and handshake",
@@ -61,8 +66,10 @@ impl DedicatedConnection {
         }
     }
 
-    async fn open_within(target: &Target) -> Result<DedicatedConnection> {
+    async fn open_within(target: &Target, hooks: Hooks) -> Result<DedicatedConnection> {
         let config = &target.config;
+        // Before the handshake asks for credentials: a rotation during it is seen later.
+        let auth = AuthWatch::new(&config.credentials);
         let io = Stream::connect(config).await?;
         let (abort, abort_handle) = io.register_abort(&config.addr);
         let mut con = DedicatedConnection {
@@ -77,10 +84,47 @@ impl DedicatedConnection {
             response_timeout: config.connect_timeout,
             protocol: config.protocol,
             addr: config.addr.clone(),
+            auth: None,
+            hooks,
         };
         con.protocol = handshake(&mut con, target).await?;
+        con.auth = auth;
         con.response_timeout = config.response_timeout;
+        con.hooks.emit(ConnectionEvent::HandshakeDone {
+            addr: con.addr.clone(),
+            protocol: con.protocol,
+        });
         Ok(con)
+    }
+
+    /// Before a request (nothing in flight, not inside `MULTI`): re-authenticates when
+    /// the credentials rotated (one atomic load when they did not). The rare
+    /// re-authentication is boxed, so it does not grow every request's future.
+    async fn safe_point(&mut self) -> Result<()> {
+        if self.auth.as_ref().is_some_and(AuthWatch::should_look) {
+            Box::pin(self.reauthenticate()).await?;
+        }
+        Ok(())
+    }
+
+    async fn reauthenticate(&mut self) -> Result<()> {
+        let Some(auth) = self.take_auth_due() else {
+            return Ok(());
+        };
+        let reply = self.run(auth.packed(), 1, BlockTime::NotBlocking).await?;
+        if let Some(v) = reply.first() {
+            self.hooks.auth_replied(&self.addr, v);
+        }
+        Ok(())
+    }
+
+    /// The `AUTH` due after a credentials rotation, if any (outside `MULTI`); reports a
+    /// provider failure on the way.
+    pub(crate) fn take_auth_due(&mut self) -> Option<Cmd> {
+        match &mut self.auth {
+            Some(a) if a.should_look() => self.hooks.take_auth_due(a, &self.addr),
+            _ => None,
+        }
     }
 
     /// The address this connection is connected to.
@@ -179,6 +223,7 @@ impl DedicatedConnection {
 
     async fn run(&mut self, bytes: &[u8], replies: usize, block: BlockTime) -> Result<Vec<Value>> {
         self.begin()?;
+
         let result = match timeout_for(self.response_timeout, block) {
             Some(t) => match tokio::time::timeout(t, self.exchange(bytes, replies)).await {
                 Ok(r) => r,
@@ -204,19 +249,35 @@ pub(crate) use redis_core::timing::{pipeline_block_time as pipeline_block, timeo
 
 impl ConnectionLike for DedicatedConnection {
     async fn req(&mut self, cmd: &Cmd) -> Result<Value> {
-        let block = command_table::block_time(cmd);
-        let mut v = self.run(cmd.packed(), 1, block).await?;
-        v.pop().unwrap_or(Value::Nil).into_result()
+        let span = crate::events::command_span(cmd);
+        crate::events::in_span(span, async move {
+            self.safe_point().await?;
+            if let Some(a) = &mut self.auth {
+                a.note_sent(cmd);
+            }
+            let block = command_table::block_time(cmd);
+            let mut v = self.run(cmd.packed(), 1, block).await?;
+            v.pop().unwrap_or(Value::Nil).into_result()
+        })
+        .await
     }
 
     async fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>> {
-        let mut wbuf = std::mem::take(&mut self.wbuf);
-        wbuf.clear();
-        pipe.write_packed(&mut wbuf);
-        let r = self
-            .run(&wbuf, pipe.expected_replies(), pipeline_block(pipe))
-            .await;
-        self.wbuf = wbuf;
-        r
+        let span = crate::events::pipeline_span(pipe);
+        crate::events::in_span(span, async move {
+            self.safe_point().await?;
+            if let Some(a) = &mut self.auth {
+                pipe.cmds().iter().for_each(|c| a.note_sent(c));
+            }
+            let mut wbuf = std::mem::take(&mut self.wbuf);
+            wbuf.clear();
+            pipe.write_packed(&mut wbuf);
+            let r = self
+                .run(&wbuf, pipe.expected_replies(), pipeline_block(pipe))
+                .await;
+            self.wbuf = wbuf;
+            r
+        })
+        .await
     }
 }

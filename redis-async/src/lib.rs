@@ -12,8 +12,12 @@
 //!   change data (reads); idempotent writes only with `Config::retry_idempotent_writes`.
 //! - [`DedicatedConnection`]: one caller at a time, for WATCH transactions, SELECT and
 //!   other connection state.
-//! - [`Client::events`]: connected / disconnected / unresponsive events of the
-//!   connections a client opens, for topology managers and health checks.
+//! - [`Client::events`]: the life events of the connections a client opens (connected,
+//!   disconnected, unresponsive, re-authenticated, ...), for topology managers, health
+//!   checks and logs.
+//! - Rotating credentials (a [`credentials::TokenProvider`], a
+//!   [`credentials::RotatingCredentials`] or your own provider): every live connection
+//!   re-authenticates with `AUTH` at its next safe point; see `docs/credentials.md`.
 //! - [`PubSub`]: subscriptions as a `Stream`, with a bounded buffer and explicit overflow.
 //!
 //! Commands, conversions, errors and configuration come from `redis-core`, and the typed
@@ -33,6 +37,7 @@
 mod api;
 mod client;
 mod dedicated;
+mod events;
 mod lock;
 mod managed;
 mod multiplexed;
@@ -58,6 +63,10 @@ pub use transaction::{
 
 pub use redis_core::abort::AbortHandle;
 pub use redis_core::commands;
+/// Credentials providers: static, [`credentials::RotatingCredentials`] set by the
+/// application, [`credentials::TokenProvider`] for short-lived tokens, and the
+/// [`credentials::Rotation`] watch that makes live connections re-authenticate.
+pub use redis_core::credentials;
 pub use redis_core::{
     cmd, pipe, Addr, Backoff, Cmd, Config, ConnectionEvent, Error, FromValue, LockErrorKind, Msg,
     MsgKind, Pipeline, Protocol, Result, Role, Script, ScriptInvocation, ServerError,

@@ -29,6 +29,13 @@
 //! `Error::Broken` (never sent, safe to retry), and the handle is dead;
 //! [`crate::ManagedConnection`] replaces it.
 //!
+//! When the credentials rotate (a provider with a `Rotation`), the driver wakes on it and
+//! stages `AUTH` with the new credentials between two batches: after every request
+//! already staged, before the next ones, never inside a request (an atomic pipeline is
+//! one request). Its reply goes to no caller but becomes a `Reauthenticated` or
+//! `ReauthFailed` event. Until a rotation comes, watching it costs the driver one atomic
+//! load per wake-up.
+//!
 //! A shared socket must keep the same state for every caller, so commands that change it
 //! (WATCH/MULTI/EXEC, SELECT, HELLO, AUTH, RESET, CLIENT TRACKING/REPLY, SUBSCRIBE, MONITOR,
 //! QUIT)
@@ -47,6 +54,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use redis_core::abort::{AbortGuard, AbortHandle};
 use redis_core::command_table::{self, BlockTime};
+use redis_core::credentials::{AuthWatch, Changed};
 use redis_core::resp::Decoder;
 use redis_core::{Addr, Cmd, ConnectionEvent, Error, Pipeline, Protocol, Result, Target, Value};
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -55,6 +63,7 @@ use tokio::time::{Instant, Sleep};
 
 use crate::api::ConnectionLike;
 use crate::dedicated::{pipeline_block, timeout_for, DedicatedConnection};
+use crate::events::Hooks;
 use crate::source::ConnectionSource;
 use crate::stream::Stream;
 
@@ -106,14 +115,36 @@ struct InFlight {
     deadline: Option<Instant>,
     /// When it was staged (the probe measures the wait from here).
     since: Instant,
-    tx: oneshot::Sender<Reply>,
+    tx: Slot,
+}
+
+/// Who gets a reply: a caller, or the driver itself (a re-authentication `AUTH`).
+enum Slot {
+    Caller(oneshot::Sender<Reply>),
+    Auth,
+}
+
+impl Slot {
+    fn send(self, reply: Reply, hooks: &Hooks, addr: &Addr) {
+        match self {
+            // The caller may be gone (cancelled): its reply is dropped here.
+            Slot::Caller(tx) => {
+                let _ = tx.send(reply);
+            }
+            Slot::Auth => {
+                if let Ok(Replies::One(v)) = &reply {
+                    hooks.auth_replied(addr, v);
+                }
+            }
+        }
+    }
 }
 
 /// Where a connection reports what is not a reply: push frames and its own life events.
 #[derive(Clone, Debug)]
 pub(crate) struct Sinks {
     pub(crate) pushes: broadcast::Sender<Value>,
-    pub(crate) events: broadcast::Sender<ConnectionEvent>,
+    pub(crate) hooks: Hooks,
     /// Told of requests that wait past each probe interval (`None`: probing off).
     pub(crate) probe: Option<Probe>,
 }
@@ -126,16 +157,16 @@ pub(crate) struct Probe {
 }
 
 impl Sinks {
-    /// A new push sink; `events` is the client's event channel, `source` its connection
+    /// A new push sink; `hooks` is the client's event channel, `source` its connection
     /// source (probed every `probe_interval`).
     pub(crate) fn new(
-        events: broadcast::Sender<ConnectionEvent>,
+        hooks: Hooks,
         probe_interval: Option<Duration>,
         source: Arc<dyn ConnectionSource>,
     ) -> Sinks {
         Sinks {
             pushes: broadcast::channel(PUSH_CAPACITY).0,
-            events,
+            hooks,
             probe: probe_interval.map(|interval| Probe { interval, source }),
         }
     }
@@ -151,6 +182,8 @@ struct Shared {
     unclaimed_pushes: AtomicU64,
     /// Idle dedicated connections for blocking commands.
     blocking: Mutex<Vec<DedicatedConnection>>,
+    /// Where the blocking commands' connections report their events.
+    hooks: Hooks,
 }
 
 /// A cheap-to-clone handle to a shared connection (`Send + Sync`).
@@ -177,7 +210,7 @@ impl Connection {
     /// Opens a connection (handshake included) and starts its driver task on the current
     /// tokio runtime. `queue` bounds the requests waiting to be written.
     pub(crate) async fn open(target: &Target, queue: usize, sinks: Sinks) -> Result<Connection> {
-        let con = DedicatedConnection::open(target).await?;
+        let mut con = DedicatedConnection::open(target, sinks.hooks.clone()).await?;
         let config = &target.config;
         let (tx, rx) = mpsc::channel(queue.max(1));
         let shared = Arc::new(Shared {
@@ -186,13 +219,19 @@ impl Connection {
             pushes: sinks.pushes,
             unclaimed_pushes: AtomicU64::new(0),
             blocking: Mutex::new(Vec::new()),
+            hooks: sinks.hooks.clone(),
         });
         let abort = con.abort_handle.clone();
         let first_check = match &sinks.probe {
             Some(p) => config.response_timeout.min(p.interval / 2),
             None => config.response_timeout,
         };
+        let auth = con.auth.take().map(|a| {
+            let changed = a.rotation().changed(a.seen_version());
+            (a, changed)
+        });
         let driver = Driver {
+            auth,
             abort: con.abort,
             probe: sinks.probe,
             io: con.io,
@@ -211,10 +250,10 @@ impl Connection {
             addr: config.addr.clone(),
             response_timeout: config.response_timeout,
             write_timeout: config.write_timeout,
-            events: sinks.events,
+            hooks: sinks.hooks,
             shared: shared.clone(),
         };
-        let _ = driver.events.send(ConnectionEvent::Connected {
+        driver.hooks.emit(ConnectionEvent::Connected {
             addr: config.addr.clone(),
         });
         tokio::spawn(driver.run(rx));
@@ -312,7 +351,12 @@ impl Connection {
         };
         let mut con = match idle {
             Some(con) => con,
-            None => DedicatedConnection::open(&self.shared.target).await?,
+            // Opening is rare and slow: boxed, so it does not grow every request's future.
+            None => {
+                let open =
+                    DedicatedConnection::open(&self.shared.target, self.shared.hooks.clone());
+                Box::pin(open).await?
+            }
         };
         con.set_response_timeout(self.response_timeout);
         Ok(con)
@@ -412,39 +456,51 @@ pub(crate) fn check_shareable(cmd: &Cmd) -> Result<()> {
 
 impl ConnectionLike for Connection {
     async fn req(&mut self, cmd: &Cmd) -> Result<Value> {
-        check_shareable(cmd)?;
-        if command_table::block_time(cmd) != BlockTime::NotBlocking {
-            let mut con = self.blocking_connection().await?;
-            let r = con.req(cmd).await;
-            self.keep_blocking_connection(con);
-            return r;
-        }
-        // A large command's bytes are shared with the caller's `Cmd`, not copied: a
-        // 100 MiB SET holds its payload twice (the caller's data and the command), as in
-        // the blocking client, not three times.
-        self.send_one(cmd.packed_bytes()).await
+        let span = crate::events::command_span(cmd);
+        crate::events::in_span(span, async move {
+            check_shareable(cmd)?;
+            if command_table::block_time(cmd) != BlockTime::NotBlocking {
+                let mut con = self.blocking_connection().await?;
+                let r = con.req(cmd).await;
+                self.keep_blocking_connection(con);
+                return r;
+            }
+            // A large command's bytes are shared with the caller's `Cmd`, not copied: a
+            // 100 MiB SET holds its payload twice (the caller's data and the command), as in
+            // the blocking client, not three times.
+            self.send_one(cmd.packed_bytes()).await
+        })
+        .await
     }
 
     async fn req_owned(&mut self, cmd: Cmd) -> Result<Value> {
-        check_shareable(&cmd)?;
-        if command_table::block_time(&cmd) != BlockTime::NotBlocking {
-            return self.req(&cmd).await;
-        }
-        self.send_one(cmd.into_packed()).await
+        let span = crate::events::command_span(&cmd);
+        crate::events::in_span(span, async move {
+            check_shareable(&cmd)?;
+            if command_table::block_time(&cmd) != BlockTime::NotBlocking {
+                return self.req(&cmd).await;
+            }
+            self.send_one(cmd.into_packed()).await
+        })
+        .await
     }
 
     async fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>> {
-        pipe.cmds().iter().try_for_each(check_shareable)?;
-        let block = pipeline_block(pipe);
-        if block != BlockTime::NotBlocking {
-            let mut con = self.blocking_connection().await?;
-            let r = con.req_pipeline(pipe).await;
-            self.keep_blocking_connection(con);
-            return r;
-        }
-        self.send(Bytes::from(pipe.packed()), pipe.expected_replies(), block)
-            .await
-            .map(Replies::into_vec)
+        let span = crate::events::pipeline_span(pipe);
+        crate::events::in_span(span, async move {
+            pipe.cmds().iter().try_for_each(check_shareable)?;
+            let block = pipeline_block(pipe);
+            if block != BlockTime::NotBlocking {
+                let mut con = self.blocking_connection().await?;
+                let r = con.req_pipeline(pipe).await;
+                self.keep_blocking_connection(con);
+                return r;
+            }
+            self.send(Bytes::from(pipe.packed()), pipe.expected_replies(), block)
+                .await
+                .map(Replies::into_vec)
+        })
+        .await
     }
 }
 
@@ -455,9 +511,14 @@ enum Event {
     Request(Request),
     HandlesGone,
     Watchdog,
+    /// The credentials rotated (or their provider failed).
+    Rotated,
 }
 
 struct Driver {
+    /// The credentials this connection authenticated with, and the wake-up for their next
+    /// rotation (`None`: they never rotate).
+    auth: Option<(AuthWatch, Changed)>,
     /// Before `io`, so the abort registry lets go of its duplicate socket first.
     abort: AbortGuard,
     probe: Option<Probe>,
@@ -484,7 +545,7 @@ struct Driver {
     addr: Addr,
     response_timeout: Duration,
     write_timeout: Duration,
-    events: broadcast::Sender<ConnectionEvent>,
+    hooks: Hooks,
     shared: Arc<Shared>,
 }
 
@@ -537,6 +598,7 @@ impl Driver {
                         break Some(e);
                     }
                 }
+                Event::Rotated => self.rotated(),
             }
         };
         self.shared.dead.store(true, Ordering::Release);
@@ -560,7 +622,9 @@ impl Driver {
                     } else {
                         Error::MayHaveExecuted(Box::new(e.replicate()))
                     };
-                    let _ = slot.tx.send(Err(err));
+                    if let Slot::Caller(tx) = slot.tx {
+                        let _ = tx.send(Err(err));
+                    }
                 }
                 cause
             }
@@ -570,7 +634,7 @@ impl Driver {
                 "closed: every handle was dropped".to_owned()
             }
         };
-        let _ = self.events.send(ConnectionEvent::Disconnected {
+        self.hooks.emit(ConnectionEvent::Disconnected {
             addr: self.addr.clone(),
             cause,
         });
@@ -606,6 +670,16 @@ impl Driver {
         }
         if self.watchdog.as_mut().poll(cx).is_ready() {
             return Poll::Ready(Event::Watchdog);
+        }
+        // Between batches, like new requests: an AUTH is staged whole, after the requests
+        // already staged and before the next ones, never inside an atomic pipeline. The
+        // waker is registered once per rotation; until one comes this is an atomic load.
+        if !handles_gone && !self.has_output() {
+            if let Some((_, changed)) = &mut self.auth {
+                if Pin::new(changed).poll(cx).is_ready() {
+                    return Poll::Ready(Event::Rotated);
+                }
+            }
         }
         Poll::Pending
     }
@@ -686,6 +760,22 @@ impl Driver {
         }
     }
 
+    /// The credentials rotated: reports a provider failure, and stages `AUTH` with the
+    /// new credentials (its reply becomes a `Reauthenticated` or `ReauthFailed` event).
+    fn rotated(&mut self) {
+        let Some((watch, changed)) = &mut self.auth else {
+            return;
+        };
+        let auth = self.hooks.take_auth_due(watch, &self.addr);
+        *changed = watch.rotation().changed(watch.seen_version());
+        let Some(auth) = auth else {
+            return;
+        };
+        let now = Instant::now();
+        let bytes = auth.into_packed();
+        self.push_inflight(bytes, 1, Some(self.response_timeout), Slot::Auth, now);
+    }
+
     /// Queues a request for the next write, unless its caller is already gone.
     fn stage(&mut self, req: Request, now: Instant) {
         if req.tx.is_closed() {
@@ -695,14 +785,25 @@ impl Driver {
             let _ = req.tx.send(Ok(Replies::Many(Vec::new())));
             return;
         }
-        let values = if req.replies == 1 {
+        self.push_inflight(req.bytes, req.replies, req.limit, Slot::Caller(req.tx), now);
+    }
+
+    fn push_inflight(
+        &mut self,
+        bytes: Bytes,
+        replies: usize,
+        limit: Option<Duration>,
+        tx: Slot,
+        now: Instant,
+    ) {
+        let values = if replies == 1 {
             Vec::new()
         } else {
-            Vec::with_capacity(req.replies.min(1024))
+            Vec::with_capacity(replies.min(1024))
         };
         // An eighth of the limit after the caller's own timer: the caller sees its own
         // `Timeout`, and the link is dropped just after.
-        let deadline = req.limit.map(|l| now + l + l / 8);
+        let deadline = limit.map(|l| now + l + l / 8);
         if let Some(d) = deadline {
             // Only a handle with a shorter timeout than the watchdog's current period
             // moves it; in the usual case this is one comparison.
@@ -712,18 +813,18 @@ impl Driver {
         }
         self.inflight.push_back(InFlight {
             offset: self.staged,
-            left: req.replies,
+            left: replies,
             values,
             deadline,
             since: now,
-            tx: req.tx,
+            tx,
         });
         self.flush = true;
-        self.staged += req.bytes.len() as u64;
-        if req.bytes.len() >= BIG_REQUEST {
-            self.big.push_back((self.wbuf.len(), req.bytes));
+        self.staged += bytes.len() as u64;
+        if bytes.len() >= BIG_REQUEST {
+            self.big.push_back((self.wbuf.len(), bytes));
         } else {
-            self.wbuf.extend_from_slice(&req.bytes);
+            self.wbuf.extend_from_slice(&bytes);
         }
     }
 
@@ -764,7 +865,7 @@ impl Driver {
     }
 
     fn unresponsive(&self, what: &'static str, after: Duration, waited: Duration) -> Error {
-        let _ = self.events.send(ConnectionEvent::Unresponsive {
+        self.hooks.emit(ConnectionEvent::Unresponsive {
             addr: self.addr.clone(),
             waited,
         });
@@ -789,15 +890,15 @@ impl Driver {
             if front.left == 0 && front.values.is_empty() {
                 // A single command's reply: no Vec at all.
                 if let Some(done) = self.inflight.pop_front() {
-                    // The caller may be gone (cancelled): its reply is dropped here.
-                    let _ = done.tx.send(Ok(Replies::One(v)));
+                    done.tx.send(Ok(Replies::One(v)), &self.hooks, &self.addr);
                 }
                 continue;
             }
             front.values.push(v);
             if front.left == 0 {
                 if let Some(done) = self.inflight.pop_front() {
-                    let _ = done.tx.send(Ok(Replies::Many(done.values)));
+                    done.tx
+                        .send(Ok(Replies::Many(done.values)), &self.hooks, &self.addr);
                 }
             }
         }

@@ -16,14 +16,22 @@
 //! `reconnect: true`, a failed connection is replaced with backoff, every subscription is
 //! restored, and the stream then yields a [`MsgKind::Resubscribed`] notice (messages
 //! published meanwhile are lost); without it, the stream reports the error and ends.
+//!
+//! When the credentials rotate, the task re-authenticates as soon as no (un)subscribe
+//! waits for its confirmation: on RESP3 with `AUTH` on the subscribed link; on RESP2,
+//! where a subscribed connection may not send `AUTH`, by a new connection (with the new
+//! credentials) that subscribes to everything before the old one leaves (`RESET`), so no
+//! message is missed and the ones both received are delivered once
+//! ([`redis_core::pubsub::overlap`]).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use redis_core::pubsub::{Incoming, SubKind, Subscriptions, Ticket};
-use redis_core::{Cmd, Error, Msg, Result, ToArgs, Value};
+use redis_core::credentials::Changed;
+use redis_core::pubsub::{overlap, Incoming, SubKind, Subscriptions, Ticket};
+use redis_core::{cmd, Cmd, ConnectionEvent, Error, Msg, MsgKind, Protocol, Result, ToArgs, Value};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, oneshot};
 
@@ -96,7 +104,10 @@ impl PubSub {
         };
         let (control_tx, control_rx) = mpsc::channel(16);
         let (msg_tx, msg_rx) = mpsc::channel(options.buffer.max(1));
+        let changed = rotation_of(&con);
         let task = Subscriber {
+            changed,
+            auth_replies: 0,
             client,
             options,
             con,
@@ -205,6 +216,35 @@ struct Subscriber {
     acks: BTreeMap<Ticket, oneshot::Sender<Result<()>>>,
     /// The restore in progress after a reconnect, and how many names it restores.
     restoring: Option<(Ticket, usize)>,
+    /// Wakes the task when the credentials rotate (`None`: they never do).
+    changed: Option<Changed>,
+    /// RESP3 re-authentication `AUTH` replies still to come.
+    auth_replies: usize,
+}
+
+/// The count of a lag report.
+fn lag_of(item: &Result<Msg>) -> Option<u64> {
+    match item {
+        Err(Error::Lagged { dropped }) => Some(*dropped),
+        _ => None,
+    }
+}
+
+/// The wake-up for the next rotation of `con`'s credentials.
+fn rotation_of(con: &DedicatedConnection) -> Option<Changed> {
+    con.auth
+        .as_ref()
+        .map(|a| a.rotation().changed(a.seen_version()))
+}
+
+/// Completes when the credentials rotate; never without a rotation to watch.
+async fn rotated(changed: &mut Option<Changed>) {
+    match changed {
+        Some(c) => {
+            c.await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 enum Event {
@@ -212,6 +252,8 @@ enum Event {
     Frame(Result<Value>),
     /// The reader made room and took the oldest queued report (`false`: it is gone).
     Room(bool),
+    /// The credentials rotated.
+    Rotated,
 }
 
 impl Subscriber {
@@ -224,12 +266,15 @@ impl Subscriber {
                     p = self.messages.reserve(), if !self.outbox.is_empty() => match p {
                         Ok(permit) => {
                             if let Some(item) = self.outbox.pop_front() {
+                                let lagged = lag_of(&item);
                                 permit.send(item);
+                                self.lagged(lagged);
                             }
                             Event::Room(true)
                         }
                         Err(_) => Event::Room(false),
                     },
+                    () = rotated(&mut self.changed), if self.subs.waiting() == 0 => Event::Rotated,
                 };
                 match event {
                     Event::Control(None) => return, // the handle is gone
@@ -241,6 +286,7 @@ impl Subscriber {
                         Ok(())
                     }
                     Event::Room(false) => return, // the reader is gone
+                    Event::Rotated => self.reauthenticate().await,
                 }
             };
             if let Err(e) = outcome {
@@ -285,7 +331,138 @@ impl Subscriber {
         self.send(&c).await
     }
 
+    /// New credentials (or a provider failure): RESP3 sends `AUTH` on the subscribed
+    /// link (its reply becomes an event), RESP2 moves to a new connection.
+    async fn reauthenticate(&mut self) -> Result<()> {
+        let Some(watch) = &mut self.con.auth else {
+            return Ok(());
+        };
+        let auth = self.client.hooks().take_auth_due(watch, &self.con.addr);
+        self.changed = Some(watch.rotation().changed(watch.seen_version()));
+        let Some(auth) = auth else {
+            return Ok(());
+        };
+        match self.con.protocol {
+            Protocol::Resp3 => {
+                self.send(&auth).await?;
+                self.auth_replies += 1;
+                Ok(())
+            }
+            Protocol::Resp2 => self.resubscribe().await,
+        }
+    }
+
+    /// RESP2: moves the subscriptions to a new connection opened with the newest
+    /// credentials, without a gap (see the module docs). A new connection that cannot be
+    /// opened leaves the old one in place (a `ReauthFailed` event).
+    async fn resubscribe(&mut self) -> Result<()> {
+        let mut fresh_con = match self.client.get_dedicated_connection().await {
+            Ok(c) => c,
+            Err(e) => {
+                self.client.emit_event(ConnectionEvent::ReauthFailed {
+                    addr: self.con.addr.clone(),
+                    error: e.to_string(),
+                });
+                return Ok(());
+            }
+        };
+        if self.subs.is_empty() && self.subs.waiting() == 0 {
+            // Nothing subscribed: nothing to carry over.
+            self.con = fresh_con;
+            self.changed = rotation_of(&self.con);
+            self.auth_replies = 0;
+            return Ok(());
+        }
+        let restore = self.subs.restore();
+        for c in &restore.commands {
+            fresh_con.io.write_all(c.packed()).await?;
+        }
+        let limit = self.client.config().response_timeout;
+        let mut fresh = Vec::new();
+        let subs = &mut self.subs;
+        let confirmed = tokio::time::timeout(limit, async {
+            while subs.is_waiting(restore.ticket) {
+                match subs.on_frame(fresh_con.read_frame().await?) {
+                    Incoming::Message(m) => fresh.push(m),
+                    Incoming::Refused(_, e) => return Err(Error::from(e)),
+                    _ => {}
+                }
+            }
+            Ok(())
+        })
+        .await;
+        match confirmed {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(Error::Timeout {
+                    what: "resubscription confirmation",
+                    after: limit,
+                })
+            }
+        }
+        // Everything the old connection received before it left subscribed mode is
+        // ours; `RESET` answers once it has. Gone or silent: what it had is all there is.
+        let mut old = Vec::new();
+        if self.send(&cmd("RESET")).await.is_ok() {
+            let con = &mut self.con;
+            let _ = tokio::time::timeout(limit, async {
+                while let Ok(frame) = con.read_frame().await {
+                    if matches!(&frame, Value::SimpleString(s) if s == "RESET") {
+                        break;
+                    }
+                    if let Some(m) = Msg::from_value(frame).filter(Msg::is_message) {
+                        old.push(m);
+                    }
+                }
+            })
+            .await;
+        }
+        // The messages both connections received are on the new one before the answer to
+        // a PING sent now (the old one had left by then).
+        fresh_con.io.write_all(cmd("PING").packed()).await?;
+        let subs = &mut self.subs;
+        let ponged = tokio::time::timeout(limit, async {
+            loop {
+                match subs.on_frame(fresh_con.read_frame().await?) {
+                    Incoming::Message(m) => fresh.push(m),
+                    Incoming::Other(Some(m)) if m.kind() == &MsgKind::Pong => {
+                        return Ok::<(), Error>(())
+                    }
+                    _ => {}
+                }
+            }
+        })
+        .await;
+        match ponged {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(Error::Timeout {
+                    what: "PING on the new pub/sub connection",
+                    after: limit,
+                })
+            }
+        }
+        let skip = overlap(&old, &fresh);
+        self.con = fresh_con;
+        self.changed = rotation_of(&self.con);
+        self.auth_replies = 0;
+        self.client.emit_event(ConnectionEvent::PubSubResubscribed {
+            addr: self.con.addr.clone(),
+            subscriptions: restore.restored,
+        });
+        for m in old.into_iter().chain(fresh.into_iter().skip(skip)) {
+            self.deliver(m)?;
+        }
+        Ok(())
+    }
+
     fn handle_frame(&mut self, frame: Value) -> Result<()> {
+        // RESP3: every pub/sub frame is a push, so anything else answers an AUTH.
+        if self.auth_replies > 0 && !matches!(frame, Value::Push(_)) {
+            self.auth_replies -= 1;
+            self.client.hooks().auth_replied(&self.con.addr, &frame);
+            return Ok(());
+        }
         match self.subs.on_frame(frame) {
             Incoming::Message(msg) => self.deliver(msg),
             Incoming::Confirmed(done) => {
@@ -309,6 +486,12 @@ impl Subscriber {
         match self.restoring {
             Some((restore, restored)) if restore == t => {
                 self.restoring = None;
+                if r.is_ok() {
+                    self.client.emit_event(ConnectionEvent::PubSubResubscribed {
+                        addr: self.con.addr.clone(),
+                        subscriptions: restored,
+                    });
+                }
                 self.outbox
                     .push_back(r.map(|()| Msg::resubscribed(restored)));
                 self.flush();
@@ -324,8 +507,9 @@ impl Subscriber {
     /// Moves queued reports into the buffer while it has room.
     fn flush(&mut self) {
         while let Some(item) = self.outbox.pop_front() {
+            let lagged = lag_of(&item);
             match self.messages.try_send(item) {
-                Ok(()) => {}
+                Ok(()) => self.lagged(lagged),
                 Err(mpsc::error::TrySendError::Full(item)) => {
                     self.outbox.push_front(item);
                     return;
@@ -369,9 +553,21 @@ impl Subscriber {
         }
         self.outbox.extend(error.map(Err));
         while let Some(item) = self.outbox.pop_front() {
+            let lagged = lag_of(&item);
             if self.messages.send(item).await.is_err() {
                 return;
             }
+            self.lagged(lagged);
+        }
+    }
+
+    /// A lag report reached the reader: the client's event stream hears of it too.
+    fn lagged(&self, dropped: Option<u64>) {
+        if let Some(dropped) = dropped {
+            self.client.emit_event(ConnectionEvent::MessagesLagged {
+                addr: self.con.addr.clone(),
+                dropped,
+            });
         }
     }
 
@@ -392,6 +588,8 @@ impl Subscriber {
                 }
             };
             self.con = con;
+            self.changed = rotation_of(&self.con);
+            self.auth_replies = 0;
             let restore = self.subs.restore();
             self.restoring = Some((restore.ticket, restore.restored));
             for t in restore.done_now {

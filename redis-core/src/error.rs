@@ -64,6 +64,10 @@ pub enum Error {
         /// How many times the transaction body ran.
         attempts: u32,
     },
+    /// The credentials provider could not supply credentials (a token fetch failed and
+    /// the last token has expired, ...). The text never contains the secret.
+    #[error("credentials unavailable: {0}")]
+    Credentials(String),
     /// A client-side misuse: a command or argument the client refuses to send.
     #[error("invalid request: {0}")]
     InvalidRequest(String),

@@ -2,12 +2,15 @@
 //!
 //! A topology manager (cluster slot refresh, sentinel re-resolution, a health check) needs
 //! to know when a link to a node came up, went down and why, or stopped answering, without
-//! sending commands to find out. Shells emit these events from their drivers; subscribers
-//! that fall behind lose the oldest events (and are told how many), never slow a driver.
+//! sending commands to find out; an operator wants to see re-authentications and lost
+//! pub/sub messages. One event type serves both clients: the async client hands them out
+//! as a broadcast stream (`Client::events`), the blocking one to callbacks
+//! (`Client::on_event`). Subscribers that fall behind lose the oldest events (and are told
+//! how many), never slow a driver.
 
 use std::time::Duration;
 
-use crate::config::Addr;
+use crate::config::{Addr, Protocol};
 
 /// One event in the life of a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +38,71 @@ pub enum ConnectionEvent {
         /// How long the request (or write) had waited.
         waited: Duration,
     },
+    /// A new connection (of any kind: shared, dedicated, pooled, pub/sub) to `addr`
+    /// finished its handshake (authentication included).
+    HandshakeDone {
+        /// The server it is connected to.
+        addr: Addr,
+        /// The protocol negotiated.
+        protocol: Protocol,
+    },
+    /// A live connection to `addr` sent `AUTH` with new credentials from a rotating
+    /// provider and the server accepted them.
+    Reauthenticated {
+        /// The server it is connected to.
+        addr: Addr,
+    },
+    /// A live connection to `addr` could not re-authenticate (the server refused the new
+    /// credentials, or the provider had none to give). It keeps acting as the identity it
+    /// had until the server refuses that one too.
+    ReauthFailed {
+        /// The server it is connected to.
+        addr: Addr,
+        /// Why (the server's error or the provider's; never the secret).
+        error: String,
+    },
+    /// The credentials provider failed to refresh its credentials (`failures` so far);
+    /// connections keep the credentials they have. Reported once per client (and clients
+    /// sharing its events), by the first connection that notices.
+    CredentialsFailed {
+        /// The server of the connection that noticed.
+        addr: Addr,
+        /// Refresh failures so far.
+        failures: u64,
+        /// The provider's error text.
+        error: String,
+    },
+    /// A cluster client learned a new slot map from `addr`.
+    TopologyChanged {
+        /// The node whose answer changed the map.
+        addr: Addr,
+        /// How many slots changed owner.
+        moved_slots: usize,
+    },
+    /// A Sentinel client's primary changed to `addr` (a failover, or a switch seen late).
+    PrimarySwitched {
+        /// The new primary.
+        addr: Addr,
+        /// The primary before, if one was known.
+        previous: Option<Addr>,
+    },
+    /// A pub/sub connection to `addr` was replaced and its `subscriptions` restored
+    /// (after a failure, or to re-authenticate on RESP2, which cannot `AUTH` while
+    /// subscribed).
+    PubSubResubscribed {
+        /// The server of the new connection.
+        addr: Addr,
+        /// How many channels, patterns and shard channels were restored.
+        subscriptions: usize,
+    },
+    /// A pub/sub subscriber on `addr` fell behind and `dropped` messages were lost (also
+    /// reported in its stream).
+    MessagesLagged {
+        /// The server of the subscription.
+        addr: Addr,
+        /// How many messages were dropped.
+        dropped: u64,
+    },
 }
 
 impl ConnectionEvent {
@@ -43,7 +111,29 @@ impl ConnectionEvent {
         match self {
             ConnectionEvent::Connected { addr }
             | ConnectionEvent::Disconnected { addr, .. }
-            | ConnectionEvent::Unresponsive { addr, .. } => addr,
+            | ConnectionEvent::Unresponsive { addr, .. }
+            | ConnectionEvent::HandshakeDone { addr, .. }
+            | ConnectionEvent::Reauthenticated { addr }
+            | ConnectionEvent::ReauthFailed { addr, .. }
+            | ConnectionEvent::CredentialsFailed { addr, .. }
+            | ConnectionEvent::TopologyChanged { addr, .. }
+            | ConnectionEvent::PrimarySwitched { addr, .. }
+            | ConnectionEvent::PubSubResubscribed { addr, .. }
+            | ConnectionEvent::MessagesLagged { addr, .. } => addr,
         }
     }
+}
+
+/// True for the events that say something went wrong (a link lost or stalled, a
+/// re-authentication or a provider refresh that failed, messages lost): what a log shows
+/// as a warning.
+pub fn is_trouble(event: &ConnectionEvent) -> bool {
+    matches!(
+        event,
+        ConnectionEvent::Disconnected { .. }
+            | ConnectionEvent::Unresponsive { .. }
+            | ConnectionEvent::ReauthFailed { .. }
+            | ConnectionEvent::CredentialsFailed { .. }
+            | ConnectionEvent::MessagesLagged { .. }
+    )
 }

@@ -17,7 +17,7 @@ use std::fmt;
 
 use crate::cmd::cmd;
 use crate::config::{Config, Protocol};
-use crate::credentials::Credentials;
+use crate::credentials::{auth_command, Credentials};
 use crate::error::{Result, ServerError};
 use crate::pipeline::Pipeline;
 use crate::value::Value;
@@ -72,11 +72,8 @@ impl HandshakePlan {
             Protocol::Resp2 => {
                 if let Some(c) = creds {
                     // `AUTH password` is `AUTH default password` on Redis 6+, and the only
-                    // form servers before 6 know.
-                    let user = c.username.as_deref().filter(|u| *u != "default");
-                    let mut auth = cmd("AUTH");
-                    auth.arg(user).arg(c.password.expose());
-                    pipe.add(auth);
+                    // form servers before 6 know; re-authentication sends the same.
+                    pipe.add(auth_command(c));
                     optional.push(false);
                 }
                 if let Some(name) = &config.client_name {

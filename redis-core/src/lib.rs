@@ -38,7 +38,10 @@ pub use backoff::Backoff;
 pub use bytes::Bytes;
 pub use cmd::{cmd, Cmd};
 pub use config::{Addr, Config, IntoConfig, NodeEndpoint, Protocol, TlsConfig};
-pub use credentials::{Credentials, CredentialsProvider, Secret, StaticCredentials};
+pub use credentials::{
+    Credentials, CredentialsProvider, RotatingCredentials, Rotation, Secret, StaticCredentials,
+    Token, TokenOptions, TokenProvider,
+};
 pub use error::{
     ClusterErrorKind, Error, LockErrorKind, Result, SentinelAttempt, SentinelErrorKind,
     ServerError, ServerErrorKind,

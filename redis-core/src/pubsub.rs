@@ -457,9 +457,43 @@ impl Subscriptions {
     }
 }
 
+/// How many of `fresh`'s first messages repeat the last ones of `old`: when a pub/sub
+/// connection is replaced without a gap (the new one subscribed before the old one
+/// stopped), both received the messages published in between, in the same order (the
+/// server publishes to every subscriber in one order). The longest suffix of `old` that is
+/// a prefix of `fresh` is that overlap; skip it in `fresh`. A message repeated verbatim
+/// at the seam could be taken for the overlap, so exact only when payloads differ.
+pub fn overlap(old: &[Msg], fresh: &[Msg]) -> usize {
+    let max = old.len().min(fresh.len());
+    (1..=max)
+        .rev()
+        .find(|&k| old[old.len() - k..] == fresh[..k])
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlap_is_the_longest_suffix_of_old_that_starts_fresh() {
+        let m = |p: &str| {
+            Msg::from_value(Value::Array(vec![
+                Value::BulkString(Bytes::from_static(b"message")),
+                Value::BulkString(Bytes::from_static(b"ch")),
+                Value::BulkString(Bytes::copy_from_slice(p.as_bytes())),
+            ]))
+            .unwrap()
+        };
+        let old = [m("1"), m("2"), m("3"), m("4")];
+        assert_eq!(overlap(&old, &[m("3"), m("4"), m("5")]), 2);
+        assert_eq!(overlap(&old, &[m("5")]), 0);
+        assert_eq!(overlap(&old, &[]), 0);
+        assert_eq!(overlap(&[], &[m("1")]), 0);
+        assert_eq!(overlap(&old, &old), 4);
+        // Only a suffix counts: "2" alone in fresh is not the end of old.
+        assert_eq!(overlap(&old, &[m("2"), m("3")]), 0);
+    }
 
     fn b(s: &str) -> Value {
         Value::BulkString(Bytes::copy_from_slice(s.as_bytes()))

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-use redis_core::{Config, Error, IntoConfig, Result};
+use redis_core::{Config, ConnectionEvent, Error, IntoConfig, Result};
 
 use crate::connection::Connection;
+use crate::events::{EventHub, Events};
 use crate::pubsub::PubSub;
 use crate::source::ConnectionSource;
 
@@ -14,6 +15,7 @@ use crate::source::ConnectionSource;
 pub struct Client {
     config: Arc<Config>,
     source: Arc<dyn ConnectionSource>,
+    events: Events,
 }
 
 impl Client {
@@ -24,6 +26,7 @@ impl Client {
         Ok(Client {
             source: config.clone(),
             config,
+            events: Arc::new(EventHub::default()),
         })
     }
 
@@ -34,7 +37,35 @@ impl Client {
         Client {
             config: Arc::new(config),
             source,
+            events: Arc::new(EventHub::default()),
         }
+    }
+
+    /// Calls `f` with every life event of the connections this client (and its clones,
+    /// its pool and its pub/sub) opens: handshake done, connected, disconnected with the
+    /// cause, re-authenticated after a credentials rotation, re-authentication failed,
+    /// credentials provider failed, pub/sub resubscribed. `f` runs on the thread that
+    /// uses the connection, right when the event happens, so it must be quick (count,
+    /// log, or send to a channel) and must not use the connection.
+    pub fn on_event<F>(&self, f: F)
+    where
+        F: Fn(&ConnectionEvent) + Send + Sync + 'static,
+    {
+        self.events.add(Arc::new(f));
+    }
+
+    /// This client, its connections reporting to the callbacks of `other` (those
+    /// registered already and later, on either): a cluster or Sentinel client that keeps
+    /// one client per node gives its user one place to watch them all.
+    pub fn with_events_of(mut self, other: &Client) -> Client {
+        self.events = other.events.clone();
+        self
+    }
+
+    /// Hands `event` to the callbacks of [`on_event`](Self::on_event): for the crates
+    /// built on this client (a cluster topology change, a Sentinel primary switch).
+    pub fn emit_event(&self, event: ConnectionEvent) {
+        self.events.emit(event);
     }
 
     /// The configuration.
@@ -56,7 +87,8 @@ impl Client {
         let mut delays = self.config.connect_backoff.delays();
         loop {
             let target = self.source.target()?;
-            match Connection::open(&target) {
+            let _span = crate::events::connect_span(target.addr());
+            match Connection::open(&target, Some(self.events.clone())) {
                 Ok(mut c) => {
                     c.set_probe(self.config.probe_interval, self.source.clone());
                     self.source.opened(c.addr(), c.abort_handle());
@@ -75,7 +107,7 @@ impl Client {
 
     /// Opens a dedicated connection for pub/sub.
     pub fn get_pubsub(&self) -> Result<PubSub> {
-        Ok(PubSub::new(self.get_connection()?))
+        Ok(PubSub::new(self.get_connection()?, self.clone()))
     }
 
     /// A pool builder with this crate's defaults (8 connections, checkout timeout =

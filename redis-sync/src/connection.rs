@@ -29,10 +29,12 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use redis_core::abort::{AbortGuard, AbortHandle};
+use redis_core::credentials::AuthWatch;
 use redis_core::resp::Decoder;
 use redis_core::timing;
-use redis_core::{Addr, Cmd, Error, Pipeline, Protocol, Result, Target, Value};
+use redis_core::{Addr, Cmd, ConnectionEvent, Error, Pipeline, Protocol, Result, Target, Value};
 
+use crate::events::Events;
 use crate::source::ConnectionSource;
 use crate::stream::Stream;
 
@@ -98,6 +100,10 @@ pub struct Connection {
     handshake: Option<Deadline>,
     protocol: Protocol,
     addr: Addr,
+    /// What the connection authenticated with, when its credentials rotate.
+    auth: Option<AuthWatch>,
+    /// Where its life events go (the client's callbacks).
+    events: Option<Events>,
 }
 
 struct Probe {
@@ -128,8 +134,10 @@ impl Connection {
     /// Opens the socket, runs the handshake and the target's checks (`READONLY`, `ROLE`),
     /// all within `connect_timeout`; a node that fails them is closed, never handed out.
     /// One attempt: [`crate::Client`] retries.
-    pub(crate) fn open(target: &Target) -> Result<Connection> {
+    pub(crate) fn open(target: &Target, events: Option<Events>) -> Result<Connection> {
         let config = &target.config;
+        // Before the handshake asks for credentials: a rotation during it is seen later.
+        let auth = AuthWatch::new(&config.credentials);
         let started = Instant::now();
         let stream = Stream::connect(config)?;
         stream.set_write_timeout(Some(config.write_timeout))?;
@@ -155,10 +163,105 @@ impl Connection {
             }),
             protocol: config.protocol,
             addr: config.addr.clone(),
+            auth,
+            events,
         };
         con.protocol = handshake(&mut con, target)?;
         con.handshake = None;
+        con.emit(ConnectionEvent::HandshakeDone {
+            addr: con.addr.clone(),
+            protocol: con.protocol,
+        });
+        con.emit(ConnectionEvent::Connected {
+            addr: con.addr.clone(),
+        });
         Ok(con)
+    }
+
+    fn emit(&self, event: ConnectionEvent) {
+        if let Some(events) = &self.events {
+            events.emit(event);
+        }
+    }
+
+    /// Before a request: re-authenticates when the credentials rotated (one atomic load
+    /// when they did not). Never inside `MULTI`: the `AUTH` would join the transaction.
+    #[inline]
+    fn safe_point(&mut self) -> Result<()> {
+        match &self.auth {
+            Some(a) if a.should_look() => self.reauthenticate(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Notes what is written, so re-authentication keeps out of `MULTI` blocks.
+    #[inline]
+    fn note_sent(&mut self, cmd: &Cmd) {
+        if let Some(a) = &mut self.auth {
+            a.note_sent(cmd);
+        }
+    }
+
+    /// What a rotation asks of this connection now: reports a provider failure (once per
+    /// client), and returns the `AUTH` to send when new credentials arrived. A provider
+    /// that cannot give them is a `ReauthFailed` event, and the connection goes on as it is.
+    pub(crate) fn take_auth_due(&mut self) -> Option<Cmd> {
+        let auth = self.auth.as_mut()?;
+        let due = auth.due();
+        let cmd = if due.reauth {
+            auth.auth_command()
+        } else {
+            Ok(None)
+        };
+        if let (Some((failures, error)), Some(events)) = (due.failure, &self.events) {
+            events.provider_failed(&self.addr, failures, error);
+        }
+        match cmd {
+            Ok(cmd) => cmd,
+            Err(e) => {
+                self.emit(ConnectionEvent::ReauthFailed {
+                    addr: self.addr.clone(),
+                    error: e.to_string(),
+                });
+                None
+            }
+        }
+    }
+
+    /// Reports the server's answer to a re-authentication `AUTH`. A refusal leaves the
+    /// connection as the identity it was.
+    pub(crate) fn auth_replied(&self, reply: &Value) {
+        self.emit(match reply {
+            Value::ServerError(e) => ConnectionEvent::ReauthFailed {
+                addr: self.addr.clone(),
+                error: e.to_string(),
+            },
+            _ => ConnectionEvent::Reauthenticated {
+                addr: self.addr.clone(),
+            },
+        });
+    }
+
+    /// True when the credentials of this connection rotate.
+    pub(crate) fn rotates(&self) -> bool {
+        self.auth.is_some()
+    }
+
+    /// True when a rotation is waiting to be looked at (pub/sub checks between reads).
+    pub(crate) fn auth_should_look(&self) -> bool {
+        self.auth.as_ref().is_some_and(AuthWatch::should_look)
+    }
+
+    #[cold]
+    fn reauthenticate(&mut self) -> Result<()> {
+        let Some(auth) = self.take_auth_due() else {
+            return Ok(());
+        };
+        self.start(Some(self.response_timeout));
+        self.write_raw(auth.packed())?;
+        let reply = self.read_reply()?;
+        self.auth_replied(&reply);
+        Ok(())
     }
 
     /// The address this connection is connected to.
@@ -221,6 +324,12 @@ impl Connection {
         if self.broken.is_none() {
             self.broken = Some(format!("{when}: {e}"));
             self.stream.shutdown();
+            if self.handshake.is_none() {
+                self.emit(ConnectionEvent::Disconnected {
+                    addr: self.addr.clone(),
+                    cause: e.to_string(),
+                });
+            }
         }
         e
     }
@@ -459,14 +568,23 @@ fn io_error(e: io::Error, what: &'static str, timeout: Option<Duration>) -> Erro
 
 impl ConnectionLike for Connection {
     fn req(&mut self, cmd: &Cmd) -> Result<Value> {
+        let _span = crate::events::command_span(cmd);
         self.check()?;
+        self.safe_point()?;
+        self.note_sent(cmd);
         self.start(timing::cmd_timeout(self.response_timeout, cmd));
         self.write_raw(cmd.packed())?;
         self.read_reply()?.into_result()
     }
 
     fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>> {
+        let _span = crate::events::pipeline_span(pipe);
         self.check()?;
+        // Before the whole pipeline, never inside it: an atomic one stays one block.
+        self.safe_point()?;
+        if self.auth.is_some() {
+            pipe.cmds().iter().for_each(|c| self.note_sent(c));
+        }
         self.start(timing::pipeline_timeout(self.response_timeout, pipe));
         let mut wbuf = std::mem::take(&mut self.wbuf);
         wbuf.clear();

@@ -5,6 +5,11 @@
 //! decoding, the typed commands, errors, config) comes from the core, so the async client
 //! behaves the same. No tokio anywhere in this crate's dependency tree.
 //!
+//! Rotating credentials (a [`credentials::TokenProvider`], a
+//! [`credentials::RotatingCredentials`] or your own provider) make every live connection,
+//! pooled ones included, re-authenticate with `AUTH` before its next request; connection
+//! events reach the callbacks of [`Client::on_event`]. See `docs/credentials.md`.
+//!
 //! ```no_run
 //! use redis_sync::{Client, Commands};
 //!
@@ -19,6 +24,7 @@
 mod api;
 mod client;
 mod connection;
+mod events;
 mod lock;
 mod pool;
 mod pubsub;
@@ -42,10 +48,14 @@ pub use transaction::{
 
 pub use redis_core::abort::AbortHandle;
 pub use redis_core::commands;
+/// Credentials providers: static, [`credentials::RotatingCredentials`] set by the
+/// application, [`credentials::TokenProvider`] for short-lived tokens, and the
+/// [`credentials::Rotation`] watch that makes live connections re-authenticate.
+pub use redis_core::credentials;
 pub use redis_core::{
-    cmd, pipe, Addr, Backoff, Cmd, Config, Error, FromValue, LockErrorKind, Msg, MsgKind, Pipeline,
-    Protocol, Result, Role, Script, ScriptInvocation, ServerError, ServerErrorKind, Target, ToArgs,
-    Value,
+    cmd, pipe, Addr, Backoff, Cmd, Config, ConnectionEvent, Error, FromValue, LockErrorKind, Msg,
+    MsgKind, Pipeline, Protocol, Result, Role, Script, ScriptInvocation, ServerError,
+    ServerErrorKind, Target, ToArgs, Value,
 };
 
 /// A serde value stored as JSON text: `con.set("k", Json(&v))`, `let Json(v): Json<T> =

@@ -95,3 +95,9 @@ pub fn peak_rss_bytes() -> u64 {
         .unwrap_or_else(|| panic!("no VmHWM in /proc/self/status"));
     kib * 1024
 }
+
+/// The code of `docs/credentials.md`, compiled (and run where it needs no server) as
+/// doctests of this crate, which sees both clients.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/credentials.md")]
+pub struct CredentialsGuide;

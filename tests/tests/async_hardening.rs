@@ -42,11 +42,18 @@ async fn info_field(con: &mut impl ConnectionLike, section: &str, field: &str) -
 }
 
 /// The next event within 10 s (hang guard).
+/// `HandshakeDone` (every connection, dedicated ones included) is skipped: these tests
+/// follow the multiplexed connection's link.
 async fn next_event(events: &mut broadcast::Receiver<ConnectionEvent>) -> ConnectionEvent {
-    tokio::time::timeout(Duration::from_secs(10), events.recv())
-        .await
-        .expect("no connection event within 10 s")
-        .expect("event channel closed or lagged")
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .expect("no connection event within 10 s")
+            .expect("event channel closed or lagged");
+        if !matches!(e, ConnectionEvent::HandshakeDone { .. }) {
+            return e;
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
