@@ -145,14 +145,16 @@ impl Slot {
 pub(crate) struct Sinks {
     pub(crate) pushes: broadcast::Sender<Value>,
     pub(crate) hooks: Hooks,
-    /// Told of requests that wait past each probe interval (`None`: probing off).
-    pub(crate) probe: Option<Probe>,
+    /// Told of requests that wait past each probe interval, and of `READONLY` replies.
+    pub(crate) probe: Probe,
 }
 
-/// Where the driver reports a request that waits long (see `ConnectionSource::slow`).
+/// Where the driver reports what says its node may have been replaced: a request that
+/// waits long (`ConnectionSource::slow`) or a `READONLY` reply (`ConnectionSource::failed`).
 #[derive(Clone, Debug)]
 pub(crate) struct Probe {
-    interval: Duration,
+    /// `None`: waits are not reported.
+    interval: Option<Duration>,
     source: Arc<dyn ConnectionSource>,
 }
 
@@ -167,7 +169,10 @@ impl Sinks {
         Sinks {
             pushes: broadcast::channel(PUSH_CAPACITY).0,
             hooks,
-            probe: probe_interval.map(|interval| Probe { interval, source }),
+            probe: Probe {
+                interval: probe_interval,
+                source,
+            },
         }
     }
 }
@@ -222,8 +227,8 @@ impl Connection {
             hooks: sinks.hooks.clone(),
         });
         let abort = con.abort_handle.clone();
-        let first_check = match &sinks.probe {
-            Some(p) => config.response_timeout.min(p.interval / 2),
+        let first_check = match sinks.probe.interval {
+            Some(interval) => config.response_timeout.min(interval / 2),
             None => config.response_timeout,
         };
         let auth = con.auth.take().map(|a| {
@@ -521,7 +526,7 @@ struct Driver {
     auth: Option<(AuthWatch, Changed)>,
     /// Before `io`, so the abort registry lets go of its duplicate socket first.
     abort: AbortGuard,
-    probe: Option<Probe>,
+    probe: Probe,
     io: Stream,
     rbuf: BytesMut,
     decoder: Decoder,
@@ -848,17 +853,17 @@ impl Driver {
             }
             next = next.min(deadline);
         }
-        if let Some(probe) = &self.probe {
+        if let Some(interval) = self.probe.interval {
             // Checked every half interval, so a wait is reported between one and one and
             // a half intervals after it began; an idle link wakes twice per interval,
             // which costs nothing measurable.
             if let Some(front) = self.inflight.front() {
                 let waited = now.saturating_duration_since(front.since);
-                if waited >= probe.interval {
-                    probe.source.slow(&self.addr, waited);
+                if waited >= interval {
+                    self.probe.source.slow(&self.addr, waited);
                 }
             }
-            next = next.min(now + probe.interval / 2);
+            next = next.min(now + interval / 2);
         }
         self.watchdog.as_mut().reset(next);
         None
@@ -883,6 +888,9 @@ impl Driver {
                 }
                 continue;
             }
+            if let Value::ServerError(e) = &v {
+                report_if_replaced(&self.probe.source, &self.addr, e);
+            }
             let Some(front) = self.inflight.front_mut() else {
                 return Err(Error::protocol("the server sent a reply nobody asked for"));
             };
@@ -903,5 +911,19 @@ impl Driver {
             }
         }
         Ok(())
+    }
+}
+
+/// A `READONLY` reply means the node is a replica now: a primary this connection's source
+/// named was demoted. The source hears of it at once (a Sentinel source re-resolves)
+/// instead of at its next periodic check; the caller still gets the error, which proves
+/// the command did not run.
+fn report_if_replaced(
+    source: &Arc<dyn ConnectionSource>,
+    addr: &Addr,
+    e: &redis_core::ServerError,
+) {
+    if *e.kind() == redis_core::ServerErrorKind::ReadOnly {
+        source.failed(addr, &Error::Server(e.clone()));
     }
 }

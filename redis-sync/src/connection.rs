@@ -83,6 +83,9 @@ pub struct Connection {
     abort_handle: AbortHandle,
     /// Told when a request waits past each probe interval (see [`ConnectionSource::slow`]).
     probe: Option<Probe>,
+    /// The source this connection came from, told of `READONLY` replies (`None`: opened
+    /// by hand).
+    source: Option<Arc<dyn ConnectionSource>>,
     /// When the current request is next reported as slow.
     probe_at: Option<Instant>,
     stream: Stream,
@@ -146,6 +149,7 @@ impl Connection {
             abort,
             abort_handle,
             probe: None,
+            source: None,
             probe_at: None,
             stream,
             rbuf: BytesMut::with_capacity(READ_CHUNK),
@@ -281,14 +285,19 @@ impl Connection {
         self.abort_handle.clone()
     }
 
-    /// Reports requests on this connection that wait longer than `interval` (and each
-    /// multiple of it) to `source.slow`, on the waiting thread.
+    /// Ties the connection to the source it came from: requests that wait longer than
+    /// `interval` (and each multiple of it) are reported to `source.slow` on the waiting
+    /// thread, and `READONLY` replies to `source.failed`.
     pub(crate) fn set_probe(
         &mut self,
         interval: Option<Duration>,
         source: Arc<dyn ConnectionSource>,
     ) {
-        self.probe = interval.map(|interval| Probe { interval, source });
+        self.probe = interval.map(|interval| Probe {
+            interval,
+            source: source.clone(),
+        });
+        self.source = Some(source);
     }
 
     /// The protocol the handshake settled on.
@@ -535,7 +544,23 @@ impl Connection {
         loop {
             match self.read_frame()? {
                 Value::Push(_) => continue,
+                Value::ServerError(e) => {
+                    self.report_if_replaced(&e);
+                    return Ok(Value::ServerError(e));
+                }
                 v => return Ok(v),
+            }
+        }
+    }
+
+    /// A `READONLY` reply means the node is a replica now: a primary this connection's
+    /// source named was demoted. The source hears of it at once (a Sentinel source
+    /// re-resolves) instead of at its next periodic check; the caller still gets the
+    /// error, which proves the command did not run.
+    fn report_if_replaced(&self, e: &redis_core::ServerError) {
+        if let Some(source) = &self.source {
+            if *e.kind() == redis_core::ServerErrorKind::ReadOnly {
+                source.failed(&self.addr, &Error::Server(e.clone()));
             }
         }
     }

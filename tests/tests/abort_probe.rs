@@ -2,6 +2,7 @@
 //! hears of every connection opened from it (with an `AbortHandle`) and of every request
 //! that waits past the probe interval, and aborting a connection ends the requests on it
 //! at once: a written write says it may have executed, a managed handle re-sends a read.
+//! A `READONLY` reply (the node was demoted) is reported to the source as a failure.
 //!
 //! The server is frozen with `CLIENT PAUSE ... ALL`, so a request waits as it would on a
 //! SIGSTOPped primary, without stopping the process the test needs afterwards.
@@ -25,6 +26,8 @@ struct Aborting {
     handles: Mutex<Vec<AbortHandle>>,
     slow_calls: AtomicUsize,
     longest_wait: Mutex<Duration>,
+    /// `READONLY` errors the connections reported through `failed`.
+    readonly_reports: AtomicUsize,
 }
 
 impl Aborting {
@@ -34,6 +37,7 @@ impl Aborting {
             handles: Mutex::new(Vec::new()),
             slow_calls: AtomicUsize::new(0),
             longest_wait: Mutex::new(Duration::ZERO),
+            readonly_reports: AtomicUsize::new(0),
         })
     }
 
@@ -59,6 +63,12 @@ impl Aborting {
         }
     }
 
+    fn note_failure(&self, e: &Error) {
+        if e.server_kind() == Some(&redis_core::ServerErrorKind::ReadOnly) {
+            self.readonly_reports.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
     fn live(&self) -> usize {
         let handles = self.handles.lock().unwrap();
         handles.iter().filter(|h| h.is_alive()).count()
@@ -72,6 +82,9 @@ impl redis_sync::ConnectionSource for Aborting {
     fn opened(&self, _: &Addr, abort: AbortHandle) {
         self.keep(abort);
     }
+    fn failed(&self, _: &Addr, e: &Error) {
+        self.note_failure(e);
+    }
     fn slow(&self, addr: &Addr, waited: Duration) {
         self.abort_all(addr, waited);
     }
@@ -84,6 +97,9 @@ impl redis_async::ConnectionSource for Aborting {
     }
     fn opened(&self, _: &Addr, abort: AbortHandle) {
         self.keep(abort);
+    }
+    fn failed(&self, _: &Addr, e: &Error) {
+        self.note_failure(e);
     }
     fn slow(&self, addr: &Addr, waited: Duration) {
         self.abort_all(addr, waited);
@@ -201,4 +217,61 @@ async fn async_without_a_probe_interval_the_source_is_never_told() {
     pause(&server, 600);
     con.req(&cmd("PING")).await.unwrap();
     assert_eq!(source.slow_calls.load(Ordering::SeqCst), 0);
+}
+
+/// A replica: the server the test points the clients at answers writes with `READONLY`,
+/// as a demoted primary does.
+fn replica_of(primary: &RedisServer) -> RedisServer {
+    use redis_sync::ConnectionLike;
+    let replica = RedisServer::start();
+    let mut con = redis_sync::Client::open(replica.config())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let Addr::Tcp { port, .. } = primary.config().addr else {
+        panic!("tcp primary")
+    };
+    con.req(&cmd("REPLICAOF").with("127.0.0.1").with(port))
+        .unwrap();
+    replica
+}
+
+#[test]
+fn sync_a_readonly_reply_is_reported_to_the_source() {
+    use redis_sync::ConnectionLike;
+    let primary = RedisServer::start();
+    let replica = replica_of(&primary);
+    let source = Aborting::new(replica.config());
+    let client = redis_sync::Client::with_source(replica.config(), source.clone());
+    let mut con = client.get_connection().unwrap();
+    let e = con.req(&cmd("SET").with("k").with(1)).unwrap_err();
+    assert_eq!(
+        e.server_kind(),
+        Some(&redis_core::ServerErrorKind::ReadOnly)
+    );
+    assert_eq!(source.readonly_reports.load(Ordering::SeqCst), 1);
+    assert!(
+        !con.is_broken(),
+        "an error reply leaves the connection in step"
+    );
+    con.req(&cmd("GET").with("k")).unwrap();
+    assert_eq!(source.readonly_reports.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_a_readonly_reply_is_reported_to_the_source() {
+    use redis_async::ConnectionLike;
+    let primary = RedisServer::start();
+    let replica = replica_of(&primary);
+    let source = Aborting::new(replica.config());
+    let client = redis_async::Client::with_source(replica.config(), source.clone());
+    let mut con = client.get_connection().await.unwrap();
+    let e = con.req(&cmd("SET").with("k").with(1)).await.unwrap_err();
+    assert_eq!(
+        e.server_kind(),
+        Some(&redis_core::ServerErrorKind::ReadOnly)
+    );
+    assert_eq!(source.readonly_reports.load(Ordering::SeqCst), 1);
+    con.req(&cmd("GET").with("k")).await.unwrap();
+    assert_eq!(source.readonly_reports.load(Ordering::SeqCst), 1);
 }
