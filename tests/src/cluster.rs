@@ -61,6 +61,7 @@ pub struct RedisClusterBuilder {
     replicas_per_primary: usize,
     node_timeout_ms: u64,
     password: Option<String>,
+    tls: bool,
 }
 
 impl RedisClusterBuilder {
@@ -92,12 +93,27 @@ impl RedisClusterBuilder {
         self
     }
 
+    /// Serves clients over TLS too: each node also listens on a TLS port (certificates of
+    /// the harness's test CA, [`crate::TlsFiles`]), and the cluster bus and replication
+    /// run over TLS (`tls-cluster yes`, `tls-replication yes`), so `CLUSTER SHARDS` and
+    /// `CLUSTER SLOTS` announce the TLS ports. The plain port stays open for the harness
+    /// itself; [`RedisCluster::seed_config`] and [`RedisCluster::configs`] are TLS configs
+    /// that trust the test CA.
+    pub fn tls(mut self) -> Self {
+        self.tls = true;
+        self
+    }
+
     /// Starts all nodes, forms the cluster and waits until it is healthy
     /// ([`RedisCluster::wait_healthy`]). Panics with the reason if it cannot within 60 s.
     pub fn start(self) -> RedisCluster {
         let total = self.primaries * (1 + self.replicas_per_primary);
-        let nodes: Vec<RedisServer> = (0..total).map(|_| self.start_node()).collect();
+        let tls = self.tls.then(TlsDir::new);
+        let (nodes, tls_ports): (Vec<RedisServer>, Vec<u16>) =
+            (0..total).map(|_| self.start_node(tls.as_ref())).unzip();
         let mut cluster = RedisCluster {
+            tls,
+            tls_ports,
             ids: Vec::new(),
             states: vec![NodeState::Up; total],
             nodes,
@@ -111,8 +127,14 @@ impl RedisClusterBuilder {
     }
 
     /// Starts one node on a port whose bus port is free too.
-    fn start_node(&self) -> RedisServer {
-        let port = cluster_port();
+    fn start_node(&self, tls: Option<&TlsDir>) -> (RedisServer, u16) {
+        // The cluster bus listens on the announced port + 10000: the TLS port in a TLS
+        // cluster, the plain one otherwise.
+        let port = if tls.is_some() {
+            free_port()
+        } else {
+            cluster_port()
+        };
         let mut builder = RedisServer::builder().port(port).extra_args([
             "--cluster-enabled".to_owned(),
             "yes".to_owned(),
@@ -130,7 +152,55 @@ impl RedisClusterBuilder {
                 .password(pw)
                 .extra_args(["--masterauth".to_owned(), pw.clone()]);
         }
-        builder.start()
+        let tls_port = match tls {
+            Some(tls) => {
+                let tls_port = cluster_port();
+                let p = |f: &std::path::Path| f.to_string_lossy().into_owned();
+                builder = builder.extra_args([
+                    "--tls-port".to_owned(),
+                    tls_port.to_string(),
+                    "--tls-cert-file".to_owned(),
+                    p(&tls.files.server_cert),
+                    "--tls-key-file".to_owned(),
+                    p(&tls.files.server_key),
+                    "--tls-ca-cert-file".to_owned(),
+                    p(&tls.files.ca_cert),
+                    // The bus and replication links are TLS clients too: they present the
+                    // test client certificate (the server one is for servers only).
+                    "--tls-client-cert-file".to_owned(),
+                    p(&tls.files.client_cert),
+                    "--tls-client-key-file".to_owned(),
+                    p(&tls.files.client_key),
+                    "--tls-auth-clients".to_owned(),
+                    "optional".to_owned(),
+                    "--tls-cluster".to_owned(),
+                    "yes".to_owned(),
+                    "--tls-replication".to_owned(),
+                    "yes".to_owned(),
+                ]);
+                tls_port
+            }
+            None => 0,
+        };
+        (builder.start(), tls_port)
+    }
+}
+
+/// The test certificates of a TLS cluster, in a temp dir of their own that lives as long
+/// as the cluster.
+struct TlsDir {
+    _dir: tempfile::TempDir,
+    files: crate::TlsFiles,
+}
+
+impl TlsDir {
+    fn new() -> TlsDir {
+        let dir = tempfile::Builder::new()
+            .prefix("redis-cluster-tls-")
+            .tempdir()
+            .unwrap_or_else(|e| panic!("cannot create a temp dir for certificates: {e}"));
+        let files = crate::TlsFiles::write_to(dir.path());
+        TlsDir { _dir: dir, files }
     }
 }
 
@@ -182,6 +252,10 @@ type Role = (String, bool, Option<String>, Vec<(u16, u16)>);
 /// Dropping it stops every node by PID (each [`RedisServer`] does on drop).
 pub struct RedisCluster {
     options: RedisClusterBuilder,
+    /// The test certificates shared by every node of a TLS cluster.
+    tls: Option<TlsDir>,
+    /// Each node's TLS port (0 without TLS).
+    tls_ports: Vec<u16>,
     nodes: Vec<RedisServer>,
     ids: Vec<String>,
     states: Vec<NodeState>,
@@ -195,6 +269,7 @@ impl RedisCluster {
             replicas_per_primary: 1,
             node_timeout_ms: 2000,
             password: None,
+            tls: false,
         }
     }
 
@@ -226,12 +301,29 @@ impl RedisCluster {
     /// Client config of the first node (address and password), the seed a cluster client
     /// starts from.
     pub fn seed_config(&self) -> Config {
-        self.nodes[0].config()
+        self.node_config(0)
     }
 
     /// Client configs of all nodes, by index (killed and forgotten ones included).
     pub fn configs(&self) -> Vec<Config> {
-        self.nodes.iter().map(RedisServer::config).collect()
+        (0..self.nodes.len()).map(|i| self.node_config(i)).collect()
+    }
+
+    /// Node `i`'s client config: its TLS port and the test CA in a TLS cluster.
+    fn node_config(&self, i: usize) -> Config {
+        let config = self.nodes[i].config();
+        match &self.tls {
+            Some(tls) => {
+                let mut tls_config = Config::new(redis_core::Addr::Tls {
+                    host: "127.0.0.1".to_owned(),
+                    port: self.tls_ports[i],
+                });
+                tls_config.credentials = config.credentials;
+                tls_config.tls.ca_cert_pem = Some(tls.files.ca_cert_pem.clone());
+                tls_config
+            }
+            None => config,
+        }
     }
 
     /// Indexes of the nodes that currently serve slots as primaries, as a running node
@@ -449,7 +541,8 @@ impl RedisCluster {
         let (from_id, to_id) = (self.ids[from].as_str(), self.ids[to].as_str());
         self.ok(to, &["CLUSTER", "SETSLOT", &slot_s, "IMPORTING", from_id]);
         self.ok(from, &["CLUSTER", "SETSLOT", &slot_s, "MIGRATING", to_id]);
-        let to_port = self.nodes[to].port().to_string();
+        // MIGRATE connects over TLS in a TLS cluster (`tls-cluster yes`).
+        let to_port = self.announced_port(to).to_string();
         let batch = MIGRATE_BATCH.to_string();
         loop {
             let keys = self.query(from, &["CLUSTER", "GETKEYSINSLOT", &slot_s, &batch]);
@@ -511,7 +604,7 @@ impl RedisCluster {
             );
         }
         for i in 1..self.nodes.len() {
-            let port = self.nodes[i].port().to_string();
+            let port = self.announced_port(i).to_string();
             self.ok(0, &["CLUSTER", "MEET", "127.0.0.1", &port]);
         }
         let total = self.nodes.len();
@@ -642,8 +735,21 @@ impl RedisCluster {
         self.ids.iter().position(|x| x == id)
     }
 
+    /// The node with this port, plain or TLS (a TLS cluster answers a plain connection's
+    /// `CLUSTER SLOTS` with plain ports, and names TLS ports in `CLUSTER NODES`).
     fn index_of_port(&self, port: i64) -> Option<usize> {
-        self.nodes.iter().position(|n| i64::from(n.port()) == port)
+        (0..self.nodes.len()).position(|i| {
+            i64::from(self.announced_port(i)) == port || i64::from(self.nodes[i].port()) == port
+        })
+    }
+
+    /// The port node `i` announces to the cluster (`CLUSTER NODES`, `MEET`): its TLS port
+    /// in a TLS cluster.
+    fn announced_port(&self, i: usize) -> u16 {
+        match self.tls {
+            Some(_) => self.tls_ports[i],
+            None => self.nodes[i].port(),
+        }
     }
 
     fn view(&self, i: usize) -> Vec<NodeLine> {
