@@ -197,10 +197,10 @@ fn run_child(name: &str, ports: &str, n: usize) {
         "redis-rs-seq" => rs::seq(&urls, n),
         "ours-pipe" => ours::pipe(&configs, n),
         "redis-rs-pipe" => rs::pipe(&urls, n),
-        "ours-aseq" => runtime().block_on(ours::aseq(&configs, n)),
-        "redis-rs-aseq" => runtime().block_on(rs::aseq(&urls, n)),
-        "ours-mux64" => runtime().block_on(ours::mux64(&configs, n)),
-        "redis-rs-mux64" => runtime().block_on(rs::mux64(&urls, n)),
+        "ours-aseq" => runtime().block_on(async { aseq(ours::connect(&configs).await, n).await }),
+        "redis-rs-aseq" => runtime().block_on(async { aseq(rs::connect(&urls).await, n).await }),
+        "ours-mux64" => runtime().block_on(async { mux64(ours::connect(&configs).await, n).await }),
+        "redis-rs-mux64" => runtime().block_on(async { mux64(rs::connect(&urls).await, n).await }),
         "ours-apipe" => runtime().block_on(ours::apipe(&configs, n)),
         other => panic!("unknown child run {other}"),
     };
@@ -224,6 +224,58 @@ fn check(i: usize, k: usize, reply: &str) {
         value(k)
     };
     assert_eq!(reply, want, "op {i} on key {k}: wrong reply");
+}
+
+/// The future of one async op (boxed: the same cost for both clients).
+type OpFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
+
+/// One SET/GET op of the alternation on an async cluster connection of either client.
+trait AsyncOps: Clone + Send + 'static {
+    /// Op `i` (SET when even, GET when odd) on its key, reply checked.
+    fn op<'a>(&'a mut self, i: usize, keys: &'a [String]) -> OpFuture<'a>;
+}
+
+/// Async sequential round trips.
+async fn aseq<C: AsyncOps>(mut con: C, n: usize) -> (f64, f64) {
+    let keys = keys();
+    for i in 0..WARMUP {
+        con.op(i, &keys).await;
+    }
+    let t = Timer::start();
+    for i in 0..n {
+        con.op(i, &keys).await;
+    }
+    (t.secs(), t.cpu_ns_per(n))
+}
+
+/// `TASKS` tasks sharing one connection (clones of it), each on its own keys.
+async fn mux64<C: AsyncOps>(con: C, n: usize) -> (f64, f64) {
+    let keys = std::sync::Arc::new(keys());
+    let per_task = n / TASKS;
+    let run = |count: usize| {
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|task| {
+                let mut con = con.clone();
+                let keys = keys.clone();
+                tokio::spawn(async move {
+                    for j in 0..count {
+                        // SET then GET of the same key, each task on its own keys.
+                        let i = (task * count + j / 2) * 2 + j % 2;
+                        con.op(i, &keys).await;
+                    }
+                })
+            })
+            .collect();
+        async move {
+            for t in tasks {
+                t.await.expect("task");
+            }
+        }
+    };
+    run(WARMUP / 10 * 2).await;
+    let t = Timer::start();
+    run(per_task).await;
+    (t.secs(), t.cpu_ns_per(per_task * TASKS))
 }
 
 mod ours {
@@ -287,6 +339,12 @@ mod ours {
         (t.secs(), t.cpu_ns_per(n))
     }
 
+    impl AsyncOps for redis_cluster::aio::ClusterConnection {
+        fn op<'a>(&'a mut self, i: usize, keys: &'a [String]) -> OpFuture<'a> {
+            Box::pin(aop(i, keys, self))
+        }
+    }
+
     async fn aop(i: usize, keys: &[String], con: &mut redis_cluster::aio::ClusterConnection) {
         use redis_async::ConnectionLike as _;
         let k = (i / 2) % KEYS;
@@ -300,53 +358,9 @@ mod ours {
         check(i, k, &v);
     }
 
-    async fn connect(configs: &[Config]) -> redis_cluster::aio::ClusterConnection {
+    pub async fn connect(configs: &[Config]) -> redis_cluster::aio::ClusterConnection {
         let client = redis_cluster::aio::ClusterClient::open(configs.to_vec()).expect("client");
         client.get_connection().await.expect("connection")
-    }
-
-    pub async fn aseq(configs: &[Config], n: usize) -> (f64, f64) {
-        let mut con = connect(configs).await;
-        let keys = keys();
-        for i in 0..WARMUP {
-            aop(i, &keys, &mut con).await;
-        }
-        let t = Timer::start();
-        for i in 0..n {
-            aop(i, &keys, &mut con).await;
-        }
-        (t.secs(), t.cpu_ns_per(n))
-    }
-
-    pub async fn mux64(configs: &[Config], n: usize) -> (f64, f64) {
-        let con = connect(configs).await;
-        let keys = std::sync::Arc::new(keys());
-        let per_task = n / TASKS;
-        let run = |warm: bool| {
-            let tasks: Vec<_> = (0..TASKS)
-                .map(|task| {
-                    let mut con = con.clone();
-                    let keys = keys.clone();
-                    let count = if warm { WARMUP / 10 * 2 } else { per_task };
-                    tokio::spawn(async move {
-                        for j in 0..count {
-                            // Each task works on its own keys (SET then GET of the same key).
-                            let i = (task * count + j / 2) * 2 + j % 2;
-                            aop(i, &keys, &mut con).await;
-                        }
-                    })
-                })
-                .collect();
-            async move {
-                for t in tasks {
-                    t.await.expect("task");
-                }
-            }
-        };
-        run(true).await;
-        let t = Timer::start();
-        run(false).await;
-        (t.secs(), t.cpu_ns_per(per_task * TASKS))
     }
 
     pub async fn apipe(configs: &[Config], n: usize) -> (f64, f64) {
@@ -428,60 +442,23 @@ mod rs {
         (t.secs(), t.cpu_ns_per(n))
     }
 
+    impl AsyncOps for redis::cluster_async::ClusterConnection {
+        fn op<'a>(&'a mut self, i: usize, keys: &'a [String]) -> OpFuture<'a> {
+            Box::pin(aop(i, keys, self))
+        }
+    }
+
     async fn aop(i: usize, keys: &[String], con: &mut redis::cluster_async::ClusterConnection) {
         let (k, c) = op_cmd(i, keys);
         let v: String = c.query_async(con).await.expect("reply");
         check(i, k, &v);
     }
 
-    async fn connect(urls: &[String]) -> redis::cluster_async::ClusterConnection {
+    pub async fn connect(urls: &[String]) -> redis::cluster_async::ClusterConnection {
         let client = redis::cluster::ClusterClient::builder(urls.to_vec())
             .response_timeout(Duration::from_secs(10))
             .build()
             .expect("client");
         client.get_async_connection().await.expect("connection")
-    }
-
-    pub async fn aseq(urls: &[String], n: usize) -> (f64, f64) {
-        let mut con = connect(urls).await;
-        let keys = keys();
-        for i in 0..WARMUP {
-            aop(i, &keys, &mut con).await;
-        }
-        let t = Timer::start();
-        for i in 0..n {
-            aop(i, &keys, &mut con).await;
-        }
-        (t.secs(), t.cpu_ns_per(n))
-    }
-
-    pub async fn mux64(urls: &[String], n: usize) -> (f64, f64) {
-        let con = connect(urls).await;
-        let keys = std::sync::Arc::new(keys());
-        let per_task = n / TASKS;
-        let run = |warm: bool| {
-            let tasks: Vec<_> = (0..TASKS)
-                .map(|task| {
-                    let mut con = con.clone();
-                    let keys = keys.clone();
-                    let count = if warm { WARMUP / 10 * 2 } else { per_task };
-                    tokio::spawn(async move {
-                        for j in 0..count {
-                            let i = (task * count + j / 2) * 2 + j % 2;
-                            aop(i, &keys, &mut con).await;
-                        }
-                    })
-                })
-                .collect();
-            async move {
-                for t in tasks {
-                    t.await.expect("task");
-                }
-            }
-        };
-        run(true).await;
-        let t = Timer::start();
-        run(false).await;
-        (t.secs(), t.cpu_ns_per(per_task * TASKS))
     }
 }
