@@ -415,6 +415,12 @@ impl SlotMap {
     /// to the group seen first (callers list the nodes they trust most first). Of the
     /// winning group the first view is returned. `None` for no view at all.
     pub fn freshest(views: Vec<SlotMap>) -> Option<SlotMap> {
+        let i = SlotMap::freshest_index(&views)?;
+        views.into_iter().nth(i)
+    }
+
+    /// The index in `views` of the view [`freshest`](Self::freshest) picks.
+    pub fn freshest_index(views: &[SlotMap]) -> Option<usize> {
         let mut groups: Vec<(usize, usize)> = Vec::new(); // (first index, votes)
         for (i, v) in views.iter().enumerate() {
             let a = v.assignment();
@@ -433,8 +439,7 @@ impl SlotMap {
                 best = Some((i, votes));
             }
         }
-        let (i, _) = best?;
-        views.into_iter().nth(i)
+        best.map(|(i, _)| i)
     }
 
     /// Applies a `MOVED slot addr` redirect until the next refresh: `slot` now belongs to

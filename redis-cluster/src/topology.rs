@@ -19,7 +19,10 @@ use std::time::Instant;
 
 use redis_core::Addr;
 
+use std::ops::RangeInclusive;
+
 use crate::refresh::{nodes_to_ask, RefreshConfig, RefreshGate, RefreshStep};
+use crate::slot::SLOT_COUNT;
 use crate::slot_map::{NodeRole, SlotMap};
 
 /// What [`Topology::apply_refresh`] changed.
@@ -29,6 +32,34 @@ pub struct Applied {
     pub changed: bool,
     /// Nodes in the old map that are in no view of the new one: close their connections.
     pub left: Vec<Addr>,
+    /// How many slots have another primary than in the map the last refresh read (a slot served now and not before counts, so the first map counts every slot
+    /// it serves). Owners learned from `MOVED` in between do not hide a move: what a
+    /// shell reports as `ConnectionEvent::TopologyChanged` when not zero.
+    pub moved_slots: usize,
+    /// Which of the views handed to [`Topology::apply_refresh`] was kept (its index; `None`
+    /// when none came in): the shell names that node in the event.
+    pub from: Option<usize>,
+}
+
+/// How many slots have a different primary in `after` than in `before` (served in one
+/// and not in the other counts too).
+pub fn moved_slots(before: &[(RangeInclusive<u16>, Addr)], after: &SlotMap) -> usize {
+    fn owners<'a>(
+        ranges: impl Iterator<Item = (RangeInclusive<u16>, &'a Addr)>,
+    ) -> Vec<Option<&'a Addr>> {
+        let mut out = vec![None; usize::from(SLOT_COUNT)];
+        for (r, a) in ranges {
+            for slot in r {
+                if let Some(o) = out.get_mut(usize::from(slot)) {
+                    *o = Some(a);
+                }
+            }
+        }
+        out
+    }
+    let old = owners(before.iter().map(|(r, a)| (r.clone(), a)));
+    let new = owners(after.assignment().into_iter());
+    old.iter().zip(&new).filter(|(o, n)| o != n).count()
 }
 
 /// The topology manager's pure state (see the module docs).
@@ -39,6 +70,9 @@ pub struct Topology {
     seeds: Vec<Addr>,
     version: u64,
     stale: bool,
+    /// The slot owners of the last refreshed map (`MOVED`s not applied), to count the
+    /// slots a refresh moved.
+    refreshed: Vec<(RangeInclusive<u16>, Addr)>,
 }
 
 impl Topology {
@@ -50,6 +84,7 @@ impl Topology {
             seeds,
             version: 0,
             stale: true,
+            refreshed: Vec::new(),
         }
     }
 
@@ -129,13 +164,29 @@ impl Topology {
     /// view at all, the map is kept and the refresh stays due.
     pub fn apply_refresh(&mut self, views: Vec<SlotMap>) -> Applied {
         self.gate.finished();
-        let Some(fresh) = SlotMap::freshest(views) else {
+        let Some(i) = SlotMap::freshest_index(&views) else {
+            self.stale = true;
+            return Applied::default();
+        };
+        let Some(fresh) = views.into_iter().nth(i) else {
             self.stale = true;
             return Applied::default();
         };
         self.stale = false;
+        let moved_slots = moved_slots(&self.refreshed, &fresh);
+        if moved_slots > 0 {
+            self.refreshed = fresh
+                .assignment()
+                .into_iter()
+                .map(|(r, a)| (r, a.clone()))
+                .collect();
+        }
         if fresh == self.map {
-            return Applied::default();
+            return Applied {
+                moved_slots,
+                from: Some(i),
+                ..Applied::default()
+            };
         }
         let left = self
             .map
@@ -148,6 +199,8 @@ impl Topology {
         Applied {
             changed: true,
             left,
+            moved_slots,
+            from: Some(i),
         }
     }
 
@@ -260,6 +313,54 @@ mod tests {
         };
         assert!(!t.apply_refresh(vec![without_11]).changed);
         assert_eq!(t.version(), 2);
+    }
+
+    #[test]
+    fn refresh_counts_the_slots_that_changed_owner() {
+        let t0 = Instant::now();
+        let mut t = Topology::new(vec![a(1)], RefreshConfig::default());
+        t.trigger(t0, 0);
+        let first = t.apply_refresh(vec![healthy()]);
+        assert_eq!((first.moved_slots, first.from), (16384, Some(0)));
+
+        // The same owners again: nothing moved, whatever else changed (a replica left).
+        t.trigger(t0 + Duration::from_secs(1), 0);
+        let same = t.apply_refresh(vec![map(node(1, NodeRole::Primary, true), vec![])]);
+        assert!(same.changed);
+        assert_eq!(same.moved_slots, 0);
+
+        // A failover: the replica serves the primary's 8192 slots. The second view, kept
+        // by agreement with the third, names the node.
+        let promoted = map(
+            node(11, NodeRole::Primary, true),
+            vec![node(1, NodeRole::Replica, true)],
+        );
+        t.trigger(t0 + Duration::from_secs(2), 0);
+        let failover = t.apply_refresh(vec![healthy(), promoted.clone(), promoted.clone()]);
+        assert_eq!((failover.moved_slots, failover.from), (8192, Some(1)));
+
+        // One slot migrated, seen by a MOVED first: the refresh still counts it.
+        let mut migrated = promoted.clone();
+        migrated.apply_moved(100, a(2));
+        t.apply_moved(100, a(2));
+        t.trigger(t0 + Duration::from_secs(3), 0);
+        let applied = t.apply_refresh(vec![migrated]);
+        assert_eq!(applied.moved_slots, 1);
+        assert_eq!(t.map().primary_for(100).map(|n| &n.addr), Some(&a(2)));
+
+        // Nothing answered: nothing moved, no view kept.
+        t.trigger(t0 + Duration::from_secs(4), 0);
+        assert_eq!(t.apply_refresh(vec![]), Applied::default());
+    }
+
+    #[test]
+    fn moved_slots_counts_slots_served_in_one_map_only() {
+        let m = healthy();
+        assert_eq!(moved_slots(&[], &m), 16384);
+        let before = vec![(0..=8191, a(1)), (8192..=16383, a(2))];
+        assert_eq!(moved_slots(&before, &m), 0);
+        let before = vec![(0..=99, a(2)), (100..=8191, a(1))];
+        assert_eq!(moved_slots(&before, &m), 100 + 8192);
     }
 
     #[test]

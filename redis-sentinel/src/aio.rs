@@ -178,9 +178,14 @@ impl Sentinel {
     ///
     /// The client's follower task starts with its first connection (inside the tokio
     /// runtime) and ends when the client and every connection holding it are dropped.
+    ///
+    /// The client's [`events`](Client::events) stream also carries
+    /// [`ConnectionEvent::PrimarySwitched`](redis_core::ConnectionEvent::PrimarySwitched)
+    /// when the client moves to another primary (a failover, or a switch seen late).
     pub fn master_for(&self, service: &str, data: Config) -> Result<Client> {
         let source = PrimarySource::new(self.shared.clone(), service, data.clone(), self.follow);
-        Ok(Client::with_source(data, source))
+        let hub = source.hub.clone();
+        Ok(Client::with_source(data, source).with_events_of(&hub))
     }
 
     /// A client whose connections reach usable replicas of `service` only (never the

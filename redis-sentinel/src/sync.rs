@@ -165,6 +165,10 @@ impl Sentinel {
     ///
     /// Starts the client's follower thread; it ends when the last handle of the client
     /// (clones and pools included) is dropped.
+    ///
+    /// The client's [`on_event`](Client::on_event) callbacks also get
+    /// [`ConnectionEvent::PrimarySwitched`](redis_core::ConnectionEvent::PrimarySwitched)
+    /// when the client moves to another primary (a failover, or a switch seen late).
     pub fn master_for(&self, service: &str, data: Config) -> Result<Client> {
         let source = Arc::new(MasterSource::new(
             self.sentinels.clone(),
@@ -174,7 +178,8 @@ impl Sentinel {
             self.follow,
         ));
         watch::spawn(&source, service).map_err(Error::Io)?;
-        Ok(Client::with_source(data, source))
+        let hub = source.hub.clone();
+        Ok(Client::with_source(data, source).with_events_of(&hub))
     }
 
     /// A client whose connections reach usable replicas of `service` only (never the

@@ -10,7 +10,9 @@
 //! the slot moved or the node was failed over, the connection is ended, the `PubSub`
 //! reconnects to the new node and resubscribes, and the stream yields a `Resubscribed`
 //! notice (messages published in between are lost, as pub/sub loses them for any
-//! subscriber that is away).
+//! subscriber that is away). A new connection opened while the old one is alive and on a
+//! right node (a RESP2 subscriber moving to new credentials) goes to the same node, so the
+//! move loses and repeats nothing.
 
 use std::fmt;
 use std::sync::{Mutex, Weak};
@@ -65,12 +67,34 @@ impl Follower {
     }
 }
 
+impl Follower {
+    /// For a subscription on any primary, the node of its live connection while that is
+    /// still a primary: a new connection opened while the old one lives (a RESP2
+    /// subscriber moving to new credentials) goes to the same node, whose order of
+    /// messages is what lets the subscriber move without a gap or a duplicate. Messages
+    /// published on other nodes reach two nodes in different orders.
+    fn staying(&self, map: &SlotMap) -> Option<Addr> {
+        if !matches!(self.target, RequestTarget::AnyPrimary) {
+            return None; // a slot's primary is one node already
+        }
+        lock(&self.opened)
+            .iter()
+            .filter(|h| h.is_alive())
+            .map(|h| h.addr())
+            .find(|a| map.all_primaries().any(|n| &n.addr == *a))
+            .cloned()
+    }
+}
+
 impl ConnectionSource for Follower {
     fn target(&self) -> TargetFuture<'_> {
         Box::pin(async move {
             let Some(shared) = self.shared.upgrade() else {
                 return Err(Error::Broken("the cluster client was dropped".into()));
             };
+            if let Some(addr) = self.staying(&shared.map()) {
+                return Ok(Target::cluster_node(&shared.settings.config, addr, false));
+            }
             let addr = shared
                 .open_on(self.target.clone(), |addr| {
                     Box::pin(async move { Ok(addr) })

@@ -17,7 +17,7 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use redis_core::{Addr, Error, Result};
+use redis_core::{Addr, ConnectionEvent, Error, Result};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -115,6 +115,7 @@ pub(crate) async fn refresh(shared: &Arc<Shared>, suspects: &[Addr]) -> Result<(
         tried.extend(failed);
     }
     let answered = !views.is_empty();
+    let (from, views): (Vec<Addr>, Vec<SlotMap>) = views.into_iter().unzip();
     let (applied, failed) = {
         let mut t = lock(&shared.topology);
         let applied = t.apply_refresh(views);
@@ -128,6 +129,17 @@ pub(crate) async fn refresh(shared: &Arc<Shared>, suspects: &[Addr]) -> Result<(
             .collect();
         (applied, failed)
     };
+    if applied.moved_slots > 0 {
+        if let Some(addr) = applied.from.and_then(|i| from.get(i)) {
+            shared
+                .nodes
+                .hub()
+                .emit_event(ConnectionEvent::TopologyChanged {
+                    addr: addr.clone(),
+                    moved_slots: applied.moved_slots,
+                });
+        }
+    }
     for addr in &failed {
         shared.nodes.abort(addr, "the node was failed over");
     }
@@ -143,10 +155,10 @@ pub(crate) async fn refresh(shared: &Arc<Shared>, suspects: &[Addr]) -> Result<(
     }
 }
 
-/// Asks every node in `asked` for its view at once; returns the views that came in before
-/// the others stopped mattering (see [`AGREEMENT_WAIT`]), and `addr: reason` for each node
-/// that failed.
-async fn ask_all(shared: &Arc<Shared>, asked: &[Addr]) -> (Vec<SlotMap>, Vec<String>) {
+/// Asks every node in `asked` for its view at once; returns the views (with the node that
+/// gave each) that came in before the others stopped mattering (see [`AGREEMENT_WAIT`]),
+/// and `addr: reason` for each node that failed.
+async fn ask_all(shared: &Arc<Shared>, asked: &[Addr]) -> (Vec<(Addr, SlotMap)>, Vec<String>) {
     let (tx, mut rx) = mpsc::unbounded_channel();
     for addr in asked {
         let (shared, addr, tx) = (shared.clone(), addr.clone(), tx.clone());
@@ -159,7 +171,10 @@ async fn ask_all(shared: &Arc<Shared>, asked: &[Addr]) -> (Vec<SlotMap>, Vec<Str
                     after: limit,
                 }),
             };
-            let _ = tx.send(view.map_err(|e| format!("{addr}: {e}")));
+            let _ = tx.send(match view {
+                Ok(v) => Ok((addr, v)),
+                Err(e) => Err(format!("{addr}: {e}")),
+            });
         });
     }
     drop(tx);

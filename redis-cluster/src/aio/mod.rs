@@ -71,7 +71,7 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use redis_async::{DedicatedConnection, PubSub, PubSubOptions};
 use redis_core::command_table;
 use redis_core::routing::ReadFrom;
-use redis_core::{Addr, ClusterErrorKind, Cmd, Config, Error, IntoConfig, Result};
+use redis_core::{Addr, ClusterErrorKind, Cmd, Config, ConnectionEvent, Error, IntoConfig, Result};
 use tokio::sync::{mpsc, watch};
 
 pub use connection::ClusterConnection;
@@ -213,6 +213,16 @@ impl ClusterClient {
     pub fn config(&self) -> &Config {
         self.shared.nodes.base()
     }
+
+    /// The events of every connection of the client (node connections, pub/sub,
+    /// exclusive connections, the topology refresh's): connected, handshake done,
+    /// disconnected, re-authenticated, ... as [`redis_async::Client::events`] describes,
+    /// each naming its node; and [`ConnectionEvent::TopologyChanged`] when a refresh finds
+    /// slots on other primaries (a failover, a migration; the first map read counts every
+    /// slot). A receiver that falls behind loses the oldest events and is told how many.
+    pub fn events(&self) -> tokio::sync::broadcast::Receiver<ConnectionEvent> {
+        self.shared.nodes.hub().events()
+    }
 }
 
 /// The state a client's connections and its manager share.
@@ -265,7 +275,8 @@ impl Shared {
             followers.retain(|f| f.strong_count() > 0);
             followers.push(Arc::downgrade(&follower));
         }
-        let client = redis_async::Client::with_source(self.settings.config.clone(), follower);
+        let client = redis_async::Client::with_source(self.settings.config.clone(), follower)
+            .with_events_of(self.nodes.hub());
         let options = PubSubOptions {
             reconnect: true,
             ..options

@@ -113,6 +113,8 @@ pub(crate) struct Nodes {
     read_only: bool,
     triggers: Triggers,
     nodes: Mutex<HashMap<Addr, Arc<Node>>>,
+    /// Holds the event stream every node client reports to (opens nothing itself).
+    hub: Client,
 }
 
 impl Nodes {
@@ -121,12 +123,19 @@ impl Nodes {
     /// primary, and a replica promoted later keeps working).
     pub(crate) fn new(base: Config, read_only: bool, triggers: Triggers) -> Nodes {
         Nodes {
-            base,
             health: Arc::new(Mutex::new(NodeHealth::new())),
             read_only,
             triggers,
             nodes: Mutex::new(HashMap::new()),
+            hub: Client::with_source(base.clone(), Arc::new(base.clone())),
+            base,
         }
+    }
+
+    /// The client whose event stream every node connection of the cluster client reports
+    /// to (see `ClusterClient::events`).
+    pub(crate) fn hub(&self) -> &Client {
+        &self.hub
     }
 
     /// The config every node connection uses.
@@ -152,7 +161,7 @@ impl Nodes {
         // back off, another node), rather than dialling a dead node again and again.
         config.connect_backoff.max_retries = 0;
         let node = Arc::new(Node {
-            client: Client::with_source(config, Arc::new(source)),
+            client: Client::with_source(config, Arc::new(source)).with_events_of(&self.hub),
             con: Mutex::new(None),
             opening: tokio::sync::Mutex::new(()),
             aborts,

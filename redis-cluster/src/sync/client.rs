@@ -22,7 +22,9 @@ use std::time::{Duration, Instant};
 
 use redis_core::abort::AbortHandle;
 use redis_core::routing::ReadFrom;
-use redis_core::{Addr, Backoff, ClusterErrorKind, Config, Error, IntoConfig, Result, Target};
+use redis_core::{
+    Addr, Backoff, ClusterErrorKind, Config, ConnectionEvent, Error, IntoConfig, Result, Target,
+};
 use redis_sync::{Client, Connection, ConnectionLike, ConnectionSource};
 
 use crate::health::NodeHealth;
@@ -45,6 +47,7 @@ pub type ClusterClientBuilder = Builder<ClusterClient>;
 impl FromSettings for ClusterClient {
     /// Nothing is connected yet (the first connection reads the map).
     fn from_settings(settings: Settings) -> Result<ClusterClient> {
+        let settings_config = settings.config.clone();
         let shared = Arc::new(Shared {
             topology: Mutex::new(State {
                 topology: Topology::new(settings.seeds.clone(), settings.refresh.clone()),
@@ -62,6 +65,7 @@ impl FromSettings for ClusterClient {
             settings,
             counter: AtomicU64::new(0),
             health: Mutex::new(NodeHealth::new()),
+            hub: events_hub(&settings_config),
         });
         Ok(ClusterClient { shared })
     }
@@ -162,6 +166,26 @@ impl ClusterClient {
     pub fn config(&self) -> &Config {
         &self.shared.config
     }
+
+    /// Calls `f` with every event of the client's node connections (those of its
+    /// connections, pools, pub/sub and exclusive connections, and of the topology refresh):
+    /// connected, handshake done, disconnected, re-authenticated, ... as
+    /// [`redis_sync::Client::on_event`] describes, each naming its node; and
+    /// [`ConnectionEvent::TopologyChanged`] when a refresh finds slots on other primaries
+    /// (a failover, a migration; the first map read counts every slot). `f` runs on the
+    /// thread where the event happens: keep it quick.
+    pub fn on_event<F>(&self, f: F)
+    where
+        F: Fn(&ConnectionEvent) + Send + Sync + 'static,
+    {
+        self.shared.hub.on_event(f);
+    }
+}
+
+/// The client whose event callbacks every node client of a cluster client shares (it
+/// opens nothing itself).
+fn events_hub(config: &Config) -> Client {
+    Client::with_source(config.clone(), Arc::new(config.clone()))
 }
 
 /// One connection registered by a node source, for aborting.
@@ -195,6 +219,9 @@ pub(crate) struct Shared {
     counter: AtomicU64,
     /// Failures and round trips measured per node (read routing, whom a refresh asks).
     health: Mutex<NodeHealth>,
+    /// Holds the event callbacks every node client reports to (see
+    /// [`ClusterClient::on_event`]).
+    hub: Client,
 }
 
 impl std::fmt::Debug for Shared {
@@ -380,13 +407,17 @@ impl Shared {
         let nodes = self.state().topology.to_ask(rand::random(), &avoid);
         let want = self.state().topology.config().nodes_to_ask.max(1);
         let mut views = Vec::new();
+        let mut answered = Vec::new();
         let mut tried = Vec::new();
         for addr in nodes {
             if views.len() >= want {
                 break;
             }
             match self.read_map(&addr) {
-                Ok(map) => views.push(map),
+                Ok(map) => {
+                    views.push(map);
+                    answered.push(addr);
+                }
                 Err(e) => tried.push(format!("{addr}: {e}")),
             }
         }
@@ -405,6 +436,14 @@ impl Shared {
                 tried,
             }));
         };
+        if applied.moved_slots > 0 {
+            if let Some(addr) = applied.from.and_then(|i| answered.get(i)) {
+                self.hub.emit_event(ConnectionEvent::TopologyChanged {
+                    addr: addr.clone(),
+                    moved_slots: applied.moved_slots,
+                });
+            }
+        }
         // Nodes that left the cluster: end their connections.
         if !applied.left.is_empty() {
             let reg = lock(&self.registry);
@@ -431,7 +470,9 @@ impl Shared {
                 config.response_timeout = self.refresh_timeout;
                 config.connect_backoff = Backoff::none();
                 config.probe_interval = None;
-                Client::open(config)?.get_connection()?
+                Client::open(config)?
+                    .with_events_of(&self.hub)
+                    .get_connection()?
             }
         };
         let mut query = self.settings.view_query(addr);
@@ -464,7 +505,7 @@ impl Shared {
                     addr: addr.clone(),
                     replica,
                 };
-                Client::with_source(config, Arc::new(source))
+                Client::with_source(config, Arc::new(source)).with_events_of(&self.hub)
             })
             .clone()
     }

@@ -14,8 +14,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use redis_async::{AbortHandle, ConnectionSource, TargetFuture};
-use redis_core::{Addr, Config, Error, Msg, Result, Role, Target};
+use redis_async::{AbortHandle, Client, ConnectionSource, TargetFuture};
+use redis_core::{Addr, Config, ConnectionEvent, Error, Msg, Result, Role, Target};
 
 use super::follower::Followed;
 use super::source_core::SourceCore;
@@ -31,6 +31,10 @@ pub(crate) struct PrimarySource {
     me: Weak<PrimarySource>,
     core: SourceCore,
     state: Mutex<State>,
+    /// Holds the event stream the client made with this source shares: a switch is
+    /// reported there (this client opens nothing itself, and holds no reference back to
+    /// the source).
+    pub(crate) hub: Client,
 }
 
 #[derive(Debug)]
@@ -48,6 +52,7 @@ impl PrimarySource {
         base: Config,
         follow: Follow,
     ) -> Arc<Self> {
+        let hub = Client::with_source(base.clone(), Arc::new(base.clone()));
         let core = SourceCore::new(sentinels, base, follow);
         let follower = core.follower(service);
         Arc::new_cyclic(|me| PrimarySource {
@@ -57,6 +62,7 @@ impl PrimarySource {
                 follower,
                 stale: false,
             }),
+            hub,
         })
     }
 
@@ -140,6 +146,10 @@ impl PrimarySource {
                     self.state().follower.service()
                 );
                 self.core.end(|addr| addr != &new, &cause);
+                self.hub.emit_event(ConnectionEvent::PrimarySwitched {
+                    addr: new,
+                    previous: Some(old),
+                });
             }
             Decision::Recheck => self.spawn_check(Instant::now()),
             Decision::Unchanged | Decision::ReplicasChanged => {}

@@ -15,8 +15,8 @@
 use std::sync::{Arc, Mutex, TryLockError};
 use std::time::{Duration, Instant};
 
-use redis_core::{Addr, Config, Error, Msg, Result, Role, Target};
-use redis_sync::{AbortHandle, ConnectionSource};
+use redis_core::{Addr, Config, ConnectionEvent, Error, Msg, Result, Role, Target};
+use redis_sync::{AbortHandle, Client, ConnectionSource};
 
 use super::asker::{lock, Sentinels};
 use super::watch::Followed;
@@ -33,6 +33,10 @@ pub(crate) struct MasterSource {
     follower: Mutex<Follower>,
     checking: Mutex<()>,
     conns: Registry,
+    /// Holds the event callbacks the client made with this source shares: a switch is
+    /// reported there (this client opens nothing itself, and holds no reference back to
+    /// the source).
+    pub(crate) hub: Client,
 }
 
 impl MasterSource {
@@ -47,11 +51,12 @@ impl MasterSource {
         MasterSource {
             sentinels,
             service: service.to_owned(),
-            data,
             follow_count,
             follower: Mutex::new(Follower::new(service, tls).with_check_interval(check_interval)),
             checking: Mutex::new(()),
             conns: Registry::default(),
+            hub: Client::with_source(data.clone(), Arc::new(data.clone())),
+            data,
         }
     }
 
@@ -96,6 +101,10 @@ impl MasterSource {
                     self.service
                 );
                 self.conns.abort_unless(|a| a == &new, &cause);
+                self.hub.emit_event(ConnectionEvent::PrimarySwitched {
+                    addr: new,
+                    previous: Some(old),
+                });
             }
             Decision::Recheck => {
                 let _ = self.recheck(Instant::now(), false);

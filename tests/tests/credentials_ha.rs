@@ -1,0 +1,673 @@
+//! Rotating credentials and connection events through the HA clients (issue 9): a cluster
+//! client and a Sentinel client ride out an ACL password rotation on every data node
+//! under 16 writers and a subscriber (no NOAUTH/WRONGPASS reaches a caller, no message is
+//! missed), and report their topology events: `TopologyChanged` after a slot migration
+//! and a `CLUSTER FAILOVER`, `PrimarySwitched` after a `SENTINEL FAILOVER`.
+//!
+//! The rotation is the one of `credentials_rotation.rs`: every `PERIOD` the admin adds the
+//! next password to the ACL user on every data node, the provider publishes it, and
+//! `OVERLAP` later the admin removes the previous one. The servers' own links (replication,
+//! the cluster bus, the sentinels) use the `default` user and never depend on it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use redis_core::credentials::{Credentials, RotatingCredentials, Secret};
+use redis_core::{Addr, Config, ConnectionEvent};
+use redis_tests::{unique_key, RedisCluster, SentinelSetup};
+
+const USER: &str = "rot";
+const ROTATIONS: usize = 10;
+const PERIOD: Duration = Duration::from_millis(1000);
+/// How long after publishing a new password the old one is removed.
+const OVERLAP: Duration = Duration::from_millis(250);
+const WRITERS: usize = 16;
+/// The ACL rules of the rotated user: everything (the cluster client also needs
+/// `CLUSTER SHARDS` and `READONLY`, the Sentinel client `ROLE`).
+const RULES: [&str; 4] = ["on", "~*", "&*", "+@all"];
+
+fn creds(password: &str) -> Option<Credentials> {
+    Some(Credentials {
+        username: Some(USER.into()),
+        password: Secret::new(password),
+    })
+}
+
+/// Creates the ACL user with password `pw0`, through `admin` (which runs one command as
+/// the `default` user on every data node).
+fn create_user(admin: &dyn Fn(&[&str])) {
+    let mut args = vec!["ACL", "SETUSER", USER, ">pw0"];
+    args.extend(RULES);
+    admin(&args);
+}
+
+/// Rotates the password `ROTATIONS` times, one per `PERIOD`, on every data node.
+fn rotate(admin: &dyn Fn(&[&str]), provider: &RotatingCredentials) {
+    for i in 1..=ROTATIONS {
+        let started = Instant::now();
+        admin(&["ACL", "SETUSER", USER, &format!(">pw{i}")]);
+        provider.set_password(&format!("pw{i}"));
+        std::thread::sleep(OVERLAP);
+        admin(&["ACL", "SETUSER", USER, &format!("<pw{}", i - 1)]);
+        std::thread::sleep(PERIOD.saturating_sub(started.elapsed()));
+    }
+}
+
+/// Runs a command as the `default` user (no password) on the node `config` names.
+fn admin_on(config: &Config, args: &[&str]) {
+    let client = redis_sync::Client::open(config.clone()).unwrap();
+    let mut con = client.get_connection().unwrap();
+    let mut c = redis_core::cmd(args[0]);
+    for a in &args[1..] {
+        c.arg(*a);
+    }
+    let _: redis_core::Value = redis_sync::Query::query(&c, &mut con).unwrap();
+}
+
+/// Counts events by kind, and the nodes that re-authenticated.
+#[derive(Default)]
+struct Tally {
+    kinds: Mutex<HashMap<&'static str, u64>>,
+    reauthenticated_on: Mutex<HashSet<Addr>>,
+}
+
+impl Tally {
+    fn note(&self, e: &ConnectionEvent) {
+        let kind = match e {
+            ConnectionEvent::Connected { .. } => "connected",
+            ConnectionEvent::Disconnected { .. } => "disconnected",
+            ConnectionEvent::HandshakeDone { .. } => "handshake_done",
+            ConnectionEvent::Reauthenticated { addr } => {
+                self.reauthenticated_on.lock().unwrap().insert(addr.clone());
+                "reauthenticated"
+            }
+            ConnectionEvent::ReauthFailed { .. } => "reauth_failed",
+            ConnectionEvent::CredentialsFailed { .. } => "credentials_failed",
+            ConnectionEvent::PubSubResubscribed { .. } => "pubsub_resubscribed",
+            ConnectionEvent::MessagesLagged { .. } => "messages_lagged",
+            ConnectionEvent::TopologyChanged { .. } => "topology_changed",
+            ConnectionEvent::PrimarySwitched { .. } => "primary_switched",
+            _ => "other",
+        };
+        *self.kinds.lock().unwrap().entry(kind).or_default() += 1;
+    }
+
+    fn get(&self, kind: &str) -> u64 {
+        self.kinds.lock().unwrap().get(kind).copied().unwrap_or(0)
+    }
+
+    fn nodes_reauthenticated(&self) -> usize {
+        self.reauthenticated_on.lock().unwrap().len()
+    }
+
+    fn show(&self) -> String {
+        let mut v: Vec<_> = self.kinds.lock().unwrap().clone().into_iter().collect();
+        v.sort();
+        format!("{v:?}")
+    }
+}
+
+/// What the writers and the subscriber saw.
+#[derive(Default)]
+struct Figures {
+    requests: AtomicU64,
+    errors: Mutex<Vec<String>>,
+    published: Vec<AtomicU64>,
+}
+
+impl Figures {
+    fn new() -> Arc<Figures> {
+        Arc::new(Figures {
+            published: (0..WRITERS).map(|_| AtomicU64::new(0)).collect(),
+            ..Figures::default()
+        })
+    }
+
+    fn error(&self, e: impl std::fmt::Display) {
+        self.errors.lock().unwrap().push(e.to_string());
+    }
+
+    /// A writer's request (SET then PUBLISH) ended with `r`; false when the writer stops.
+    fn done(&self, w: usize, n: &mut u64, r: Result<(), redis_core::Error>) -> bool {
+        self.requests.fetch_add(2, Ordering::SeqCst);
+        match r {
+            Ok(()) => {
+                *n += 1;
+                self.published[w].store(*n, Ordering::SeqCst);
+                true
+            }
+            Err(e) => {
+                // A PUBLISH that failed may not have run: stop counting here.
+                self.error(format!("writer {w}: {e}"));
+                false
+            }
+        }
+    }
+
+    /// Checks what the subscriber got (`w<writer>:<n>` payloads) against what was
+    /// published; prints the figures; returns the number missed. In a cluster, messages
+    /// published on different nodes reach the subscriber's node over different bus links,
+    /// so their order is not checked, only that each arrived.
+    fn report(&self, what: &str, received: &[String], tally: &Tally) -> u64 {
+        let got: HashSet<(usize, u64)> = received
+            .iter()
+            .map(|m| {
+                let (w, n) = m[1..].split_once(':').unwrap();
+                (w.parse().unwrap(), n.parse().unwrap())
+            })
+            .collect();
+        let mut published = 0;
+        let mut missed = 0;
+        for (w, p) in self.published.iter().enumerate() {
+            let p = p.load(Ordering::SeqCst);
+            published += p;
+            missed += (0..p).filter(|n| !got.contains(&(w, *n))).count() as u64;
+        }
+        let errors = self.errors.lock().unwrap();
+        let auth_errors = errors
+            .iter()
+            .filter(|e| e.contains("NOAUTH") || e.contains("WRONGPASS"))
+            .count();
+        println!(
+            "{what}: {ROTATIONS} rotations, requests {}, errors {} (NOAUTH/WRONGPASS {auth_errors}), \
+             messages published {published}, received {}, missed {missed}; events {}",
+            self.requests.load(Ordering::SeqCst),
+            errors.len(),
+            received.len(),
+            tally.show(),
+        );
+        assert!(
+            errors.is_empty(),
+            "{what}: errors reached callers: {errors:?}"
+        );
+        missed
+    }
+}
+
+/// A subscriber thread: collects message payloads until `stop`.
+fn collect_messages<F>(
+    stop: Arc<AtomicBool>,
+    figures: Arc<Figures>,
+    mut next: F,
+) -> std::thread::JoinHandle<Vec<String>>
+where
+    F: FnMut() -> redis_core::Result<Option<redis_core::Msg>> + Send + 'static,
+{
+    std::thread::spawn(move || {
+        let mut got = Vec::new();
+        while !stop.load(Ordering::SeqCst) {
+            match next() {
+                Ok(Some(m)) if m.is_message() => got.push(m.payload::<String>().unwrap()),
+                Ok(_) => {}
+                Err(e) => figures.error(format!("subscriber: {e}")),
+            }
+        }
+        got
+    })
+}
+
+/// Runs `WRITERS` blocking writers (SET then PUBLISH `w<w>:<n>`, each on the connection
+/// `con(w)` gives) while the password rotates, then lets the subscriber drain.
+fn write_while_rotating<C, F>(
+    con: F,
+    channel: &str,
+    figures: &Arc<Figures>,
+    admin: &dyn Fn(&[&str]),
+    provider: &RotatingCredentials,
+) where
+    C: redis_sync::ConnectionLike + Send + 'static,
+    F: Fn(usize) -> C,
+{
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let mut con = con(w);
+            let (figures, stop, channel) = (figures.clone(), stop.clone(), channel.to_owned());
+            std::thread::spawn(move || {
+                use redis_sync::Commands;
+                let key = unique_key("rot-key");
+                let mut n = 0u64;
+                while !stop.load(Ordering::SeqCst) {
+                    let r = con.set::<_, _, ()>(&key, n).and_then(|()| {
+                        con.publish::<_, _, i64>(&channel, format!("w{w}:{n}"))
+                            .map(drop)
+                    });
+                    if !figures.done(w, &mut n, r) {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            })
+        })
+        .collect();
+    rotate(admin, provider);
+    stop.store(true, Ordering::SeqCst);
+    for w in writers {
+        w.join().unwrap();
+    }
+    // Let the subscriber read what is still on its way.
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+// ---------------------------------------------------------------------------------------
+// Cluster
+// ---------------------------------------------------------------------------------------
+
+/// A 3-primary/3-replica cluster with the rotated user on every node.
+fn cluster_with_user() -> (RedisCluster, impl Fn(&[&str])) {
+    let cluster = RedisCluster::start();
+    let configs = cluster.configs();
+    let admin = move |args: &[&str]| {
+        for c in &configs {
+            admin_on(c, args);
+        }
+    };
+    create_user(&admin);
+    (cluster, admin)
+}
+
+/// The blocking cluster client: 16 writer threads on one `ClusterPool` and a subscriber
+/// through the client's pub/sub, while the password rotates on all six nodes. The
+/// client's `on_event` sees the re-authentications of every node's connections.
+#[test]
+fn blocking_cluster_pool_and_subscriber_ride_out_password_rotation() {
+    let (cluster, admin) = cluster_with_user();
+    let provider = Arc::new(RotatingCredentials::new(creds("pw0")));
+    let seed = cluster.seed_config().with_credentials(provider.clone());
+    let client = redis_cluster::sync::ClusterClient::open([seed]).unwrap();
+    let tally = Arc::new(Tally::default());
+    {
+        let t = tally.clone();
+        client.on_event(move |e| t.note(e));
+    }
+    let pool = client.get_pool(WRITERS as u32).unwrap();
+    let figures = Figures::new();
+    let channel = unique_key("rot-cluster");
+    let mut sub = client.get_pubsub().unwrap();
+    sub.subscribe(&channel).unwrap();
+    let sub_stop = Arc::new(AtomicBool::new(false));
+    let subscriber = collect_messages(sub_stop.clone(), figures.clone(), move || {
+        sub.get_message(Duration::from_millis(100))
+    });
+
+    write_while_rotating(|_| pool.clone(), &channel, &figures, &admin, &provider);
+    sub_stop.store(true, Ordering::SeqCst);
+    let received = subscriber.join().unwrap();
+
+    let missed = figures.report("blocking cluster pool + subscriber", &received, &tally);
+    assert_eq!(missed, 0, "the subscriber missed messages");
+    assert!(
+        tally.get("reauthenticated") >= ROTATIONS as u64,
+        "{}",
+        tally.show()
+    );
+    assert!(
+        tally.nodes_reauthenticated() >= 3,
+        "one place sees every node's connections: {:?}",
+        tally.reauthenticated_on.lock().unwrap()
+    );
+    assert_eq!(tally.get("reauth_failed"), 0, "{}", tally.show());
+}
+
+/// The async cluster client: 16 writer tasks on one `ClusterConnection` and a subscriber
+/// through the client's pub/sub, while the password rotates on all six nodes; its
+/// `events()` stream sees the re-authentications of every node's connections.
+#[test]
+fn async_cluster_connection_and_subscriber_ride_out_password_rotation() {
+    let (cluster, admin) = cluster_with_user();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let provider = Arc::new(RotatingCredentials::new(creds("pw0")));
+    let seed = cluster.seed_config().with_credentials(provider.clone());
+    let client = redis_cluster::aio::ClusterClient::open([seed]).unwrap();
+    let tally = Arc::new(Tally::default());
+    let figures = Figures::new();
+    let channel = unique_key("rot-cluster-async");
+    let stop = Arc::new(AtomicBool::new(false));
+    let sub_stop = Arc::new(AtomicBool::new(false));
+    let (writers, subscriber) = rt.block_on(async {
+        let mut events = client.events();
+        let t = tally.clone();
+        tokio::spawn(async move {
+            while let Ok(e) = events.recv().await {
+                t.note(&e);
+            }
+        });
+        let con = client.get_connection().await.unwrap();
+        let mut sub = client
+            .get_pubsub(redis_async::PubSubOptions::default())
+            .await
+            .unwrap();
+        sub.subscribe(&channel).await.unwrap();
+        let (figures2, sub_stop2) = (figures.clone(), sub_stop.clone());
+        let subscriber = tokio::spawn(async move {
+            let mut got = Vec::new();
+            while !sub_stop2.load(Ordering::SeqCst) {
+                match tokio::time::timeout(Duration::from_millis(100), sub.next_message()).await {
+                    Ok(Some(Ok(m))) if m.is_message() => got.push(m.payload::<String>().unwrap()),
+                    Ok(Some(Err(e))) => figures2.error(format!("subscriber: {e}")),
+                    Ok(None) => {
+                        figures2.error("subscriber: stream ended");
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            got
+        });
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let (mut con, figures, stop, channel) =
+                    (con.clone(), figures.clone(), stop.clone(), channel.clone());
+                tokio::spawn(async move {
+                    use redis_async::Commands;
+                    let key = unique_key("rot-key");
+                    let mut n = 0u64;
+                    while !stop.load(Ordering::SeqCst) {
+                        let r = async {
+                            con.set::<_, _, ()>(&key, n).await?;
+                            con.publish::<_, _, i64>(&channel, format!("w{w}:{n}"))
+                                .await?;
+                            Ok(())
+                        }
+                        .await;
+                        if !figures.done(w, &mut n, r) {
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                    }
+                })
+            })
+            .collect::<Vec<_>>();
+        (writers, subscriber)
+    });
+    rotate(&admin, &provider);
+    stop.store(true, Ordering::SeqCst);
+    let received = rt.block_on(async {
+        for w in writers {
+            w.await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        sub_stop.store(true, Ordering::SeqCst);
+        subscriber.await.unwrap()
+    });
+
+    let missed = figures.report("async cluster connection + subscriber", &received, &tally);
+    assert_eq!(missed, 0, "the subscriber missed messages");
+    assert!(
+        tally.get("reauthenticated") >= ROTATIONS as u64,
+        "{}",
+        tally.show()
+    );
+    assert!(
+        tally.nodes_reauthenticated() >= 3,
+        "one stream sees every node's connections: {:?}",
+        tally.reauthenticated_on.lock().unwrap()
+    );
+    assert_eq!(tally.get("reauth_failed"), 0, "{}", tally.show());
+    drop(cluster);
+}
+
+/// Waits (up to 20 s, refreshing) until `seen` holds a `TopologyChanged` that moved
+/// `moved` slots; returns the node it names.
+fn wait_topology_changed(
+    seen: &Mutex<Vec<ConnectionEvent>>,
+    moved: usize,
+    mut refresh: impl FnMut(),
+) -> Addr {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = seen.lock().unwrap().iter().find_map(|e| match e {
+            ConnectionEvent::TopologyChanged { addr, moved_slots } if *moved_slots == moved => {
+                Some(addr.clone())
+            }
+            _ => None,
+        });
+        if let Some(addr) = found {
+            seen.lock().unwrap().clear();
+            return addr;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no TopologyChanged moving {moved} slots; seen {:?}",
+            seen.lock().unwrap()
+        );
+        refresh();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Both cluster clients report `TopologyChanged` with the number of slots that changed
+/// owner: every slot for the first map, one after a slot migration, the whole shard after
+/// a `CLUSTER FAILOVER`.
+#[test]
+fn cluster_clients_report_topology_changes() {
+    let cluster = RedisCluster::start();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let seed = cluster.seed_config();
+    let blocking = redis_cluster::sync::ClusterClient::open([seed.clone()]).unwrap();
+    let seen_blocking: Arc<Mutex<Vec<ConnectionEvent>>> = Arc::default();
+    {
+        let seen = seen_blocking.clone();
+        blocking.on_event(move |e| {
+            if matches!(e, ConnectionEvent::TopologyChanged { .. }) {
+                seen.lock().unwrap().push(e.clone());
+            }
+        });
+    }
+    let asynch = redis_cluster::aio::ClusterClient::open([seed]).unwrap();
+    let seen_async: Arc<Mutex<Vec<ConnectionEvent>>> = Arc::default();
+    {
+        let mut events = asynch.events();
+        let seen = seen_async.clone();
+        rt.spawn(async move {
+            while let Ok(e) = events.recv().await {
+                if matches!(e, ConnectionEvent::TopologyChanged { .. }) {
+                    seen.lock().unwrap().push(e);
+                }
+            }
+        });
+    }
+    let refresh_both = || {
+        let _ = blocking.refresh();
+        let _ = rt.block_on(asynch.refresh());
+    };
+    // The first map: every slot is new.
+    let _con = blocking.get_connection().unwrap();
+    let _acon = rt.block_on(asynch.get_connection()).unwrap();
+    wait_topology_changed(&seen_blocking, 16384, || {});
+    wait_topology_changed(&seen_async, 16384, || {});
+
+    // One slot migrates to another primary.
+    let slot = 42u16;
+    let from = cluster.node_for_slot(slot);
+    let to = *cluster.primaries().iter().find(|&&p| p != from).unwrap();
+    cluster.migrate_slot(slot, to);
+    wait_topology_changed(&seen_blocking, 1, refresh_both);
+    wait_topology_changed(&seen_async, 1, refresh_both);
+
+    // The shard of slot 0 fails over to its replica: all its slots change owner.
+    let primary = cluster.node_for_slot(0);
+    let shard_slots: usize = cluster
+        .slot_ranges()
+        .iter()
+        .filter(|&&(_, _, p)| p == primary)
+        .map(|&(a, b, _)| usize::from(b - a) + 1)
+        .sum();
+    let replica = cluster.replicas_of(primary)[0];
+    cluster.failover(replica);
+    let promoted = Addr::tcp("127.0.0.1", cluster.node(replica).port());
+    let named = wait_topology_changed(&seen_blocking, shard_slots, refresh_both);
+    println!("blocking: TopologyChanged moving {shard_slots} slots, named by {named}");
+    let named = wait_topology_changed(&seen_async, shard_slots, refresh_both);
+    println!("async: TopologyChanged moving {shard_slots} slots, named by {named}");
+    assert_eq!(cluster.node_for_slot(0), replica, "{promoted}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Sentinel
+// ---------------------------------------------------------------------------------------
+
+/// A primary with 2 replicas and 3 sentinels, the rotated user on the primary and both
+/// replicas (ACL SETUSER on each: ACL changes are not replicated).
+fn sentinel_with_user() -> (SentinelSetup, impl Fn(&[&str])) {
+    let setup = SentinelSetup::start();
+    let configs: Vec<Config> = setup.nodes().iter().map(|n| n.config_no_auth()).collect();
+    let admin = move |args: &[&str]| {
+        for c in &configs {
+            admin_on(c, args);
+        }
+    };
+    create_user(&admin);
+    (setup, admin)
+}
+
+/// A `master_for` client: 16 writer threads on its pool and a subscriber from its
+/// `get_pubsub`, while the password rotates on the primary and the replicas.
+#[test]
+fn sentinel_pool_and_subscriber_ride_out_password_rotation() {
+    let (setup, admin) = sentinel_with_user();
+    let provider = Arc::new(RotatingCredentials::new(creds("pw0")));
+    let sentinel =
+        redis_sentinel::sync::Sentinel::new(setup.sentinel_addrs(), setup.sentinel_config());
+    let data = setup.data_config().with_credentials(provider.clone());
+    let client = sentinel.master_for(setup.service(), data).unwrap();
+    let tally = Arc::new(Tally::default());
+    {
+        let t = tally.clone();
+        client.on_event(move |e| t.note(e));
+    }
+    let pool = client.pool(WRITERS as u32 + 4).unwrap();
+    let figures = Figures::new();
+    let channel = unique_key("rot-sentinel");
+    let mut sub = client.get_pubsub().unwrap();
+    sub.subscribe(&channel).unwrap();
+    let sub_stop = Arc::new(AtomicBool::new(false));
+    let subscriber = collect_messages(sub_stop.clone(), figures.clone(), move || {
+        sub.get_message(Duration::from_millis(100))
+    });
+
+    write_while_rotating(
+        |_| PooledWriter(pool.clone()),
+        &channel,
+        &figures,
+        &admin,
+        &provider,
+    );
+    sub_stop.store(true, Ordering::SeqCst);
+    let received = subscriber.join().unwrap();
+
+    let missed = figures.report("sentinel master_for pool + subscriber", &received, &tally);
+    assert_eq!(missed, 0, "the subscriber missed messages");
+    assert!(
+        tally.get("reauthenticated") >= ROTATIONS as u64,
+        "{}",
+        tally.show()
+    );
+    assert_eq!(tally.get("reauth_failed"), 0, "{}", tally.show());
+    assert_eq!(tally.get("primary_switched"), 0, "{}", tally.show());
+}
+
+/// A writer on a pool: every request checks a connection out (idle pooled connections
+/// re-authenticate too).
+struct PooledWriter(redis_sync::Pool);
+
+impl redis_sync::ConnectionLike for PooledWriter {
+    fn req(&mut self, cmd: &redis_core::Cmd) -> redis_core::Result<redis_core::Value> {
+        self.0.get()?.req(cmd)
+    }
+
+    fn req_pipeline(
+        &mut self,
+        pipeline: &redis_core::Pipeline,
+    ) -> redis_core::Result<Vec<redis_core::Value>> {
+        self.0.get()?.req_pipeline(pipeline)
+    }
+}
+
+/// Both `master_for` clients report `PrimarySwitched` (new and previous primary) after a
+/// `SENTINEL FAILOVER`, through the client's own events.
+#[test]
+fn sentinel_clients_report_primary_switched() {
+    let mut setup = SentinelSetup::start();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let sentinel =
+        redis_sentinel::sync::Sentinel::new(setup.sentinel_addrs(), setup.sentinel_config());
+    let blocking = sentinel
+        .master_for(setup.service(), setup.data_config())
+        .unwrap();
+    let seen_blocking: Arc<Mutex<Vec<ConnectionEvent>>> = Arc::default();
+    {
+        let seen = seen_blocking.clone();
+        blocking.on_event(move |e| {
+            if matches!(e, ConnectionEvent::PrimarySwitched { .. }) {
+                seen.lock().unwrap().push(e.clone());
+            }
+        });
+    }
+    let asentinel =
+        redis_sentinel::aio::Sentinel::new(setup.sentinel_addrs(), setup.sentinel_config());
+    let asynch = asentinel
+        .master_for(setup.service(), setup.data_config())
+        .unwrap();
+    let seen_async: Arc<Mutex<Vec<ConnectionEvent>>> = Arc::default();
+    {
+        let mut events = asynch.events();
+        let seen = seen_async.clone();
+        rt.spawn(async move {
+            while let Ok(e) = events.recv().await {
+                if matches!(e, ConnectionEvent::PrimarySwitched { .. }) {
+                    seen.lock().unwrap().push(e);
+                }
+            }
+        });
+    }
+    let ping = || {
+        use redis_sync::Commands;
+        let _ = blocking
+            .get_connection()
+            .and_then(|mut c| c.ping::<String>());
+        let _ = rt.block_on(async {
+            use redis_async::Commands;
+            let mut c = asynch.get_connection().await?;
+            c.ping::<String>().await
+        });
+    };
+    ping();
+    let port = |setup: &SentinelSetup, i: usize| Addr::tcp("127.0.0.1", setup.nodes()[i].port());
+    let before = port(&setup, setup.primary_index());
+    let after_index = setup.failover();
+    let after = port(&setup, after_index);
+    let expected = ConnectionEvent::PrimarySwitched {
+        addr: after.clone(),
+        previous: Some(before.clone()),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for (what, seen) in [("blocking", &seen_blocking), ("async", &seen_async)] {
+        while !seen.lock().unwrap().contains(&expected) {
+            assert!(
+                Instant::now() < deadline,
+                "{what}: no {expected:?}; seen {:?}",
+                seen.lock().unwrap()
+            );
+            ping();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        println!("{what}: {expected:?}");
+    }
+}
