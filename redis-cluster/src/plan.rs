@@ -27,12 +27,13 @@
 //! every node (`FLUSHALL`, `DBSIZE`, `KEYS`, ...) are refused in a pipeline too: send them
 //! on their own (`PING` excepted: in a pipeline it goes to one primary).
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use redis_core::{Addr, Cmd, Error, Pipeline, Result, ServerError, ServerErrorKind, Value};
 
 use crate::request::{Env, Request, RequestPolicy, RequestTarget, Step};
-use crate::route::{refuse_connection_state, route, slot_of, Route, SlotSplit};
+use crate::route::{refuse_connection_state, route_request, slot_of, Route, SlotSplit};
 
 /// The next thing the shell does for a pipeline (see the module docs).
 #[derive(Debug)]
@@ -60,6 +61,16 @@ pub struct Batch {
     /// For each command of `pipeline` that is not an added `ASKING`: its unit, and
     /// whether it is preceded by `ASKING`.
     units: Vec<(usize, bool)>,
+    /// Whether a command of the batch may write.
+    write: bool,
+}
+
+impl Batch {
+    /// Whether a command of the batch may write (it then needs a primary's connection,
+    /// not a replica's).
+    pub fn is_write(&self) -> bool {
+        self.write
+    }
 }
 
 #[derive(Debug)]
@@ -77,8 +88,9 @@ enum State {
 }
 
 #[derive(Debug)]
-struct Unit {
-    cmd: Cmd,
+struct Unit<'p> {
+    /// The caller's command (borrowed), or a split command's part.
+    cmd: Cow<'p, Cmd>,
     req: Request,
     state: State,
 }
@@ -91,25 +103,26 @@ enum Entry {
     Split { split: SlotSplit, first: usize },
 }
 
-/// A pipeline's progress across the cluster (see the module docs).
+/// A pipeline's progress across the cluster (see the module docs). It borrows the
+/// caller's commands rather than copying them.
 #[derive(Debug)]
-pub struct Plan {
-    units: Vec<Unit>,
+pub struct Plan<'p> {
+    units: Vec<Unit<'p>>,
     entries: Vec<Entry>,
 }
 
-impl Plan {
-    /// Plans `pipe`. `retry_safe(cmd)` says whether a command may be re-sent after it may
-    /// have run (`redis_core::command_table::is_retry_safe` with the config's opt-in).
+impl<'p> Plan<'p> {
+    /// Plans `pipe`. `idempotent_writes` is the config's opt-in to re-sending idempotent
+    /// writes that may have run (`redis_core::command_table::is_retry_safe`).
     /// Errors before anything is sent: an atomic pipeline, a fan-out or connection-state
     /// command, keys in several slots of a command that cannot be split
     /// ([`Error::CrossSlot`]).
     pub fn new(
-        pipe: &Pipeline,
+        pipe: &'p Pipeline,
         policy: &RequestPolicy,
-        retry_safe: impl Fn(&Cmd) -> bool,
+        idempotent_writes: bool,
         now: Instant,
-    ) -> Result<Plan> {
+    ) -> Result<Plan<'p>> {
         if pipe.is_atomic() {
             return Err(Error::InvalidRequest(
                 "an atomic (MULTI/EXEC) pipeline runs on one node: use the cluster \
@@ -122,28 +135,32 @@ impl Plan {
             entries: Vec::with_capacity(pipe.len()),
         };
         for cmd in pipe.cmds() {
-            refuse_connection_state(cmd)?;
-            let unit = |cmd: Cmd, target, write| Unit {
-                req: Request::new(target, write, retry_safe(&cmd), policy, now),
+            let routed = route_request(cmd, idempotent_writes)?;
+            // A split command's parts have its name, so its retry safety (which depends
+            // only on the name for the split commands).
+            let unit = |cmd, target, write| Unit {
+                req: Request::new(target, write, routed.retry_safe, policy, now),
                 cmd,
                 state: State::Resume,
             };
-            match route(cmd)? {
+            match routed.route {
                 Route::Slot { slot, write } => {
                     plan.entries.push(Entry::One(plan.units.len()));
                     plan.units
-                        .push(unit(cmd.clone(), RequestTarget::Slot(slot), write));
+                        .push(unit(Cow::Borrowed(cmd), RequestTarget::Slot(slot), write));
                 }
                 Route::AnyPrimary { write } => {
                     plan.entries.push(Entry::One(plan.units.len()));
                     plan.units
-                        .push(unit(cmd.clone(), RequestTarget::AnyPrimary, write));
+                        .push(unit(Cow::Borrowed(cmd), RequestTarget::AnyPrimary, write));
                 }
-                Route::Split(split) => {
+                Route::Split(mut split) => {
                     let first = plan.units.len();
-                    for part in &split.parts {
+                    for part in &mut split.parts {
+                        // The part's command moves to its unit; the split keeps the rest.
+                        let part_cmd = std::mem::take(&mut part.cmd);
                         plan.units.push(unit(
-                            part.cmd.clone(),
+                            Cow::Owned(part_cmd),
                             RequestTarget::Slot(part.slot),
                             split.write,
                         ));
@@ -154,7 +171,7 @@ impl Plan {
                 Route::AllPrimaries(_) | Route::AllNodes(_) if cmd.name() == "PING" => {
                     plan.entries.push(Entry::One(plan.units.len()));
                     plan.units
-                        .push(unit(cmd.clone(), RequestTarget::AnyPrimary, false));
+                        .push(unit(Cow::Borrowed(cmd), RequestTarget::AnyPrimary, false));
                 }
                 Route::AllPrimaries(_) | Route::AllNodes(_) => {
                     return Err(Error::InvalidRequest(format!(
@@ -169,7 +186,7 @@ impl Plan {
     }
 
     /// With repeatable backoffs (tests).
-    pub fn with_seed(mut self, seed: u64) -> Plan {
+    pub fn with_seed(mut self, seed: u64) -> Plan<'p> {
         self.units = self
             .units
             .into_iter()
@@ -239,6 +256,7 @@ impl Plan {
                         addr: addr.clone(),
                         pipeline: Pipeline::new(),
                         units: Vec::new(),
+                        write: false,
                     });
                     batches.len() - 1
                 }
@@ -247,8 +265,9 @@ impl Plan {
             if asking {
                 b.pipeline.add(crate::asking());
             }
-            b.pipeline.add(u.cmd.clone());
+            b.pipeline.add(u.cmd.as_ref().clone());
             b.units.push((i, asking));
+            b.write |= u.req.is_write();
             u.state = State::InFlight;
         }
         if !batches.is_empty() {
@@ -464,8 +483,8 @@ mod tests {
         (k1, k2) // a on node 2, b on node 1
     }
 
-    fn plan(p: &Pipeline) -> Plan {
-        Plan::new(p, &RequestPolicy::default(), |_| false, Instant::now())
+    fn plan(p: &Pipeline) -> Plan<'_> {
+        Plan::new(p, &RequestPolicy::default(), false, Instant::now())
             .unwrap()
             .with_seed(3)
     }
@@ -616,7 +635,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // Never sent: retried.
-        let mut plan = Plan::new(&p, &RequestPolicy::default(), |_| false, Instant::now()).unwrap();
+        let mut plan = Plan::new(&p, &RequestPolicy::default(), false, Instant::now()).unwrap();
         for b in batches(plan.next(&env)) {
             plan.replies(
                 b,
@@ -637,7 +656,7 @@ mod tests {
         let refused = |c: Cmd| {
             let mut p = Pipeline::new();
             p.add(c);
-            Plan::new(&p, &policy, |_| true, now).unwrap_err()
+            Plan::new(&p, &policy, true, now).unwrap_err()
         };
         assert!(matches!(refused(cmd("FLUSHALL")), Error::InvalidRequest(_)));
         assert!(matches!(
@@ -654,9 +673,10 @@ mod tests {
         ));
         let mut p = Pipeline::new();
         p.atomic().add(cmd("SET").with("a").with(1));
-        assert!(Plan::new(&p, &policy, |_| true, now).is_err());
+        assert!(Plan::new(&p, &policy, true, now).is_err());
         // An empty pipeline is done at once.
-        let mut plan = Plan::new(&Pipeline::new(), &policy, |_| true, now).unwrap();
+        let empty = Pipeline::new();
+        let mut plan = Plan::new(&empty, &policy, true, now).unwrap();
         let m = map();
         assert!(matches!(
             plan.next(&Env::new(&m, now)),

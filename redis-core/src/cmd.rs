@@ -252,10 +252,20 @@ impl<'a> Iterator for ArgIter<'a> {
 
     fn next(&mut self) -> Option<&'a [u8]> {
         // The buffer was written by `push_arg`, so its shape is known: `$<len>\r\n<data>\r\n`.
+        // The length is a few decimal digits: read them in place (no memchr call, no UTF-8
+        // check, no `str::parse`; this runs several times per routed command).
         let rest = self.rest.get(1..)?;
-        let cr = memchr::memchr(b'\r', rest)?;
-        let len: usize = std::str::from_utf8(&rest[..cr]).ok()?.parse().ok()?;
-        let data = rest.get(cr + 2..cr + 2 + len)?;
+        let mut len: usize = 0;
+        let mut cr = 0;
+        loop {
+            match *rest.get(cr)? {
+                d @ b'0'..=b'9' => len = len.checked_mul(10)?.checked_add(usize::from(d - b'0'))?,
+                b'\r' if cr > 0 => break,
+                _ => return None,
+            }
+            cr += 1;
+        }
+        let data = rest.get(cr + 2..cr.checked_add(2)?.checked_add(len)?)?;
         self.rest = rest.get(cr + 2 + len + 2..).unwrap_or_default();
         Some(data)
     }

@@ -401,7 +401,12 @@ impl Shared {
 
     /// Whether `cmd` may be sent again after it may have run.
     pub(crate) fn retry_safe(&self, cmd: &Cmd) -> bool {
-        command_table::is_retry_safe(cmd, self.nodes.base().retry_idempotent_writes)
+        command_table::is_retry_safe(cmd, self.idempotent_writes())
+    }
+
+    /// The config's opt-in to re-sending idempotent writes that may have run.
+    pub(crate) fn idempotent_writes(&self) -> bool {
+        self.nodes.base().retry_idempotent_writes
     }
 
     /// What the request flow needs to decide its next step, with `map` (from
