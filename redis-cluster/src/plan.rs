@@ -79,6 +79,9 @@ enum State {
     Asked(Step),
     /// The plan carried out the unit's last step: resume it.
     Resume,
+    /// To be sent to the plan's node `node` (an index in [`Plan::addrs`]), after
+    /// `ASKING` when `asking`.
+    Routed { node: usize, asking: bool },
     /// Sent in a batch; waiting for [`Plan::replies`].
     InFlight,
     /// Finished with this result.
@@ -109,6 +112,22 @@ enum Entry {
 pub struct Plan<'p> {
     units: Vec<Unit<'p>>,
     entries: Vec<Entry>,
+    /// The nodes units are routed to and not yet sent to, once each.
+    addrs: Vec<Addr>,
+}
+
+/// The index of `addr` in `addrs`, added if absent.
+fn node_index(addrs: &mut Vec<Addr>, addr: &Addr) -> usize {
+    match addrs
+        .iter()
+        .position(|a| std::ptr::eq(a, addr) || a == addr)
+    {
+        Some(i) => i,
+        None => {
+            addrs.push(addr.clone());
+            addrs.len() - 1
+        }
+    }
 }
 
 impl<'p> Plan<'p> {
@@ -133,6 +152,7 @@ impl<'p> Plan<'p> {
         let mut plan = Plan {
             units: Vec::with_capacity(pipe.len()),
             entries: Vec::with_capacity(pipe.len()),
+            addrs: Vec::new(),
         };
         for cmd in pipe.cmds() {
             let routed = route_request(cmd, idempotent_writes)?;
@@ -210,6 +230,15 @@ impl<'p> Plan<'p> {
     pub fn next(&mut self, env: &Env<'_>) -> PlanStep {
         for u in &mut self.units {
             if let State::Resume = u.state {
+                // Most units: straight to their slot's node, its address not copied.
+                if let Some(addr) = u.req.route_by_map(env) {
+                    let node = node_index(&mut self.addrs, addr);
+                    u.state = State::Routed {
+                        node,
+                        asking: false,
+                    };
+                    continue;
+                }
                 u.state = match u.req.resume(env) {
                     Step::Done(r) => State::Done(r),
                     step => State::Asked(step),
@@ -243,34 +272,39 @@ impl<'p> Plan<'p> {
         if refresh {
             return PlanStep::Refresh;
         }
-        let mut batches: Vec<Batch> = Vec::new();
-        for (i, u) in self.units.iter_mut().enumerate() {
-            let State::Asked(Step::Send { addr, asking }) = &u.state else {
-                continue;
-            };
-            let asking = *asking;
-            let at = match batches.iter().position(|b| &b.addr == addr) {
-                Some(at) => at,
-                None => {
-                    batches.push(Batch {
-                        addr: addr.clone(),
-                        pipeline: Pipeline::new(),
-                        units: Vec::new(),
-                        write: false,
-                    });
-                    batches.len() - 1
-                }
-            };
-            let b = &mut batches[at];
-            if asking {
-                b.pipeline.add(crate::asking());
+        for u in &mut self.units {
+            if let State::Asked(Step::Send { addr, asking }) = &u.state {
+                let (node, asking) = (node_index(&mut self.addrs, addr), *asking);
+                u.state = State::Routed { node, asking };
             }
-            b.pipeline.add(u.cmd.as_ref().clone());
-            b.units.push((i, asking));
-            b.write |= u.req.is_write();
-            u.state = State::InFlight;
         }
-        if !batches.is_empty() {
+        if !self.addrs.is_empty() {
+            let mut batches: Vec<Batch> = self
+                .addrs
+                .drain(..)
+                .map(|addr| Batch {
+                    addr,
+                    pipeline: Pipeline::new(),
+                    units: Vec::new(),
+                    write: false,
+                })
+                .collect();
+            for (i, u) in self.units.iter_mut().enumerate() {
+                let State::Routed { node, asking } = u.state else {
+                    continue;
+                };
+                let Some(b) = batches.get_mut(node) else {
+                    continue;
+                };
+                if asking {
+                    b.pipeline.add(crate::asking());
+                }
+                b.pipeline.add(u.cmd.as_ref().clone());
+                b.units.push((i, asking));
+                b.write |= u.req.is_write();
+                u.state = State::InFlight;
+            }
+            batches.retain(|b| !b.units.is_empty());
             return PlanStep::Send(batches);
         }
         let mut sleep: Option<Duration> = None;

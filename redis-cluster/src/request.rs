@@ -156,6 +156,11 @@ impl<'a> Env<'a> {
     /// read) counts as not covered: the request waits for the promotion as it waits for
     /// coverage, instead of queueing behind a dead node.
     pub fn pick(&self, slot: u16, write: bool) -> Result<Addr, ClusterErrorKind> {
+        self.pick_ref(slot, write).cloned()
+    }
+
+    /// [`pick`](Self::pick), the address borrowed from the map.
+    pub fn pick_ref(&self, slot: u16, write: bool) -> Result<&'a Addr, ClusterErrorKind> {
         if !self.map.is_covered(slot) {
             return Err(ClusterErrorKind::SlotNotCovered { slot });
         }
@@ -167,7 +172,7 @@ impl<'a> Env<'a> {
             self.counter,
             self.random,
         ) {
-            Some(n) if n.healthy => Ok(n.addr.clone()),
+            Some(n) if n.healthy => Ok(&n.addr),
             Some(_) => Err(ClusterErrorKind::SlotNotCovered { slot }),
             None => Err(ClusterErrorKind::NoUsableReplica { slot }),
         }
@@ -371,6 +376,22 @@ impl Request {
             }
             Err(kind) => self.finish(Err(Error::Cluster(kind))),
         }
+    }
+
+    /// What [`resume`](Self::resume) does when it sends by the map (a request for a slot,
+    /// not redirected, not waiting for a refresh, the slot served): the node's address,
+    /// borrowed from the map rather than copied into a [`Step::Send`] (a pipeline routes
+    /// every command this way). `None` when `resume` has something else to say: call it.
+    pub fn route_by_map<'a>(&mut self, env: &Env<'a>) -> Option<&'a Addr> {
+        if self.done || self.next != Next::Route || self.pinned.is_some() {
+            return None;
+        }
+        let RequestTarget::Slot(slot) = self.target else {
+            return None;
+        };
+        let addr = env.pick_ref(slot, self.write).ok()?;
+        self.uncovered_since = None;
+        Some(addr)
     }
 
     /// The outcome of the [`Step::Send`] to `from`: the reply (an error reply as

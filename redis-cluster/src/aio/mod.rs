@@ -418,7 +418,7 @@ impl Shared {
         let counter = self.counter.fetch_add(1, Ordering::Relaxed);
         let env = Env {
             stats: &stats,
-            ..self.settings.env(map, counter)
+            ..self.settings.env_at(map, counter, now)
         };
         f(&env)
     }
