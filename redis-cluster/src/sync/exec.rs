@@ -35,6 +35,16 @@ pub(crate) trait Nodes {
         addr: &Addr,
         f: &mut dyn FnMut(&mut dyn ConnectionLike) -> Result<Vec<Value>>,
     ) -> Sent;
+
+    /// Sends each pipeline to its node (the nodes are distinct); the outcomes in the same
+    /// order. This one sends them one after the other; a set of connections that can use
+    /// several at once overrides it so that the nodes work at the same time.
+    fn send_pipelines(&mut self, batches: &[(&Addr, &Pipeline)]) -> Vec<Sent> {
+        batches
+            .iter()
+            .map(|(addr, p)| self.send(addr, &mut |con| con.req_pipeline(p)))
+            .collect()
+    }
 }
 
 /// One command, routed (split, fanned out or sent to its slot's node).
@@ -153,9 +163,11 @@ pub(crate) fn pipeline(nodes: &mut (impl Nodes + ?Sized), pipe: &Pipeline) -> Re
         let step = shared.with_env(&map, |env| plan.next(env));
         match step {
             PlanStep::Send(batches) => {
-                for batch in batches {
-                    let sent =
-                        nodes.send(&batch.addr, &mut |con| con.req_pipeline(&batch.pipeline));
+                let work: Vec<(&Addr, &Pipeline)> =
+                    batches.iter().map(|b| (&b.addr, &b.pipeline)).collect();
+                let outcomes = nodes.send_pipelines(&work);
+                drop(work);
+                for (batch, sent) in batches.into_iter().zip(outcomes) {
                     let map = shared.snapshot();
                     shared.with_env(&map, |env| match sent {
                         Sent::NotSent(e) => {
