@@ -94,16 +94,55 @@ enum State {
 struct Unit<'p> {
     /// The caller's command (borrowed), or a split command's part.
     cmd: Cow<'p, Cmd>,
-    req: Request,
+    /// Its slot, `None` for any primary.
+    slot: Option<u16>,
+    /// False for a read.
+    write: bool,
+    /// May be re-sent after it may have run.
+    retry_safe: bool,
+    /// The unit's request flow, made at its first step other than "sent by the map,
+    /// answered": most units of a pipeline never need one (a fresh request would only
+    /// route by the map and hand back the reply).
+    req: Option<Box<Request>>,
     state: State,
+}
+
+impl Unit<'_> {
+    /// The unit's request flow, made now if it has none (as of the plan's start).
+    fn req(&mut self, how: &Fresh, i: usize) -> &mut Request {
+        let (target, write, safe) = (
+            self.slot
+                .map_or(RequestTarget::AnyPrimary, RequestTarget::Slot),
+            self.write,
+            self.retry_safe,
+        );
+        self.req.get_or_insert_with(|| {
+            let req = Request::new(target, write, safe, &how.policy, how.now);
+            Box::new(match how.seed {
+                Some(seed) => req.with_seed(seed.wrapping_add(i as u64)),
+                None => req,
+            })
+        })
+    }
+}
+
+/// How a unit's request flow is made when it first needs one.
+#[derive(Debug)]
+struct Fresh {
+    policy: RequestPolicy,
+    /// When the plan started (every request's time budget starts then).
+    now: Instant,
+    /// Repeatable backoffs (tests).
+    seed: Option<u64>,
 }
 
 #[derive(Debug)]
 enum Entry {
     /// The caller's command is unit `.0`.
     One(usize),
-    /// The caller's command was split; its parts are units `first..first + n`.
-    Split { split: SlotSplit, first: usize },
+    /// The caller's command was split; its parts are units `first..first + n`. (Boxed:
+    /// a pipeline holds one entry per command, and few are split.)
+    Split { split: Box<SlotSplit>, first: usize },
 }
 
 /// A pipeline's progress across the cluster (see the module docs). It borrows the
@@ -112,6 +151,7 @@ enum Entry {
 pub struct Plan<'p> {
     units: Vec<Unit<'p>>,
     entries: Vec<Entry>,
+    fresh: Fresh,
     /// The nodes units are routed to and not yet sent to, once each.
     addrs: Vec<Addr>,
 }
@@ -152,46 +192,51 @@ impl<'p> Plan<'p> {
         let mut plan = Plan {
             units: Vec::with_capacity(pipe.len()),
             entries: Vec::with_capacity(pipe.len()),
+            fresh: Fresh {
+                policy: *policy,
+                now,
+                seed: None,
+            },
             addrs: Vec::new(),
         };
         for cmd in pipe.cmds() {
             let routed = route_request(cmd, idempotent_writes)?;
             // A split command's parts have its name, so its retry safety (which depends
             // only on the name for the split commands).
-            let unit = |cmd, target, write| Unit {
-                req: Request::new(target, write, routed.retry_safe, policy, now),
+            let unit = |cmd, slot, write| Unit {
                 cmd,
+                slot,
+                write,
+                retry_safe: routed.retry_safe,
+                req: None,
                 state: State::Resume,
             };
             match routed.route {
                 Route::Slot { slot, write } => {
                     plan.entries.push(Entry::One(plan.units.len()));
-                    plan.units
-                        .push(unit(Cow::Borrowed(cmd), RequestTarget::Slot(slot), write));
+                    plan.units.push(unit(Cow::Borrowed(cmd), Some(slot), write));
                 }
                 Route::AnyPrimary { write } => {
                     plan.entries.push(Entry::One(plan.units.len()));
-                    plan.units
-                        .push(unit(Cow::Borrowed(cmd), RequestTarget::AnyPrimary, write));
+                    plan.units.push(unit(Cow::Borrowed(cmd), None, write));
                 }
                 Route::Split(mut split) => {
                     let first = plan.units.len();
                     for part in &mut split.parts {
                         // The part's command moves to its unit; the split keeps the rest.
                         let part_cmd = std::mem::take(&mut part.cmd);
-                        plan.units.push(unit(
-                            Cow::Owned(part_cmd),
-                            RequestTarget::Slot(part.slot),
-                            split.write,
-                        ));
+                        plan.units
+                            .push(unit(Cow::Owned(part_cmd), Some(part.slot), split.write));
                     }
-                    plan.entries.push(Entry::Split { split, first });
+                    plan.entries.push(Entry::Split {
+                        split: Box::new(split),
+                        first,
+                    });
                 }
                 // PING in a pipeline checks the link to the cluster, not every node.
                 Route::AllPrimaries(_) | Route::AllNodes(_) if cmd.name() == "PING" => {
                     plan.entries.push(Entry::One(plan.units.len()));
-                    plan.units
-                        .push(unit(Cow::Borrowed(cmd), RequestTarget::AnyPrimary, false));
+                    plan.units.push(unit(Cow::Borrowed(cmd), None, false));
                 }
                 Route::AllPrimaries(_) | Route::AllNodes(_) => {
                     return Err(Error::InvalidRequest(format!(
@@ -207,15 +252,12 @@ impl<'p> Plan<'p> {
 
     /// With repeatable backoffs (tests).
     pub fn with_seed(mut self, seed: u64) -> Plan<'p> {
-        self.units = self
-            .units
-            .into_iter()
-            .enumerate()
-            .map(|(i, mut u)| {
-                u.req = u.req.with_seed(seed.wrapping_add(i as u64));
-                u
-            })
-            .collect();
+        self.fresh.seed = Some(seed);
+        for (i, u) in self.units.iter_mut().enumerate() {
+            if let Some(req) = u.req.take() {
+                u.req = Some(Box::new(req.with_seed(seed.wrapping_add(i as u64))));
+            }
+        }
         self
     }
 
@@ -228,10 +270,17 @@ impl<'p> Plan<'p> {
     /// step was carried out (for [`PlanStep::Send`]: after every batch's
     /// [`replies`](Self::replies)).
     pub fn next(&mut self, env: &Env<'_>) -> PlanStep {
-        for u in &mut self.units {
+        for (i, u) in self.units.iter_mut().enumerate() {
             if let State::Resume = u.state {
-                // Most units: straight to their slot's node, its address not copied.
-                if let Some(addr) = u.req.route_by_map(env) {
+                // Most units: straight to their slot's node, its address not copied (what
+                // a fresh request's `resume` does, and `route_by_map` for one redirected
+                // or retried before).
+                let by_map = match (&mut u.req, u.slot) {
+                    (None, Some(slot)) => env.pick_ref(slot, u.write).ok(),
+                    (Some(req), _) => req.route_by_map(env),
+                    (None, None) => None,
+                };
+                if let Some(addr) = by_map {
                     let node = node_index(&mut self.addrs, addr);
                     u.state = State::Routed {
                         node,
@@ -239,7 +288,7 @@ impl<'p> Plan<'p> {
                     };
                     continue;
                 }
-                u.state = match u.req.resume(env) {
+                u.state = match u.req(&self.fresh, i).resume(env) {
                     Step::Done(r) => State::Done(r),
                     step => State::Asked(step),
                 };
@@ -301,7 +350,7 @@ impl<'p> Plan<'p> {
                 }
                 b.pipeline.add(u.cmd.as_ref().clone());
                 b.units.push((i, asking));
-                b.write |= u.req.is_write();
+                b.write |= u.write;
                 u.state = State::InFlight;
             }
             batches.retain(|b| !b.units.is_empty());
@@ -352,6 +401,14 @@ impl<'p> Plan<'p> {
                 let _ = replies.next();
             }
             let reply = replies.next().unwrap_or(Value::Nil);
+            if let Some(u) = self.units.get_mut(i) {
+                if u.req.is_none() && !matches!(reply, Value::ServerError(_)) {
+                    // What a fresh request's `reply` does with an answer that is not an
+                    // error: it is the unit's result.
+                    u.state = State::Done(Ok(reply));
+                    continue;
+                }
+            }
             self.set(i, |req| req.reply(&addr, Ok(reply), env));
         }
     }
@@ -376,7 +433,7 @@ impl<'p> Plan<'p> {
 
     fn set(&mut self, i: usize, f: impl FnOnce(&mut Request) -> Step) {
         if let Some(u) = self.units.get_mut(i) {
-            u.state = match f(&mut u.req) {
+            u.state = match f(u.req(&self.fresh, i)) {
                 Step::Done(r) => State::Done(r),
                 step => State::Asked(step),
             };
