@@ -170,7 +170,12 @@ impl ClusterConnection {
                             Err(e) if e.is_connection_dropped() => sh.node_failed(&addr),
                             _ => {}
                         }
-                        sh.with_env(&sh.map(), |env| req.reply(&addr, outcome, env))
+                        match req.reply_settled(outcome) {
+                            Ok(v) => return Ok(v),
+                            Err(outcome) => {
+                                sh.with_env(&sh.map(), |env| req.reply(&addr, outcome, env))
+                            }
+                        }
                     }
                 },
                 Step::Done(result) => return result,

@@ -85,17 +85,36 @@ pub(crate) fn run(
         step = match step {
             Step::Send { addr, asking } => {
                 let started = Instant::now();
+                // The reply, kept aside (no one-element Vec per request).
+                let mut reply = None;
                 let sent = nodes.send(&addr, &mut |con| {
-                    if asking {
+                    reply = Some(if asking {
                         let mut p = Pipeline::with_capacity(2);
                         p.add(crate::asking()).add(cmd.clone());
                         let mut replies = con.req_pipeline(&p)?;
-                        let last = replies.pop().unwrap_or(Value::Nil);
-                        Ok(vec![last])
+                        replies.pop().unwrap_or(Value::Nil)
                     } else {
-                        con.req(cmd).map(|v| vec![v])
-                    }
+                        con.req(cmd)?
+                    });
+                    Ok(Vec::new())
                 });
+                // A plain reply ends the request without a look at the map (as `reply`
+                // would); anything else is handed to `reply`/`not_sent` as before.
+                let sent = match sent {
+                    Sent::Sent(r) => {
+                        let r = r.map(|_| reply.take().unwrap_or(Value::Nil));
+                        match req.reply_settled(r) {
+                            Ok(v) => {
+                                if shared.measures_latency() {
+                                    shared.observe(&addr, started.elapsed());
+                                }
+                                return Ok(v);
+                            }
+                            Err(r) => Sent::Sent(r.map(|v| vec![v])),
+                        }
+                    }
+                    not_sent => not_sent,
+                };
                 map = shared.snapshot();
                 shared.with_env(&map, |env| match sent {
                     Sent::NotSent(e) => {
