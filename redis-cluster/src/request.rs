@@ -623,7 +623,9 @@ mod tests {
                 Ok(Value::Okay),
                 Ok(Value::Nil),
                 Ok(Value::Int(3)),
-                Ok(Value::ServerError(ServerError::parse("MOVED 5 127.0.0.1:2"))),
+                Ok(Value::ServerError(ServerError::parse(
+                    "MOVED 5 127.0.0.1:2",
+                ))),
                 err("WRONGTYPE x"),
                 err("TRYAGAIN x"),
                 Err(Error::Io(std::io::ErrorKind::ConnectionReset.into())),
