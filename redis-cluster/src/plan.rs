@@ -3,7 +3,7 @@
 //!
 //! A [`Plan`] turns a caller's [`Pipeline`] into *units*: one per command, or one per slot
 //! part of a multi-key command that spans slots (`MGET`, `MSET`, `DEL`, `UNLINK`,
-//! `EXISTS`, `TOUCH`, split by [`route()`]). Each unit is a
+//! `EXISTS`, `TOUCH`, split by [`route()`](crate::route::route)). Each unit is a
 //! [`Request`] step machine, so a unit follows `MOVED`/`ASK`,
 //! waits out refusals and is retried after a connection failure under exactly the rules a
 //! single command follows. The plan gathers what its units ask for and gives the shell
