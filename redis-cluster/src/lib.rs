@@ -59,8 +59,8 @@ pub use redis_core::routing::{Choice, NodeStats, ReadFrom, ReadPolicy};
 pub use refresh::{nodes_to_ask, RefreshConfig, RefreshGate, RefreshStep};
 pub use request::{Env, Request, RequestPolicy, RequestTarget, Step};
 pub use route::{
-    merge, refuse_connection_state, route, slot_of, ResponsePolicy, Route, SlotSplit, SplitMerge,
-    SplitPart,
+    merge, refuse_connection_state, route, route_request, slot_of, ResponsePolicy, Route, Routed,
+    SlotSplit, SplitMerge, SplitPart,
 };
 pub use slot::{slot, SLOT_COUNT};
 pub use slot_map::{AddrContext, Node, NodeRole, Shard, SlotMap};

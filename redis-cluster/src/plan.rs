@@ -3,7 +3,7 @@
 //!
 //! A [`Plan`] turns a caller's [`Pipeline`] into *units*: one per command, or one per slot
 //! part of a multi-key command that spans slots (`MGET`, `MSET`, `DEL`, `UNLINK`,
-//! `EXISTS`, `TOUCH`, split by [`route()`]). Each unit is a
+//! `EXISTS`, `TOUCH`, split by [`route()`](crate::route::route)). Each unit is a
 //! [`Request`] step machine, so a unit follows `MOVED`/`ASK`,
 //! waits out refusals and is retried after a connection failure under exactly the rules a
 //! single command follows. The plan gathers what its units ask for and gives the shell
@@ -27,12 +27,13 @@
 //! every node (`FLUSHALL`, `DBSIZE`, `KEYS`, ...) are refused in a pipeline too: send them
 //! on their own (`PING` excepted: in a pipeline it goes to one primary).
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use redis_core::{Addr, Cmd, Error, Pipeline, Result, ServerError, ServerErrorKind, Value};
 
 use crate::request::{Env, Request, RequestPolicy, RequestTarget, Step};
-use crate::route::{refuse_connection_state, route, slot_of, Route, SlotSplit};
+use crate::route::{refuse_connection_state, route_request, slot_of, Route, SlotSplit};
 
 /// The next thing the shell does for a pipeline (see the module docs).
 #[derive(Debug)]
@@ -60,6 +61,16 @@ pub struct Batch {
     /// For each command of `pipeline` that is not an added `ASKING`: its unit, and
     /// whether it is preceded by `ASKING`.
     units: Vec<(usize, bool)>,
+    /// Whether a command of the batch may write.
+    write: bool,
+}
+
+impl Batch {
+    /// Whether a command of the batch may write (it then needs a primary's connection,
+    /// not a replica's).
+    pub fn is_write(&self) -> bool {
+        self.write
+    }
 }
 
 #[derive(Debug)]
@@ -68,6 +79,9 @@ enum State {
     Asked(Step),
     /// The plan carried out the unit's last step: resume it.
     Resume,
+    /// To be sent to the plan's node `node` (an index in [`Plan::addrs`]), after
+    /// `ASKING` when `asking`.
+    Routed { node: usize, asking: bool },
     /// Sent in a batch; waiting for [`Plan::replies`].
     InFlight,
     /// Finished with this result.
@@ -77,39 +91,97 @@ enum State {
 }
 
 #[derive(Debug)]
-struct Unit {
-    cmd: Cmd,
-    req: Request,
+struct Unit<'p> {
+    /// The caller's command (borrowed), or a split command's part.
+    cmd: Cow<'p, Cmd>,
+    /// Its slot, `None` for any primary.
+    slot: Option<u16>,
+    /// False for a read.
+    write: bool,
+    /// May be re-sent after it may have run.
+    retry_safe: bool,
+    /// The unit's request flow, made at its first step other than "sent by the map,
+    /// answered": most units of a pipeline never need one (a fresh request would only
+    /// route by the map and hand back the reply).
+    req: Option<Box<Request>>,
     state: State,
+}
+
+impl Unit<'_> {
+    /// The unit's request flow, made now if it has none (as of the plan's start).
+    fn req(&mut self, how: &Fresh, i: usize) -> &mut Request {
+        let (target, write, safe) = (
+            self.slot
+                .map_or(RequestTarget::AnyPrimary, RequestTarget::Slot),
+            self.write,
+            self.retry_safe,
+        );
+        self.req.get_or_insert_with(|| {
+            let req = Request::new(target, write, safe, &how.policy, how.now);
+            Box::new(match how.seed {
+                Some(seed) => req.with_seed(seed.wrapping_add(i as u64)),
+                None => req,
+            })
+        })
+    }
+}
+
+/// How a unit's request flow is made when it first needs one.
+#[derive(Debug)]
+struct Fresh {
+    policy: RequestPolicy,
+    /// When the plan started (every request's time budget starts then).
+    now: Instant,
+    /// Repeatable backoffs (tests).
+    seed: Option<u64>,
 }
 
 #[derive(Debug)]
 enum Entry {
     /// The caller's command is unit `.0`.
     One(usize),
-    /// The caller's command was split; its parts are units `first..first + n`.
-    Split { split: SlotSplit, first: usize },
+    /// The caller's command was split; its parts are units `first..first + n`. (Boxed:
+    /// a pipeline holds one entry per command, and few are split.)
+    Split { split: Box<SlotSplit>, first: usize },
 }
 
-/// A pipeline's progress across the cluster (see the module docs).
+/// A pipeline's progress across the cluster (see the module docs). It borrows the
+/// caller's commands rather than copying them.
 #[derive(Debug)]
-pub struct Plan {
-    units: Vec<Unit>,
+pub struct Plan<'p> {
+    units: Vec<Unit<'p>>,
     entries: Vec<Entry>,
+    fresh: Fresh,
+    /// The nodes units are routed to and not yet sent to, once each.
+    addrs: Vec<Addr>,
 }
 
-impl Plan {
-    /// Plans `pipe`. `retry_safe(cmd)` says whether a command may be re-sent after it may
-    /// have run (`redis_core::command_table::is_retry_safe` with the config's opt-in).
+/// The index of `addr` in `addrs`, added if absent.
+fn node_index(addrs: &mut Vec<Addr>, addr: &Addr) -> usize {
+    match addrs
+        .iter()
+        .position(|a| std::ptr::eq(a, addr) || a == addr)
+    {
+        Some(i) => i,
+        None => {
+            addrs.push(addr.clone());
+            addrs.len() - 1
+        }
+    }
+}
+
+impl<'p> Plan<'p> {
+    /// Plans `pipe`. `idempotent_writes` is the config's opt-in to re-sending idempotent
+    /// writes that may have run (`redis_core::command_table::is_retry_safe`).
     /// Errors before anything is sent: an atomic pipeline, a fan-out or connection-state
     /// command, keys in several slots of a command that cannot be split
     /// ([`Error::CrossSlot`]).
     pub fn new(
-        pipe: &Pipeline,
+        pipe: &'p Pipeline,
         policy: &RequestPolicy,
-        retry_safe: impl Fn(&Cmd) -> bool,
+        idempotent_writes: bool,
         now: Instant,
-    ) -> Result<Plan> {
+    ) -> Result<Plan<'p>> {
         if pipe.is_atomic() {
             return Err(Error::InvalidRequest(
                 "an atomic (MULTI/EXEC) pipeline runs on one node: use the cluster \
@@ -120,41 +192,51 @@ impl Plan {
         let mut plan = Plan {
             units: Vec::with_capacity(pipe.len()),
             entries: Vec::with_capacity(pipe.len()),
+            fresh: Fresh {
+                policy: *policy,
+                now,
+                seed: None,
+            },
+            addrs: Vec::new(),
         };
         for cmd in pipe.cmds() {
-            refuse_connection_state(cmd)?;
-            let unit = |cmd: Cmd, target, write| Unit {
-                req: Request::new(target, write, retry_safe(&cmd), policy, now),
+            let routed = route_request(cmd, idempotent_writes)?;
+            // A split command's parts have its name, so its retry safety (which depends
+            // only on the name for the split commands).
+            let unit = |cmd, slot, write| Unit {
                 cmd,
+                slot,
+                write,
+                retry_safe: routed.retry_safe,
+                req: None,
                 state: State::Resume,
             };
-            match route(cmd)? {
+            match routed.route {
                 Route::Slot { slot, write } => {
                     plan.entries.push(Entry::One(plan.units.len()));
-                    plan.units
-                        .push(unit(cmd.clone(), RequestTarget::Slot(slot), write));
+                    plan.units.push(unit(Cow::Borrowed(cmd), Some(slot), write));
                 }
                 Route::AnyPrimary { write } => {
                     plan.entries.push(Entry::One(plan.units.len()));
-                    plan.units
-                        .push(unit(cmd.clone(), RequestTarget::AnyPrimary, write));
+                    plan.units.push(unit(Cow::Borrowed(cmd), None, write));
                 }
-                Route::Split(split) => {
+                Route::Split(mut split) => {
                     let first = plan.units.len();
-                    for part in &split.parts {
-                        plan.units.push(unit(
-                            part.cmd.clone(),
-                            RequestTarget::Slot(part.slot),
-                            split.write,
-                        ));
+                    for part in &mut split.parts {
+                        // The part's command moves to its unit; the split keeps the rest.
+                        let part_cmd = std::mem::take(&mut part.cmd);
+                        plan.units
+                            .push(unit(Cow::Owned(part_cmd), Some(part.slot), split.write));
                     }
-                    plan.entries.push(Entry::Split { split, first });
+                    plan.entries.push(Entry::Split {
+                        split: Box::new(split),
+                        first,
+                    });
                 }
                 // PING in a pipeline checks the link to the cluster, not every node.
                 Route::AllPrimaries(_) | Route::AllNodes(_) if cmd.name() == "PING" => {
                     plan.entries.push(Entry::One(plan.units.len()));
-                    plan.units
-                        .push(unit(cmd.clone(), RequestTarget::AnyPrimary, false));
+                    plan.units.push(unit(Cow::Borrowed(cmd), None, false));
                 }
                 Route::AllPrimaries(_) | Route::AllNodes(_) => {
                     return Err(Error::InvalidRequest(format!(
@@ -169,16 +251,13 @@ impl Plan {
     }
 
     /// With repeatable backoffs (tests).
-    pub fn with_seed(mut self, seed: u64) -> Plan {
-        self.units = self
-            .units
-            .into_iter()
-            .enumerate()
-            .map(|(i, mut u)| {
-                u.req = u.req.with_seed(seed.wrapping_add(i as u64));
-                u
-            })
-            .collect();
+    pub fn with_seed(mut self, seed: u64) -> Plan<'p> {
+        self.fresh.seed = Some(seed);
+        for (i, u) in self.units.iter_mut().enumerate() {
+            if let Some(req) = u.req.take() {
+                u.req = Some(Box::new(req.with_seed(seed.wrapping_add(i as u64))));
+            }
+        }
         self
     }
 
@@ -191,9 +270,25 @@ impl Plan {
     /// step was carried out (for [`PlanStep::Send`]: after every batch's
     /// [`replies`](Self::replies)).
     pub fn next(&mut self, env: &Env<'_>) -> PlanStep {
-        for u in &mut self.units {
+        for (i, u) in self.units.iter_mut().enumerate() {
             if let State::Resume = u.state {
-                u.state = match u.req.resume(env) {
+                // Most units: straight to their slot's node, its address not copied (what
+                // a fresh request's `resume` does, and `route_by_map` for one redirected
+                // or retried before).
+                let by_map = match (&mut u.req, u.slot) {
+                    (None, Some(slot)) => env.pick_ref(slot, u.write).ok(),
+                    (Some(req), _) => req.route_by_map(env),
+                    (None, None) => None,
+                };
+                if let Some(addr) = by_map {
+                    let node = node_index(&mut self.addrs, addr);
+                    u.state = State::Routed {
+                        node,
+                        asking: false,
+                    };
+                    continue;
+                }
+                u.state = match u.req(&self.fresh, i).resume(env) {
                     Step::Done(r) => State::Done(r),
                     step => State::Asked(step),
                 };
@@ -226,32 +321,39 @@ impl Plan {
         if refresh {
             return PlanStep::Refresh;
         }
-        let mut batches: Vec<Batch> = Vec::new();
-        for (i, u) in self.units.iter_mut().enumerate() {
-            let State::Asked(Step::Send { addr, asking }) = &u.state else {
-                continue;
-            };
-            let asking = *asking;
-            let at = match batches.iter().position(|b| &b.addr == addr) {
-                Some(at) => at,
-                None => {
-                    batches.push(Batch {
-                        addr: addr.clone(),
-                        pipeline: Pipeline::new(),
-                        units: Vec::new(),
-                    });
-                    batches.len() - 1
-                }
-            };
-            let b = &mut batches[at];
-            if asking {
-                b.pipeline.add(crate::asking());
+        for u in &mut self.units {
+            if let State::Asked(Step::Send { addr, asking }) = &u.state {
+                let (node, asking) = (node_index(&mut self.addrs, addr), *asking);
+                u.state = State::Routed { node, asking };
             }
-            b.pipeline.add(u.cmd.clone());
-            b.units.push((i, asking));
-            u.state = State::InFlight;
         }
-        if !batches.is_empty() {
+        if !self.addrs.is_empty() {
+            let mut batches: Vec<Batch> = self
+                .addrs
+                .drain(..)
+                .map(|addr| Batch {
+                    addr,
+                    pipeline: Pipeline::new(),
+                    units: Vec::new(),
+                    write: false,
+                })
+                .collect();
+            for (i, u) in self.units.iter_mut().enumerate() {
+                let State::Routed { node, asking } = u.state else {
+                    continue;
+                };
+                let Some(b) = batches.get_mut(node) else {
+                    continue;
+                };
+                if asking {
+                    b.pipeline.add(crate::asking());
+                }
+                b.pipeline.add(u.cmd.as_ref().clone());
+                b.units.push((i, asking));
+                b.write |= u.write;
+                u.state = State::InFlight;
+            }
+            batches.retain(|b| !b.units.is_empty());
             return PlanStep::Send(batches);
         }
         let mut sleep: Option<Duration> = None;
@@ -299,6 +401,14 @@ impl Plan {
                 let _ = replies.next();
             }
             let reply = replies.next().unwrap_or(Value::Nil);
+            if let Some(u) = self.units.get_mut(i) {
+                if u.req.is_none() && !matches!(reply, Value::ServerError(_)) {
+                    // What a fresh request's `reply` does with an answer that is not an
+                    // error: it is the unit's result.
+                    u.state = State::Done(Ok(reply));
+                    continue;
+                }
+            }
             self.set(i, |req| req.reply(&addr, Ok(reply), env));
         }
     }
@@ -323,7 +433,7 @@ impl Plan {
 
     fn set(&mut self, i: usize, f: impl FnOnce(&mut Request) -> Step) {
         if let Some(u) = self.units.get_mut(i) {
-            u.state = match f(&mut u.req) {
+            u.state = match f(u.req(&self.fresh, i)) {
                 Step::Done(r) => State::Done(r),
                 step => State::Asked(step),
             };
@@ -464,8 +574,8 @@ mod tests {
         (k1, k2) // a on node 2, b on node 1
     }
 
-    fn plan(p: &Pipeline) -> Plan {
-        Plan::new(p, &RequestPolicy::default(), |_| false, Instant::now())
+    fn plan(p: &Pipeline) -> Plan<'_> {
+        Plan::new(p, &RequestPolicy::default(), false, Instant::now())
             .unwrap()
             .with_seed(3)
     }
@@ -616,7 +726,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // Never sent: retried.
-        let mut plan = Plan::new(&p, &RequestPolicy::default(), |_| false, Instant::now()).unwrap();
+        let mut plan = Plan::new(&p, &RequestPolicy::default(), false, Instant::now()).unwrap();
         for b in batches(plan.next(&env)) {
             plan.replies(
                 b,
@@ -637,7 +747,7 @@ mod tests {
         let refused = |c: Cmd| {
             let mut p = Pipeline::new();
             p.add(c);
-            Plan::new(&p, &policy, |_| true, now).unwrap_err()
+            Plan::new(&p, &policy, true, now).unwrap_err()
         };
         assert!(matches!(refused(cmd("FLUSHALL")), Error::InvalidRequest(_)));
         assert!(matches!(
@@ -654,9 +764,10 @@ mod tests {
         ));
         let mut p = Pipeline::new();
         p.atomic().add(cmd("SET").with("a").with(1));
-        assert!(Plan::new(&p, &policy, |_| true, now).is_err());
+        assert!(Plan::new(&p, &policy, true, now).is_err());
         // An empty pipeline is done at once.
-        let mut plan = Plan::new(&Pipeline::new(), &policy, |_| true, now).unwrap();
+        let empty = Pipeline::new();
+        let mut plan = Plan::new(&empty, &policy, true, now).unwrap();
         let m = map();
         assert!(matches!(
             plan.next(&Env::new(&m, now)),

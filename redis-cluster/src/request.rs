@@ -156,6 +156,11 @@ impl<'a> Env<'a> {
     /// read) counts as not covered: the request waits for the promotion as it waits for
     /// coverage, instead of queueing behind a dead node.
     pub fn pick(&self, slot: u16, write: bool) -> Result<Addr, ClusterErrorKind> {
+        self.pick_ref(slot, write).cloned()
+    }
+
+    /// [`pick`](Self::pick), the address borrowed from the map.
+    pub fn pick_ref(&self, slot: u16, write: bool) -> Result<&'a Addr, ClusterErrorKind> {
         if !self.map.is_covered(slot) {
             return Err(ClusterErrorKind::SlotNotCovered { slot });
         }
@@ -167,7 +172,7 @@ impl<'a> Env<'a> {
             self.counter,
             self.random,
         ) {
-            Some(n) if n.healthy => Ok(n.addr.clone()),
+            Some(n) if n.healthy => Ok(&n.addr),
             Some(_) => Err(ClusterErrorKind::SlotNotCovered { slot }),
             None => Err(ClusterErrorKind::NoUsableReplica { slot }),
         }
@@ -373,6 +378,38 @@ impl Request {
         }
     }
 
+    /// [`reply`](Self::reply) for the outcome that settles a request whatever the map
+    /// and the time say: a reply that is not an error reply is the caller's result, and
+    /// the request is over (`Ok`). Any other outcome comes back (`Err`) for
+    /// [`reply`](Self::reply), with the environment. Lets a shell skip building an
+    /// environment for the common case.
+    pub fn reply_settled(&mut self, outcome: Result<Value>) -> Result<Value, Result<Value>> {
+        match outcome {
+            Ok(Value::ServerError(e)) => Err(Ok(Value::ServerError(e))),
+            Ok(v) => {
+                self.done = true;
+                Ok(v)
+            }
+            Err(e) => Err(Err(e)),
+        }
+    }
+
+    /// What [`resume`](Self::resume) does when it sends by the map (a request for a slot,
+    /// not redirected, not waiting for a refresh, the slot served): the node's address,
+    /// borrowed from the map rather than copied into a [`Step::Send`] (a pipeline routes
+    /// every command this way). `None` when `resume` has something else to say: call it.
+    pub fn route_by_map<'a>(&mut self, env: &Env<'a>) -> Option<&'a Addr> {
+        if self.done || self.next != Next::Route || self.pinned.is_some() {
+            return None;
+        }
+        let RequestTarget::Slot(slot) = self.target else {
+            return None;
+        };
+        let addr = env.pick_ref(slot, self.write).ok()?;
+        self.uncovered_since = None;
+        Some(addr)
+    }
+
     /// The outcome of the [`Step::Send`] to `from`: the reply (an error reply as
     /// `Err(Error::Server)`), or the failure of the connection after the command was handed
     /// to it.
@@ -571,6 +608,46 @@ mod tests {
         match step {
             Step::Done(r) => r,
             other => panic!("expected done, got {other:?}"),
+        }
+    }
+
+    /// The shortcut the shells take without an environment settles exactly what `reply`
+    /// settles: a reply that is not an error reply; everything else goes to `reply`.
+    #[test]
+    fn reply_settled_is_replys_plain_reply_case() {
+        let m = map();
+        let now = Instant::now();
+        let env = Env::new(&m, now);
+        let outcomes = || {
+            vec![
+                Ok(Value::Okay),
+                Ok(Value::Nil),
+                Ok(Value::Int(3)),
+                Ok(Value::ServerError(ServerError::parse(
+                    "MOVED 5 127.0.0.1:2",
+                ))),
+                err("WRONGTYPE x"),
+                err("TRYAGAIN x"),
+                Err(Error::Io(std::io::ErrorKind::ConnectionReset.into())),
+            ]
+        };
+        for (outcome, again) in outcomes().into_iter().zip(outcomes()) {
+            let mut short = req(5, true, false, now);
+            send(short.start(&env));
+            let mut full = req(5, true, false, now);
+            send(full.start(&env));
+            let by_reply = full.reply(&a(1), again, &env);
+            match short.reply_settled(outcome) {
+                Ok(v) => {
+                    assert!(short.is_done());
+                    assert_eq!(done(by_reply).ok(), Some(v));
+                }
+                Err(back) => {
+                    assert!(!short.is_done());
+                    let step = short.reply(&a(1), back, &env);
+                    assert_eq!(format!("{step:?}"), format!("{by_reply:?}"));
+                }
+            }
         }
     }
 

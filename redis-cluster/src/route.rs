@@ -21,7 +21,9 @@
 //!
 //! Fanned-out replies merge by the command's response policy tip ([`merge`]).
 
-use redis_core::command_table::{self, flags, CommandInfo};
+use redis_core::command_table::{
+    self, flags, is_retry_safe_with, keys_of, lookup_entry, single_key, CommandInfo, Entry,
+};
 use redis_core::{Addr, Cmd, Error, Result, Value};
 
 use crate::slot_map::SlotMap;
@@ -220,11 +222,40 @@ const SPLIT: [(&str, SplitMerge); 6] = [
     ("touch", SplitMerge::Sum),
 ];
 
+/// Where one command goes, and whether it may be re-sent after it may have run: the
+/// three decisions a cluster client makes before sending a command
+/// ([`refuse_connection_state`], [`route`], [`command_table::is_retry_safe`]), from one
+/// look-up of the command in the table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Routed {
+    /// Where it goes ([`route`]).
+    pub route: Route,
+    /// Whether it may be re-sent after a failure that left it perhaps executed
+    /// ([`command_table::is_retry_safe`] with the config's opt-in).
+    pub retry_safe: bool,
+}
+
+/// [`refuse_connection_state`], then [`route`], then [`command_table::is_retry_safe`]
+/// (with `idempotent_writes`, the config's opt-in), with one table look-up.
+pub fn route_request(cmd: &Cmd, idempotent_writes: bool) -> Result<Routed> {
+    let entry = lookup_entry(cmd);
+    refuse_state(cmd, entry)?;
+    Ok(Routed {
+        route: route_with(cmd, entry)?,
+        retry_safe: entry.is_some_and(|e| is_retry_safe_with(cmd, e.info, idempotent_writes)),
+    })
+}
+
 /// Where `cmd` goes (see the module docs). Errors: [`Error::CrossSlot`] for keys in
 /// different slots of a command that cannot be split; [`Error::InvalidRequest`] when a
 /// known command's keys cannot be found (wrong number of arguments, a bad key count).
 pub fn route(cmd: &Cmd) -> Result<Route> {
-    let Some(info) = command_table::lookup(cmd) else {
+    route_with(cmd, lookup_entry(cmd))
+}
+
+/// [`route`], with `cmd`'s table entry already looked up.
+fn route_with(cmd: &Cmd, entry: Option<Entry>) -> Result<Route> {
+    let Some(entry) = entry else {
         // Unknown command: its first argument is the likeliest key (see the module docs).
         return Ok(match cmd.arg_at(1) {
             Some(key) => Route::Slot {
@@ -234,8 +265,16 @@ pub fn route(cmd: &Cmd) -> Result<Route> {
             None => Route::AnyPrimary { write: true },
         });
     };
+    let info = entry.info;
     let write = !info.is_readonly();
-    let keys = cmd.keys()?;
+    if let Some(key) = single_key(cmd, entry) {
+        // Most commands: one key, found without collecting the arguments.
+        return Ok(Route::Slot {
+            slot: slot(key),
+            write,
+        });
+    }
+    let keys = keys_of(cmd, entry)?;
     if keys.is_empty() {
         return Ok(if info.has(flags::REQUEST_POLICY_ALL_SHARDS) {
             Route::AllPrimaries(ResponsePolicy::of(info))
@@ -274,38 +313,31 @@ pub fn route(cmd: &Cmd) -> Result<Route> {
 /// `READONLY`/`READWRITE`/`ASKING`, the `SUBSCRIBE` family, `MONITOR`, `SYNC`/`PSYNC`,
 /// `QUIT`, `CLIENT REPLY`, `CLIENT TRACKING`.
 pub fn refuse_connection_state(cmd: &Cmd) -> Result<()> {
-    let Some(name) = cmd.arg_at(0) else {
+    refuse_state(cmd, lookup_entry(cmd))
+}
+
+/// [`refuse_connection_state`], by the table entry's name (every command it refuses is in
+/// the table, checked by a test; a command the table does not know is none of them).
+fn refuse_state(cmd: &Cmd, entry: Option<Entry>) -> Result<()> {
+    let Some(entry) = entry else {
         return Ok(());
     };
-    let is = |list: &[&str]| list.iter().any(|n| name.eq_ignore_ascii_case(n.as_bytes()));
-    let instead = if is(&["WATCH", "UNWATCH", "MULTI", "EXEC", "DISCARD"]) {
-        "use the cluster client's transaction (all keys in one slot)"
-    } else if is(&["SELECT"]) {
-        "a cluster has only database 0"
-    } else if is(&["HELLO", "RESET", "AUTH"]) {
-        "set the protocol and credentials in the Config"
-    } else if is(&["READONLY", "READWRITE", "ASKING"]) {
-        "the cluster client sends these itself (set the read policy with ReadFrom)"
-    } else if is(&[
-        "SUBSCRIBE",
-        "PSUBSCRIBE",
-        "SSUBSCRIBE",
-        "UNSUBSCRIBE",
-        "PUNSUBSCRIBE",
-        "SUNSUBSCRIBE",
-    ]) {
-        "use the cluster client's pub/sub"
-    } else if is(&["QUIT"]) {
-        "drop the connection"
-    } else if is(&["MONITOR", "SYNC", "PSYNC"])
-        || (name.eq_ignore_ascii_case(b"CLIENT")
-            && cmd.arg_at(1).is_some_and(|s| {
-                s.eq_ignore_ascii_case(b"REPLY") || s.eq_ignore_ascii_case(b"TRACKING")
-            }))
-    {
-        "open a plain connection to one node"
-    } else {
-        return Ok(());
+    let instead = match entry.info.name {
+        "watch" | "unwatch" | "multi" | "exec" | "discard" => {
+            "use the cluster client's transaction (all keys in one slot)"
+        }
+        "select" => "a cluster has only database 0",
+        "hello" | "reset" | "auth" => "set the protocol and credentials in the Config",
+        "readonly" | "readwrite" | "asking" => {
+            "the cluster client sends these itself (set the read policy with ReadFrom)"
+        }
+        "subscribe" | "psubscribe" | "ssubscribe" | "unsubscribe" | "punsubscribe"
+        | "sunsubscribe" => "use the cluster client's pub/sub",
+        "quit" => "drop the connection",
+        "monitor" | "sync" | "psync" | "client|reply" | "client|tracking" => {
+            "open a plain connection to one node"
+        }
+        _ => return Ok(()),
     };
     Err(Error::InvalidRequest(format!(
         "{} changes the state of the cluster client's node connections; {instead}",
@@ -318,10 +350,13 @@ pub fn refuse_connection_state(cmd: &Cmd) -> Result<()> {
 /// nothing is split). A command the table does not know is taken as keyed by its first
 /// argument, as in [`route`].
 pub fn slot_of(cmd: &Cmd) -> Result<Option<u16>> {
-    if command_table::lookup(cmd).is_none() {
+    let Some(entry) = lookup_entry(cmd) else {
         return Ok(cmd.arg_at(1).map(slot));
+    };
+    if let Some(key) = single_key(cmd, entry) {
+        return Ok(Some(slot(key)));
     }
-    let keys = cmd.keys()?;
+    let keys = keys_of(cmd, entry)?;
     let Some(first) = keys.first().map(|k| slot(k)) else {
         return Ok(None);
     };

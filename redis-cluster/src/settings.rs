@@ -129,13 +129,19 @@ impl Settings {
     /// number, `counter` (round robin); every node healthy unless the caller sets
     /// [`Env::stats`].
     pub fn env<'a>(&'a self, map: &'a SlotMap, counter: u64) -> Env<'a> {
+        self.env_at(map, counter, Instant::now())
+    }
+
+    /// [`env`](Self::env) with the time the caller already read (one clock read per
+    /// request step rather than two).
+    pub fn env_at<'a>(&'a self, map: &'a SlotMap, counter: u64, now: Instant) -> Env<'a> {
         Env {
             read_from: &self.read_from,
             counter,
             random: rand::random(),
             tls: self.tls(),
             remap: self.remap_fn(),
-            ..Env::new(map, Instant::now())
+            ..Env::new(map, now)
         }
     }
 }

@@ -182,6 +182,14 @@ impl Cmd {
 /// Writes `*argc\r\n` right before `HEADER_ROOM` and returns where it starts.
 #[inline]
 fn write_header(buf: &mut [u8], argc: usize) -> usize {
+    if let Ok(d @ 0..=9) = u8::try_from(argc) {
+        // Most commands: one digit, no formatting (this runs once per argument).
+        let start = HEADER_ROOM - 4;
+        if let Some(h) = buf.get_mut(start..HEADER_ROOM) {
+            h.copy_from_slice(&[b'*', b'0' + d, b'\r', b'\n']);
+        }
+        return start;
+    }
     let mut digits = itoa::Buffer::new();
     let d = digits.format(argc).as_bytes();
     let start = HEADER_ROOM - (d.len() + 3);
@@ -203,13 +211,17 @@ impl AsRef<[u8]> for SharedBuf {
 
 impl ArgSink for Cmd {
     fn push_arg(&mut self, arg: &[u8]) {
+        // `$<len>\r\n` built on the stack and appended in one piece.
+        let mut head = [0u8; 24];
+        head[0] = b'$';
         let mut digits = itoa::Buffer::new();
         let d = digits.format(arg.len()).as_bytes();
+        let n = 1 + d.len();
+        head[1..n].copy_from_slice(d);
+        head[n..n + 2].copy_from_slice(b"\r\n");
         let buf = self.buf.get_mut();
-        buf.reserve(arg.len() + d.len() + 5);
-        buf.push(b'$');
-        buf.extend_from_slice(d);
-        buf.extend_from_slice(b"\r\n");
+        buf.reserve(n + 2 + arg.len() + 2);
+        buf.extend_from_slice(&head[..n + 2]);
         buf.extend_from_slice(arg);
         buf.extend_from_slice(b"\r\n");
         self.argc += 1;
@@ -252,10 +264,20 @@ impl<'a> Iterator for ArgIter<'a> {
 
     fn next(&mut self) -> Option<&'a [u8]> {
         // The buffer was written by `push_arg`, so its shape is known: `$<len>\r\n<data>\r\n`.
+        // The length is a few decimal digits: read them in place (no memchr call, no UTF-8
+        // check, no `str::parse`; this runs several times per routed command).
         let rest = self.rest.get(1..)?;
-        let cr = memchr::memchr(b'\r', rest)?;
-        let len: usize = std::str::from_utf8(&rest[..cr]).ok()?.parse().ok()?;
-        let data = rest.get(cr + 2..cr + 2 + len)?;
+        let mut len: usize = 0;
+        let mut cr = 0;
+        loop {
+            match *rest.get(cr)? {
+                d @ b'0'..=b'9' => len = len.checked_mul(10)?.checked_add(usize::from(d - b'0'))?,
+                b'\r' if cr > 0 => break,
+                _ => return None,
+            }
+            cr += 1;
+        }
+        let data = rest.get(cr + 2..cr.checked_add(2)?.checked_add(len)?)?;
         self.rest = rest.get(cr + 2 + len + 2..).unwrap_or_default();
         Some(data)
     }
@@ -305,6 +327,17 @@ mod tests {
             big.arg(i);
         }
         assert!(big.packed().starts_with(b"*13\r\n$4\r\nMSET\r\n"));
+        // One-digit and two-digit counts and lengths, across the change from 9 to 10.
+        let mut c = cmd("X");
+        for i in 1..=8 {
+            c.arg(i);
+        }
+        assert!(c.packed().starts_with(b"*9\r\n$1\r\nX\r\n"));
+        c.arg("0123456789");
+        assert!(c.packed().starts_with(b"*10\r\n$1\r\nX\r\n"));
+        assert!(c.packed().ends_with(b"$1\r\n8\r\n$10\r\n0123456789\r\n"));
+        assert_eq!(c.args().count(), 10);
+        assert_eq!(c.arg_at(9), Some(&b"0123456789"[..]));
         // A large command shares its buffer with the bytes handed to another task.
         let mut large = cmd("SET");
         large.arg("k").arg(vec![b'x'; SHARE_FROM]);

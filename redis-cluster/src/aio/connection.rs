@@ -15,8 +15,8 @@ use super::Shared;
 use crate::plan::{atomic_refusal, atomic_target};
 use crate::route::is_write;
 use crate::{
-    merge, refuse_connection_state, route, Batch, Plan, PlanStep, Request, RequestTarget,
-    ResponsePolicy, Route, SlotSplit, Step,
+    merge, route_request, Batch, Plan, PlanStep, Request, RequestTarget, ResponsePolicy, Route,
+    SlotSplit, Step,
 };
 
 /// A connection to the whole cluster (see the [module docs](super)). Cheap to clone;
@@ -82,13 +82,16 @@ impl ClusterConnection {
 
     /// Runs one command wherever [`route`] sends it.
     async fn run(&self, cmd: &Cmd) -> Result<Value> {
-        refuse_connection_state(cmd)?;
-        match route(cmd)? {
+        let routed = route_request(cmd, self.shared.idempotent_writes())?;
+        let safe = routed.retry_safe;
+        match routed.route {
             Route::Slot { slot, write } => {
-                self.request(cmd, RequestTarget::Slot(slot), write).await
+                self.drive(Payload::One(cmd), RequestTarget::Slot(slot), write, safe)
+                    .await
             }
             Route::AnyPrimary { write } => {
-                self.request(cmd, RequestTarget::AnyPrimary, write).await
+                self.drive(Payload::One(cmd), RequestTarget::AnyPrimary, write, safe)
+                    .await
             }
             Route::Split(split) => self.run_split(&split).await,
             r @ (Route::AllPrimaries(_) | Route::AllNodes(_)) => {
@@ -167,7 +170,12 @@ impl ClusterConnection {
                             Err(e) if e.is_connection_dropped() => sh.node_failed(&addr),
                             _ => {}
                         }
-                        sh.with_env(&sh.map(), |env| req.reply(&addr, outcome, env))
+                        match req.reply_settled(outcome) {
+                            Ok(v) => return Ok(v),
+                            Err(outcome) => {
+                                sh.with_env(&sh.map(), |env| req.reply(&addr, outcome, env))
+                            }
+                        }
                     }
                 },
                 Step::Done(result) => return result,
@@ -182,7 +190,7 @@ impl ClusterConnection {
         let mut plan = Plan::new(
             pipe,
             &sh.settings.policy,
-            |c| sh.retry_safe(c),
+            sh.idempotent_writes(),
             Instant::now(),
         )?;
         loop {
@@ -210,7 +218,7 @@ impl ClusterConnection {
 
     /// Sends one node's batch; the outcome and whether anything may have been written.
     async fn send_batch(&self, batch: Batch) -> (Batch, Result<Vec<Value>>, bool) {
-        let write = batch.pipeline.cmds().iter().any(is_write);
+        let write = batch.is_write();
         match self.shared.nodes.connection(&batch.addr, write).await {
             Err(e) => (batch, Err(e), false),
             Ok(mut con) => {

@@ -412,7 +412,12 @@ impl Shared {
 
     /// Whether `cmd` may be sent again after it may have run.
     pub(crate) fn retry_safe(&self, cmd: &Cmd) -> bool {
-        command_table::is_retry_safe(cmd, self.nodes.base().retry_idempotent_writes)
+        command_table::is_retry_safe(cmd, self.idempotent_writes())
+    }
+
+    /// The config's opt-in to re-sending idempotent writes that may have run.
+    pub(crate) fn idempotent_writes(&self) -> bool {
+        self.nodes.base().retry_idempotent_writes
     }
 
     /// What the request flow needs to decide its next step, with `map` (from
@@ -424,7 +429,7 @@ impl Shared {
         let counter = self.counter.fetch_add(1, Ordering::Relaxed);
         let env = Env {
             stats: &stats,
-            ..self.settings.env(map, counter)
+            ..self.settings.env_at(map, counter, now)
         };
         f(&env)
     }

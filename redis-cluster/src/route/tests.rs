@@ -58,6 +58,36 @@ fn connection_state_commands_are_refused() {
         assert!(refuse_connection_state(&c(args)).is_ok(), "{args:?}");
     }
     assert!(refuse_connection_state(&Cmd::default()).is_ok());
+    // The refusal goes by the table entry's name: every command it names is in the table.
+    for args in [
+        &["WATCH", "k"][..],
+        &["UNWATCH"],
+        &["MULTI"],
+        &["EXEC"],
+        &["DISCARD"],
+        &["SELECT", "0"],
+        &["HELLO"],
+        &["RESET"],
+        &["AUTH", "pw"],
+        &["READONLY"],
+        &["READWRITE"],
+        &["ASKING"],
+        &["SUBSCRIBE", "c"],
+        &["PSUBSCRIBE", "c*"],
+        &["SSUBSCRIBE", "c"],
+        &["UNSUBSCRIBE"],
+        &["PUNSUBSCRIBE"],
+        &["SUNSUBSCRIBE"],
+        &["QUIT"],
+        &["MONITOR"],
+        &["SYNC"],
+        &["PSYNC", "id", "0"],
+        &["CLIENT", "REPLY", "ON"],
+        &["CLIENT", "TRACKING", "off"],
+    ] {
+        assert!(command_table::lookup(&c(args)).is_some(), "{args:?}");
+        assert!(refuse_connection_state(&c(args)).is_err(), "{args:?}");
+    }
 }
 
 #[test]

@@ -276,7 +276,7 @@ impl Shared {
             stats: &stats,
             ..self
                 .settings
-                .env(map, self.counter.fetch_add(1, Ordering::Relaxed))
+                .env_at(map, self.counter.fetch_add(1, Ordering::Relaxed), now)
         };
         f(&env)
     }

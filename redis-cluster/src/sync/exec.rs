@@ -7,13 +7,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use redis_core::command_table::is_retry_safe;
 use redis_core::{Addr, Cmd, Error, Pipeline, Result, Value};
 use redis_sync::ConnectionLike;
 
 use crate::plan::{atomic_refusal, atomic_target, Plan, PlanStep};
 use crate::request::{Request, RequestTarget, Step};
-use crate::route::{is_write, merge, refuse_connection_state, route, Route};
+use crate::route::{is_write, merge, route_request, Route};
 
 use super::client::Shared;
 
@@ -36,15 +35,26 @@ pub(crate) trait Nodes {
         addr: &Addr,
         f: &mut dyn FnMut(&mut dyn ConnectionLike) -> Result<Vec<Value>>,
     ) -> Sent;
+
+    /// Sends each pipeline to its node (the nodes are distinct); the outcomes in the same
+    /// order. This one sends them one after the other; a set of connections that can use
+    /// several at once overrides it so that the nodes work at the same time.
+    fn send_pipelines(&mut self, batches: &[(&Addr, &Pipeline)]) -> Vec<Sent> {
+        batches
+            .iter()
+            .map(|(addr, p)| self.send(addr, &mut |con| con.req_pipeline(p)))
+            .collect()
+    }
 }
 
 /// One command, routed (split, fanned out or sent to its slot's node).
 pub(crate) fn req(nodes: &mut (impl Nodes + ?Sized), cmd: &Cmd) -> Result<Value> {
-    refuse_connection_state(cmd)?;
+    let routed = route_request(cmd, nodes.shared().config.retry_idempotent_writes)?;
     nodes.shared().refresh_if_due();
-    match route(cmd)? {
-        Route::Slot { slot, write } => run(nodes, cmd, RequestTarget::Slot(slot), write),
-        Route::AnyPrimary { write } => run(nodes, cmd, RequestTarget::AnyPrimary, write),
+    let safe = routed.retry_safe;
+    match routed.route {
+        Route::Slot { slot, write } => run(nodes, cmd, RequestTarget::Slot(slot), write, safe),
+        Route::AnyPrimary { write } => run(nodes, cmd, RequestTarget::AnyPrimary, write, safe),
         Route::Split(_) => {
             let mut pipe = Pipeline::with_capacity(1);
             pipe.add(cmd.clone());
@@ -54,19 +64,20 @@ pub(crate) fn req(nodes: &mut (impl Nodes + ?Sized), cmd: &Cmd) -> Result<Value>
                 .ok_or_else(|| Error::protocol("split command: no reply"))?
                 .into_result()
         }
-        r @ (Route::AllPrimaries(_) | Route::AllNodes(_)) => fan_out(nodes, cmd, &r),
+        r @ (Route::AllPrimaries(_) | Route::AllNodes(_)) => fan_out(nodes, cmd, &r, safe),
     }
 }
 
-/// One request to one target, through the request loop.
+/// One request to one target, through the request loop. `safe`: whether `cmd` may be
+/// re-sent after it may have run ([`redis_core::command_table::is_retry_safe`] with the config's opt-in).
 pub(crate) fn run(
     nodes: &mut (impl Nodes + ?Sized),
     cmd: &Cmd,
     target: RequestTarget,
     write: bool,
+    safe: bool,
 ) -> Result<Value> {
     let shared = nodes.shared().clone();
-    let safe = is_retry_safe(cmd, shared.config.retry_idempotent_writes);
     let mut req = Request::new(target, write, safe, &shared.policy, Instant::now());
     let mut map = shared.snapshot();
     let mut step = shared.with_env(&map, |env| req.start(env));
@@ -74,17 +85,36 @@ pub(crate) fn run(
         step = match step {
             Step::Send { addr, asking } => {
                 let started = Instant::now();
+                // The reply, kept aside (no one-element Vec per request).
+                let mut reply = None;
                 let sent = nodes.send(&addr, &mut |con| {
-                    if asking {
+                    reply = Some(if asking {
                         let mut p = Pipeline::with_capacity(2);
                         p.add(crate::asking()).add(cmd.clone());
                         let mut replies = con.req_pipeline(&p)?;
-                        let last = replies.pop().unwrap_or(Value::Nil);
-                        Ok(vec![last])
+                        replies.pop().unwrap_or(Value::Nil)
                     } else {
-                        con.req(cmd).map(|v| vec![v])
-                    }
+                        con.req(cmd)?
+                    });
+                    Ok(Vec::new())
                 });
+                // A plain reply ends the request without a look at the map (as `reply`
+                // would); anything else is handed to `reply`/`not_sent` as before.
+                let sent = match sent {
+                    Sent::Sent(r) => {
+                        let r = r.map(|_| reply.take().unwrap_or(Value::Nil));
+                        match req.reply_settled(r) {
+                            Ok(v) => {
+                                if shared.measures_latency() {
+                                    shared.observe(&addr, started.elapsed());
+                                }
+                                return Ok(v);
+                            }
+                            Err(r) => Sent::Sent(r.map(|v| vec![v])),
+                        }
+                    }
+                    not_sent => not_sent,
+                };
                 map = shared.snapshot();
                 shared.with_env(&map, |env| match sent {
                     Sent::NotSent(e) => {
@@ -123,12 +153,17 @@ pub(crate) fn run(
 }
 
 /// A command sent to every primary (or every node), replies merged by its policy.
-fn fan_out(nodes: &mut (impl Nodes + ?Sized), cmd: &Cmd, route: &Route) -> Result<Value> {
+fn fan_out(
+    nodes: &mut (impl Nodes + ?Sized),
+    cmd: &Cmd,
+    route: &Route,
+    safe: bool,
+) -> Result<Value> {
     let (addrs, policy) = route.fan_out(&nodes.shared().snapshot());
     let write = is_write(cmd);
     let replies: Vec<Result<Value>> = addrs
         .into_iter()
-        .map(|addr| run(nodes, cmd, RequestTarget::Node(addr), write))
+        .map(|addr| run(nodes, cmd, RequestTarget::Node(addr), write, safe))
         .collect();
     merge(policy, replies)
 }
@@ -141,20 +176,17 @@ pub(crate) fn pipeline(nodes: &mut (impl Nodes + ?Sized), pipe: &Pipeline) -> Re
     }
     let shared = nodes.shared().clone();
     let writes = shared.config.retry_idempotent_writes;
-    let mut plan = Plan::new(
-        pipe,
-        &shared.policy,
-        |c| is_retry_safe(c, writes),
-        Instant::now(),
-    )?;
+    let mut plan = Plan::new(pipe, &shared.policy, writes, Instant::now())?;
     loop {
         let map = shared.snapshot();
         let step = shared.with_env(&map, |env| plan.next(env));
         match step {
             PlanStep::Send(batches) => {
-                for batch in batches {
-                    let p = batch.pipeline.clone();
-                    let sent = nodes.send(&batch.addr, &mut |con| con.req_pipeline(&p));
+                let work: Vec<(&Addr, &Pipeline)> =
+                    batches.iter().map(|b| (&b.addr, &b.pipeline)).collect();
+                let outcomes = nodes.send_pipelines(&work);
+                drop(work);
+                for (batch, sent) in batches.into_iter().zip(outcomes) {
                     let map = shared.snapshot();
                     shared.with_env(&map, |env| match sent {
                         Sent::NotSent(e) => {

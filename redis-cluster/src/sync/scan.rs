@@ -66,7 +66,9 @@ impl<T: FromValue> Iterator for ClusterScanIter<'_, T> {
             let c = cursor.next_cmd()?;
             // "Write": the slot's primary, whatever the read policy (a cursor must not
             // wander between a primary and its replicas).
-            let reply = exec::run(&mut *self.nodes, &c, RequestTarget::Slot(slot), true);
+            let writes = self.nodes.shared().config.retry_idempotent_writes;
+            let safe = redis_core::command_table::is_retry_safe(&c, writes);
+            let reply = exec::run(&mut *self.nodes, &c, RequestTarget::Slot(slot), true, safe);
             match cursor.on_reply(reply) {
                 Ok(items) => self.batch = items.into_iter(),
                 Err(e) => {

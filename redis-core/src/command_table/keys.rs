@@ -15,7 +15,7 @@
 //! be determined; the server would refuse the command anyway); a command without keys gives
 //! an empty list.
 
-use super::{find, lookup, CommandInfo};
+use super::{lookup_entry, CommandInfo, Entry};
 use crate::error::{Error, Result};
 use crate::Cmd;
 
@@ -122,25 +122,28 @@ pub(super) const UNKNOWN_FIND: FindKeys = FindKeys::Unknown;
 /// arguments, a key count that is not a non-negative number, or keys announced beyond the
 /// last argument.
 pub fn keys(cmd: &Cmd) -> Result<Vec<&[u8]>> {
-    let args: Vec<&[u8]> = cmd.args().collect();
-    let Some(info) = lookup(cmd) else {
-        return Err(invalid(cmd, "is not in the command table"));
-    };
-    if args.len() > 1 && !info.name.contains('|') && find(&[args[0], b"help"]).is_some() {
+    match lookup_entry(cmd) {
+        Some(entry) => keys_of(cmd, entry),
+        None => Err(invalid(cmd, "is not in the command table")),
+    }
+}
+
+/// [`keys`] for a command whose table entry the caller already has (`entry` must be
+/// [`lookup_entry`]'s answer for `cmd`).
+pub fn keys_of(cmd: &Cmd, entry: Entry) -> Result<Vec<&[u8]>> {
+    let info = entry.info;
+    if entry.unknown_subcommand {
         // A container (`OBJECT`, `XINFO`, ...) whose subcommand the table does not know.
         return Err(invalid(
             cmd,
             "has a subcommand that is not in the command table",
         ));
     }
-    let argc = args.len();
-    let arity_ok = match usize::try_from(info.arity) {
-        Ok(n) => argc == n,
-        Err(_) => argc >= info.arity.unsigned_abs() as usize,
-    };
-    if !arity_ok {
+    if !arity_ok(info, cmd.argc()) {
         return Err(invalid(cmd, "has the wrong number of arguments"));
     }
+    let args: Vec<&[u8]> = cmd.args().collect();
+    let argc = args.len();
     let positions = match info.name {
         "sort" => sort_keys(&args),
         "sort_ro" => vec![1],
@@ -160,6 +163,42 @@ pub fn keys(cmd: &Cmd) -> Result<Vec<&[u8]>> {
         .into_iter()
         .filter_map(|i| args.get(i).copied())
         .collect())
+}
+
+/// The one key of a command that has exactly one, at a fixed position (`GET k`, `SET k v
+/// ...`, `HSET k f v`, `INCR k`: most commands), found without collecting the arguments;
+/// `None` for every other command (no key, several, keys that move with the arguments,
+/// a wrong number of arguments), whose keys [`keys_of`] finds. When it is `Some`, it is
+/// what [`keys_of`] would list alone. `entry` must be [`lookup_entry`]'s answer for `cmd`.
+pub fn single_key(cmd: &Cmd, entry: Entry) -> Option<&[u8]> {
+    let info = entry.info;
+    if entry.unknown_subcommand || !arity_ok(info, cmd.argc()) {
+        return None;
+    }
+    if matches!(info.name, "sort" | "sort_ro" | "migrate") {
+        return None;
+    }
+    let [KeySpec {
+        begin_search: BeginSearch::Index(i),
+        find_keys: FindKeys::Range { last_key: 0, .. },
+        ..
+    }] = info.key_specs
+    else {
+        return None;
+    };
+    // As `spec_keys` finds it: first = last = i, within the arguments.
+    let i = usize::try_from(*i)
+        .ok()
+        .filter(|&i| i >= 1 && i < cmd.argc())?;
+    cmd.arg_at(i)
+}
+
+/// Whether `argc` arguments (the name included) fit the entry's arity.
+fn arity_ok(info: &CommandInfo, argc: usize) -> bool {
+    match usize::try_from(info.arity) {
+        Ok(n) => argc == n,
+        Err(_) => argc >= info.arity.unsigned_abs() as usize,
+    }
 }
 
 fn invalid(cmd: &Cmd, why: &str) -> Error {
@@ -347,6 +386,34 @@ mod tests {
             .iter()
             .map(|k| String::from_utf8_lossy(k).into_owned())
             .collect())
+    }
+
+    /// `single_key` (the routing fast path) agrees with `keys_of` for every command and
+    /// subcommand of the table, with every argument count up to 8: where it answers, the
+    /// command has that key and no other.
+    #[test]
+    fn single_key_agrees_with_keys_of() {
+        let mut answered = 0;
+        for info in crate::command_table::all() {
+            let words: Vec<&str> = info.name.split('|').collect();
+            for extra in 0..8 {
+                let mut args = words.clone();
+                let names: Vec<String> = (0..extra).map(|i| format!("a{i}")).collect();
+                args.extend(names.iter().map(String::as_str));
+                let c = c(&args);
+                let Some(entry) = lookup_entry(&c) else {
+                    continue;
+                };
+                if let Some(key) = single_key(&c, entry) {
+                    answered += 1;
+                    assert_eq!(keys_of(&c, entry).ok(), Some(vec![key]), "{args:?}");
+                }
+            }
+        }
+        assert!(
+            answered > 100,
+            "the fast path answers for most keyed commands"
+        );
     }
 
     fn ok(args: &[&str], want: &[&str]) {

@@ -33,7 +33,7 @@ mod generated;
 mod keys;
 
 pub use generated::{flags, key_flags, SERVER_VERSION};
-pub use keys::{keys, BeginSearch, FindKeys, KeySpec};
+pub use keys::{keys, keys_of, single_key, BeginSearch, FindKeys, KeySpec};
 
 /// One command or subcommand, as the server's `COMMAND` reply describes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -175,12 +175,41 @@ fn is_container(i: usize) -> bool {
 /// that subcommand is not in the table, or absent, the container's own entry is returned
 /// (usually with no flags at all). `None` for a command the table does not know.
 pub fn lookup(cmd: &Cmd) -> Option<&'static CommandInfo> {
-    let name = cmd.arg_at(0)?;
+    lookup_entry(cmd).map(|e| e.info)
+}
+
+/// A command's table entry as [`lookup_entry`] found it: what the decisions about one
+/// command ([`keys_of`], [`is_retry_safe_with`], cluster routing) need, looked up once and
+/// passed along rather than looked up again by each of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    /// The entry ([`lookup`]'s answer).
+    pub info: &'static CommandInfo,
+    /// `cmd` is a container (`OBJECT`, `XINFO`, ...) named with a subcommand the table
+    /// does not know: `info` is the container's own entry, and its key positions are
+    /// unknown.
+    pub unknown_subcommand: bool,
+}
+
+/// [`lookup`], with whether the subcommand was unknown ([`Entry`]). One pass over the
+/// first two arguments and one or two hash lookups.
+pub fn lookup_entry(cmd: &Cmd) -> Option<Entry> {
+    let mut args = cmd.args();
+    let name = args.next()?;
     let at = position(&[name])?;
     let top = generated::COMMANDS.get(at)?;
-    match cmd.arg_at(1) {
-        Some(sub) if is_container(at) => find(&[name, sub]).or(Some(top)),
-        _ => Some(top),
+    let found = |info, unknown_subcommand| {
+        Some(Entry {
+            info,
+            unknown_subcommand,
+        })
+    };
+    match args.next() {
+        Some(sub) if is_container(at) => match find(&[name, sub]) {
+            Some(info) => found(info, false),
+            None => found(top, true),
+        },
+        _ => found(top, false),
     }
 }
 
@@ -237,9 +266,12 @@ pub fn all() -> &'static [CommandInfo] {
 /// `HSET`, `HMSET`, `HDEL`, `SADD`, `SREM`, `ZADD` without `INCR`, `ZREM`, `GEOADD`,
 /// `PFADD`, `LSET`, `XACK`, `XDEL`, `SCRIPT LOAD`.
 pub fn is_retry_safe(cmd: &Cmd, idempotent_writes: bool) -> bool {
-    let Some(info) = lookup(cmd) else {
-        return false;
-    };
+    lookup(cmd).is_some_and(|info| is_retry_safe_with(cmd, info, idempotent_writes))
+}
+
+/// [`is_retry_safe`] for a command whose table entry the caller already has (`info` must
+/// be [`lookup`]'s answer for `cmd`).
+pub fn is_retry_safe_with(cmd: &Cmd, info: &CommandInfo, idempotent_writes: bool) -> bool {
     if info.is_readonly() {
         return true;
     }
