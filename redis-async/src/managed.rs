@@ -51,6 +51,9 @@ struct State {
     reconnecting: bool,
     failures: u64,
     last_error: Option<String>,
+    /// The last reconnect failed in a way another round may fix (refused, timed out, a
+    /// node still being promoted).
+    last_transient: bool,
 }
 
 impl ManagedConnection {
@@ -65,6 +68,7 @@ impl ManagedConnection {
                     reconnecting: false,
                     failures: 0,
                     last_error: None,
+                    last_transient: false,
                 }),
                 changed: Notify::new(),
             }),
@@ -83,9 +87,15 @@ impl ManagedConnection {
     }
 
     /// The live connection, waiting for a reconnect when there is none.
+    ///
+    /// A reconnect round that fails on something another round may fix (a refused
+    /// connection, a node that still answers ROLE as a replica while the sentinels promote
+    /// it) starts another round, until `reconnect_budget` is spent: a failover takes a
+    /// second or two, longer than one round of connect backoff.
     async fn current(&self) -> Result<(u64, Connection)> {
         let config = self.shared.client.config();
         let budget = config.reconnect_budget().max(Duration::from_secs(1));
+        let deadline = tokio::time::Instant::now() + budget;
         let mut seen_failures = None;
         loop {
             let changed = self.shared.changed.notified();
@@ -100,7 +110,10 @@ impl ManagedConnection {
                     st.con = None;
                 }
                 match seen_failures {
-                    Some(n) if n != st.failures => {
+                    Some(n)
+                        if n != st.failures
+                            && (!st.last_transient || tokio::time::Instant::now() >= deadline) =>
+                    {
                         let why = st.last_error.clone().unwrap_or_default();
                         return Err(Error::Broken(format!("reconnecting failed: {why}")));
                     }
@@ -111,7 +124,7 @@ impl ManagedConnection {
                     tokio::spawn(reconnect(self.shared.clone()));
                 }
             }
-            if tokio::time::timeout(budget, changed).await.is_err() {
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
                 return Err(Error::Timeout {
                     what: "reconnect",
                     after: budget,
@@ -196,7 +209,8 @@ async fn reconnect(shared: Arc<Shared>) {
             Err(e) => {
                 st.failures += 1;
                 st.last_error = Some(e.to_string());
-                if !is_transient(&e) {
+                st.last_transient = is_transient(&e);
+                if !st.last_transient {
                     st.last_error = Some(format!("{e} (not retried)"));
                 }
             }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use redis_core::abort::AbortHandle;
-use redis_core::{cmd, Addr, Config, Error, Result, Target};
+use redis_core::{cmd, Addr, Config, Error, FromValue, Result, Target};
 use redis_tests::RedisServer;
 
 /// A fixed source that keeps every handle it is given and, when first told a request is
@@ -201,7 +201,7 @@ async fn async_an_abort_ends_written_writes_and_a_managed_handle_resends_reads()
     assert!(*source.longest_wait.lock().unwrap() >= PROBE);
     // The read was re-sent on a new socket and answered once the pause ended; whether
     // the INCR ran is unknown to the caller, so the value is 1 or 2, never an error.
-    let v: i64 = redis_core::FromValue::from_value(read.unwrap()).unwrap();
+    let v = i64::from_value(read.unwrap()).unwrap();
     assert!(v == 1 || v == 2, "{v}");
     assert!(managed.generation() >= 2);
 }
@@ -274,4 +274,58 @@ async fn async_a_readonly_reply_is_reported_to_the_source() {
     assert_eq!(source.readonly_reports.load(Ordering::SeqCst), 1);
     con.req(&cmd("GET").with("k")).await.unwrap();
     assert_eq!(source.readonly_reports.load(Ordering::SeqCst), 1);
+}
+
+/// A source whose node is briefly in the wrong role, as during a Sentinel failover: the
+/// replica chosen for promotion is named before it answers ROLE as a primary.
+#[derive(Debug)]
+struct Promoting {
+    base: Config,
+    now: Mutex<Addr>,
+    handles: Mutex<Vec<AbortHandle>>,
+}
+
+impl redis_async::ConnectionSource for Promoting {
+    fn target(&self) -> redis_async::TargetFuture<'_> {
+        let addr = self.now.lock().unwrap().clone();
+        let t = Target::resolved(&self.base, addr, redis_core::Role::Primary);
+        Box::pin(async move { Ok(t) })
+    }
+    fn opened(&self, _: &Addr, abort: AbortHandle) {
+        self.handles.lock().unwrap().push(abort);
+    }
+}
+
+/// A reconnect that meets a node still being promoted (ROLE says replica) keeps trying
+/// within the reconnect budget instead of failing the read at the first refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_managed_reconnect_waits_out_a_promotion_in_progress() {
+    use redis_async::ConnectionLike;
+    let primary = RedisServer::start();
+    let replica = replica_of(&primary);
+    let source = Arc::new(Promoting {
+        base: primary.config(),
+        now: Mutex::new(primary.config().addr),
+        handles: Mutex::new(Vec::new()),
+    });
+    let client = redis_async::Client::with_source(primary.config(), source.clone());
+    let mut managed = client.get_managed_connection().await.unwrap();
+    managed.req(&cmd("SET").with("k").with(1)).await.unwrap();
+
+    // The failover starts: the source names the replica before its promotion, and the
+    // link to the old primary is ended.
+    *source.now.lock().unwrap() = replica.config().addr;
+    for h in source.handles.lock().unwrap().iter() {
+        h.abort("switching to the promoted replica");
+    }
+    // The promotion lands 700 ms later (here: the source goes back to a real primary).
+    let later = source.clone();
+    let primary_addr = primary.config().addr;
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        *later.now.lock().unwrap() = primary_addr;
+    });
+    let v = managed.req(&cmd("GET").with("k")).await;
+    println!("read during the promotion: {v:?}");
+    assert_eq!(i64::from_value(v.unwrap()).unwrap(), 1);
 }
