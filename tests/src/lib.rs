@@ -33,6 +33,7 @@ mod cluster;
 mod fake;
 mod process;
 mod proxy;
+pub mod rotation;
 mod sentinel;
 mod server;
 mod tls;

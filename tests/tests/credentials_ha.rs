@@ -4,39 +4,25 @@
 //! missed), and report their topology events: `TopologyChanged` after a slot migration
 //! and a `CLUSTER FAILOVER`, `PrimarySwitched` after a `SENTINEL FAILOVER`.
 //!
-//! The rotation is the one of `credentials_rotation.rs`: every `PERIOD` the admin adds the
+//! The rotation is `redis_tests::rotation`'s: every `PERIOD` the admin adds the
 //! next password to the ACL user on every data node, the provider publishes it, and
 //! `OVERLAP` later the admin removes the previous one. The servers' own links (replication,
 //! the cluster bus, the sentinels) use the `default` user and never depend on it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use redis_core::credentials::{Credentials, RotatingCredentials, Secret};
+use redis_core::credentials::RotatingCredentials;
 use redis_core::{Addr, Config, ConnectionEvent};
+use redis_tests::rotation::{creds, rotate, Figures, Order, Tally, ROTATIONS, USER, WRITERS};
 use redis_tests::{unique_key, RedisCluster, SentinelSetup};
 
-const USER: &str = "rot";
-/// One per second for 20 s, as issue 9 asks.
-const ROTATIONS: usize = 20;
-const PERIOD: Duration = Duration::from_millis(1000);
-/// How long after publishing a new password the old one is removed.
-const OVERLAP: Duration = Duration::from_millis(250);
-const WRITERS: usize = 16;
 /// The ACL rules of the rotated user: everything (the cluster client also needs
 /// `CLUSTER SHARDS` and `READONLY`, the Sentinel client `ROLE`).
 const RULES: [&str; 4] = ["on", "~*", "&*", "+@all"];
-
-fn creds(password: &str) -> Option<Credentials> {
-    Some(Credentials {
-        username: Some(USER.into()),
-        password: Secret::new(password),
-    })
-}
 
 /// Creates the ACL user with password `pw0`, through `admin` (which runs one command as
 /// the `default` user on every data node).
@@ -44,18 +30,6 @@ fn create_user(admin: &dyn Fn(&[&str])) {
     let mut args = vec!["ACL", "SETUSER", USER, ">pw0"];
     args.extend(RULES);
     admin(&args);
-}
-
-/// Rotates the password `ROTATIONS` times, one per `PERIOD`, on every data node.
-fn rotate(admin: &dyn Fn(&[&str]), provider: &RotatingCredentials) {
-    for i in 1..=ROTATIONS {
-        let started = Instant::now();
-        admin(&["ACL", "SETUSER", USER, &format!(">pw{i}")]);
-        provider.set_password(&format!("pw{i}"));
-        std::thread::sleep(OVERLAP);
-        admin(&["ACL", "SETUSER", USER, &format!("<pw{}", i - 1)]);
-        std::thread::sleep(PERIOD.saturating_sub(started.elapsed()));
-    }
 }
 
 /// Runs a command as the `default` user (no password) on the node `config` names.
@@ -67,126 +41,6 @@ fn admin_on(config: &Config, args: &[&str]) {
         c.arg(*a);
     }
     let _: redis_core::Value = redis_sync::Query::query(&c, &mut con).unwrap();
-}
-
-/// Counts events by kind, and the nodes that re-authenticated.
-#[derive(Default)]
-struct Tally {
-    kinds: Mutex<HashMap<&'static str, u64>>,
-    reauthenticated_on: Mutex<HashSet<Addr>>,
-}
-
-impl Tally {
-    fn note(&self, e: &ConnectionEvent) {
-        let kind = match e {
-            ConnectionEvent::Connected { .. } => "connected",
-            ConnectionEvent::Disconnected { .. } => "disconnected",
-            ConnectionEvent::HandshakeDone { .. } => "handshake_done",
-            ConnectionEvent::Reauthenticated { addr } => {
-                self.reauthenticated_on.lock().unwrap().insert(addr.clone());
-                "reauthenticated"
-            }
-            ConnectionEvent::ReauthFailed { .. } => "reauth_failed",
-            ConnectionEvent::CredentialsFailed { .. } => "credentials_failed",
-            ConnectionEvent::PubSubResubscribed { .. } => "pubsub_resubscribed",
-            ConnectionEvent::MessagesLagged { .. } => "messages_lagged",
-            ConnectionEvent::TopologyChanged { .. } => "topology_changed",
-            ConnectionEvent::PrimarySwitched { .. } => "primary_switched",
-            _ => "other",
-        };
-        *self.kinds.lock().unwrap().entry(kind).or_default() += 1;
-    }
-
-    fn get(&self, kind: &str) -> u64 {
-        self.kinds.lock().unwrap().get(kind).copied().unwrap_or(0)
-    }
-
-    fn nodes_reauthenticated(&self) -> usize {
-        self.reauthenticated_on.lock().unwrap().len()
-    }
-
-    fn show(&self) -> String {
-        let mut v: Vec<_> = self.kinds.lock().unwrap().clone().into_iter().collect();
-        v.sort();
-        format!("{v:?}")
-    }
-}
-
-/// What the writers and the subscriber saw.
-#[derive(Default)]
-struct Figures {
-    requests: AtomicU64,
-    errors: Mutex<Vec<String>>,
-    published: Vec<AtomicU64>,
-}
-
-impl Figures {
-    fn new() -> Arc<Figures> {
-        Arc::new(Figures {
-            published: (0..WRITERS).map(|_| AtomicU64::new(0)).collect(),
-            ..Figures::default()
-        })
-    }
-
-    fn error(&self, e: impl std::fmt::Display) {
-        self.errors.lock().unwrap().push(e.to_string());
-    }
-
-    /// A writer's request (SET then PUBLISH) ended with `r`; false when the writer stops.
-    fn done(&self, w: usize, n: &mut u64, r: Result<(), redis_core::Error>) -> bool {
-        self.requests.fetch_add(2, Ordering::SeqCst);
-        match r {
-            Ok(()) => {
-                *n += 1;
-                self.published[w].store(*n, Ordering::SeqCst);
-                true
-            }
-            Err(e) => {
-                // A PUBLISH that failed may not have run: stop counting here.
-                self.error(format!("writer {w}: {e}"));
-                false
-            }
-        }
-    }
-
-    /// Checks what the subscriber got (`w<writer>:<n>` payloads) against what was
-    /// published; prints the figures; returns the number missed. In a cluster, messages
-    /// published on different nodes reach the subscriber's node over different bus links,
-    /// so their order is not checked, only that each arrived.
-    fn report(&self, what: &str, received: &[String], tally: &Tally) -> u64 {
-        let got: HashSet<(usize, u64)> = received
-            .iter()
-            .map(|m| {
-                let (w, n) = m[1..].split_once(':').unwrap();
-                (w.parse().unwrap(), n.parse().unwrap())
-            })
-            .collect();
-        let mut published = 0;
-        let mut missed = 0;
-        for (w, p) in self.published.iter().enumerate() {
-            let p = p.load(Ordering::SeqCst);
-            published += p;
-            missed += (0..p).filter(|n| !got.contains(&(w, *n))).count() as u64;
-        }
-        let errors = self.errors.lock().unwrap();
-        let auth_errors = errors
-            .iter()
-            .filter(|e| e.contains("NOAUTH") || e.contains("WRONGPASS"))
-            .count();
-        println!(
-            "{what}: {ROTATIONS} rotations, requests {}, errors {} (NOAUTH/WRONGPASS {auth_errors}), \
-             messages published {published}, received {}, missed {missed}; events {}",
-            self.requests.load(Ordering::SeqCst),
-            errors.len(),
-            received.len(),
-            tally.show(),
-        );
-        assert!(
-            errors.is_empty(),
-            "{what}: errors reached callers: {errors:?}"
-        );
-        missed
-    }
 }
 
 /// A subscriber thread: collects message payloads until `stop`.
@@ -277,7 +131,7 @@ fn cluster_with_user() -> (RedisCluster, impl Fn(&[&str])) {
 #[test]
 fn blocking_cluster_pool_and_subscriber_ride_out_password_rotation() {
     let (cluster, admin) = cluster_with_user();
-    let provider = Arc::new(RotatingCredentials::new(creds("pw0")));
+    let provider = Arc::new(RotatingCredentials::new(creds(USER, "pw0")));
     let seed = cluster.seed_config().with_credentials(provider.clone());
     let client = redis_cluster::sync::ClusterClient::open([seed]).unwrap();
     let tally = Arc::new(Tally::default());
@@ -299,7 +153,12 @@ fn blocking_cluster_pool_and_subscriber_ride_out_password_rotation() {
     sub_stop.store(true, Ordering::SeqCst);
     let received = subscriber.join().unwrap();
 
-    let missed = figures.report("blocking cluster pool + subscriber", &received, &tally);
+    let missed = figures.report(
+        "blocking cluster pool + subscriber",
+        &received,
+        &tally,
+        Order::Any,
+    );
     assert_eq!(missed, 0, "the subscriber missed messages");
     assert!(
         tally.get("reauthenticated") >= ROTATIONS as u64,
@@ -308,8 +167,8 @@ fn blocking_cluster_pool_and_subscriber_ride_out_password_rotation() {
     );
     assert!(
         tally.nodes_reauthenticated() >= 3,
-        "one place sees every node's connections: {:?}",
-        tally.reauthenticated_on.lock().unwrap()
+        "one place sees every node's connections: {}",
+        tally.show()
     );
     assert_eq!(tally.get("reauth_failed"), 0, "{}", tally.show());
 }
@@ -325,7 +184,7 @@ fn async_cluster_connection_and_subscriber_ride_out_password_rotation() {
         .enable_all()
         .build()
         .unwrap();
-    let provider = Arc::new(RotatingCredentials::new(creds("pw0")));
+    let provider = Arc::new(RotatingCredentials::new(creds(USER, "pw0")));
     let seed = cluster.seed_config().with_credentials(provider.clone());
     let client = redis_cluster::aio::ClusterClient::open([seed]).unwrap();
     let tally = Arc::new(Tally::default());
@@ -400,7 +259,12 @@ fn async_cluster_connection_and_subscriber_ride_out_password_rotation() {
         subscriber.await.unwrap()
     });
 
-    let missed = figures.report("async cluster connection + subscriber", &received, &tally);
+    let missed = figures.report(
+        "async cluster connection + subscriber",
+        &received,
+        &tally,
+        Order::Any,
+    );
     assert_eq!(missed, 0, "the subscriber missed messages");
     assert!(
         tally.get("reauthenticated") >= ROTATIONS as u64,
@@ -410,7 +274,7 @@ fn async_cluster_connection_and_subscriber_ride_out_password_rotation() {
     assert!(
         tally.nodes_reauthenticated() >= 3,
         "one stream sees every node's connections: {:?}",
-        tally.reauthenticated_on.lock().unwrap()
+        tally.show()
     );
     assert_eq!(tally.get("reauth_failed"), 0, "{}", tally.show());
     drop(cluster);
@@ -539,7 +403,7 @@ fn sentinel_with_user() -> (SentinelSetup, impl Fn(&[&str])) {
 #[test]
 fn sentinel_pool_and_subscriber_ride_out_password_rotation() {
     let (setup, admin) = sentinel_with_user();
-    let provider = Arc::new(RotatingCredentials::new(creds("pw0")));
+    let provider = Arc::new(RotatingCredentials::new(creds(USER, "pw0")));
     let sentinel =
         redis_sentinel::sync::Sentinel::new(setup.sentinel_addrs(), setup.sentinel_config());
     let data = setup.data_config().with_credentials(provider.clone());
@@ -569,7 +433,12 @@ fn sentinel_pool_and_subscriber_ride_out_password_rotation() {
     sub_stop.store(true, Ordering::SeqCst);
     let received = subscriber.join().unwrap();
 
-    let missed = figures.report("sentinel master_for pool + subscriber", &received, &tally);
+    let missed = figures.report(
+        "sentinel master_for pool + subscriber",
+        &received,
+        &tally,
+        Order::Any,
+    );
     assert_eq!(missed, 0, "the subscriber missed messages");
     assert!(
         tally.get("reauthenticated") >= ROTATIONS as u64,

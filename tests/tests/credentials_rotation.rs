@@ -3,42 +3,26 @@
 //! ACL user's password is rotated under load, or short-lived tokens expire; and every
 //! connection event the shells emit, provoked.
 //!
-//! The rotation: every `PERIOD`, the admin adds the next password to the ACL user, the
-//! provider publishes it, and a moment later the admin removes the previous one.
+//! The rotation (`redis_tests::rotation`): every second, the admin adds the next password
+//! to the ACL user, the provider publishes it, and a moment later removes the previous one.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use redis_core::credentials::{
-    Credentials, CredentialsProvider, RotatingCredentials, Secret, Token, TokenOptions,
-    TokenProvider,
+    CredentialsProvider, RotatingCredentials, Token, TokenOptions, TokenProvider,
 };
 use redis_core::{Backoff, ConnectionEvent, Protocol};
+use redis_tests::rotation::{creds, rotate, Figures, Order, Tally, ROTATIONS, USER, WRITERS};
 use redis_tests::{unique_key, RedisServer};
-
-const USER: &str = "rot";
-/// One per second for 20 s, as issue 9 asks.
-const ROTATIONS: usize = 20;
-const PERIOD: Duration = Duration::from_millis(1000);
-/// How long after publishing a new password the old one is removed.
-const OVERLAP: Duration = Duration::from_millis(250);
-const WRITERS: usize = 16;
 
 fn server() -> RedisServer {
     RedisServer::builder()
         .acl_user(USER, "pw0", "~* &* +@all")
         .start()
-}
-
-fn creds(user: &str, password: &str) -> Option<Credentials> {
-    Some(Credentials {
-        username: Some(user.into()),
-        password: Secret::new(password),
-    })
 }
 
 /// Runs `args` as the `default` user (nopass), which administers the ACL.
@@ -50,109 +34,6 @@ fn admin(server: &RedisServer, args: &[&str]) {
         c.arg(*a);
     }
     let _: redis_core::Value = redis_sync::Query::query(&c, &mut con).unwrap();
-}
-
-/// Rotates the password `ROTATIONS` times, one per `PERIOD`.
-fn rotate(server: &RedisServer, provider: &RotatingCredentials) {
-    for i in 1..=ROTATIONS {
-        let started = Instant::now();
-        admin(server, &["ACL", "SETUSER", USER, &format!(">pw{i}")]);
-        provider.set_password(&format!("pw{i}"));
-        std::thread::sleep(OVERLAP);
-        admin(server, &["ACL", "SETUSER", USER, &format!("<pw{}", i - 1)]);
-        std::thread::sleep(PERIOD.saturating_sub(started.elapsed()));
-    }
-}
-
-/// Counts events by kind.
-#[derive(Default)]
-struct Tally(Mutex<HashMap<&'static str, u64>>);
-
-impl Tally {
-    fn note(&self, e: &ConnectionEvent) {
-        let kind = match e {
-            ConnectionEvent::Connected { .. } => "connected",
-            ConnectionEvent::Disconnected { .. } => "disconnected",
-            ConnectionEvent::HandshakeDone { .. } => "handshake_done",
-            ConnectionEvent::Reauthenticated { .. } => "reauthenticated",
-            ConnectionEvent::ReauthFailed { .. } => "reauth_failed",
-            ConnectionEvent::CredentialsFailed { .. } => "credentials_failed",
-            ConnectionEvent::PubSubResubscribed { .. } => "pubsub_resubscribed",
-            ConnectionEvent::MessagesLagged { .. } => "messages_lagged",
-            _ => "other",
-        };
-        *self.0.lock().unwrap().entry(kind).or_default() += 1;
-    }
-
-    fn get(&self, kind: &str) -> u64 {
-        self.0.lock().unwrap().get(kind).copied().unwrap_or(0)
-    }
-
-    fn show(&self) -> String {
-        let mut v: Vec<_> = self.0.lock().unwrap().clone().into_iter().collect();
-        v.sort();
-        format!("{v:?}")
-    }
-}
-
-/// What the writers and the subscriber saw.
-#[derive(Default)]
-struct Figures {
-    requests: AtomicU64,
-    errors: Mutex<Vec<String>>,
-    published: Vec<AtomicU64>,
-}
-
-impl Figures {
-    fn new() -> Figures {
-        Figures {
-            published: (0..WRITERS).map(|_| AtomicU64::new(0)).collect(),
-            ..Figures::default()
-        }
-    }
-
-    fn error(&self, e: impl std::fmt::Display) {
-        self.errors.lock().unwrap().push(e.to_string());
-    }
-
-    /// Checks what the subscriber got (`w<writer>:<n>` payloads, in order per writer)
-    /// against what was published; prints the figures; returns the number missed.
-    fn report(&self, what: &str, received: &[String], tally: &Tally) -> u64 {
-        let mut next = [0u64; WRITERS];
-        let mut out_of_order = 0;
-        for m in received {
-            let (w, n) = m[1..].split_once(':').unwrap();
-            let (w, n): (usize, u64) = (w.parse().unwrap(), n.parse().unwrap());
-            if n != next[w] {
-                out_of_order += 1;
-            }
-            next[w] = n + 1;
-        }
-        let published: u64 = self
-            .published
-            .iter()
-            .map(|p| p.load(Ordering::SeqCst))
-            .sum();
-        let missed = published.saturating_sub(received.len() as u64) + out_of_order;
-        let errors = self.errors.lock().unwrap();
-        let auth_errors = errors
-            .iter()
-            .filter(|e| e.contains("NOAUTH") || e.contains("WRONGPASS"))
-            .count();
-        println!(
-            "{what}: {ROTATIONS} rotations, requests {}, errors {} (NOAUTH/WRONGPASS {auth_errors}), \
-             messages published {published}, received {}, missed {missed}; events {}",
-            self.requests.load(Ordering::SeqCst),
-            errors.len(),
-            received.len(),
-            tally.show(),
-        );
-        assert!(
-            errors.is_empty(),
-            "{what}: errors reached callers: {errors:?}"
-        );
-        missed
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -176,7 +57,7 @@ fn blocking_pool_and_subscriber_ride_out_password_rotation() {
         c.on_event(move |e| t.note(e));
     }
     let pool = client.pool(WRITERS as u32 + 4).unwrap();
-    let figures = Arc::new(Figures::new());
+    let figures = Figures::new();
     let stop = Arc::new(AtomicBool::new(false));
     let channel = unique_key("rot-sync");
 
@@ -236,7 +117,7 @@ fn blocking_pool_and_subscriber_ride_out_password_rotation() {
         })
         .collect();
 
-    rotate(&server, &provider);
+    rotate(&|args| admin(&server, args), &provider);
     stop.store(true, Ordering::SeqCst);
     for w in writers {
         w.join().unwrap();
@@ -256,7 +137,7 @@ fn blocking_pool_and_subscriber_ride_out_password_rotation() {
 
     for (name, received) in &received {
         let what = format!("blocking pool + {name} subscriber");
-        let missed = figures.report(&what, received, &tally);
+        let missed = figures.report(&what, received, &tally, Order::PerWriter);
         assert_eq!(missed, 0, "the {name} subscriber missed messages");
     }
     assert!(
@@ -294,7 +175,7 @@ async fn async_multiplexed_and_subscriber_ride_out_password_rotation() {
         });
     }
     let con = client.get_connection().await.unwrap();
-    let figures = Arc::new(Figures::new());
+    let figures = Figures::new();
     let stop = Arc::new(AtomicBool::new(false));
     let channel = unique_key("rot-async");
 
@@ -357,7 +238,7 @@ async fn async_multiplexed_and_subscriber_ride_out_password_rotation() {
     let rotator = {
         let provider = provider.clone();
         tokio::task::spawn_blocking(move || {
-            rotate(&server, &provider);
+            rotate(&|args| admin(&server, args), &provider);
             server
         })
     };
@@ -381,7 +262,7 @@ async fn async_multiplexed_and_subscriber_ride_out_password_rotation() {
 
     for (name, received) in &received {
         let what = format!("async multiplexed + {name} subscriber");
-        let missed = figures.report(&what, received, &tally);
+        let missed = figures.report(&what, received, &tally, Order::PerWriter);
         assert_eq!(missed, 0, "the {name} subscriber missed messages");
     }
     // The multiplexed connection and the RESP3 subscriber re-authenticate every rotation,
@@ -488,7 +369,7 @@ fn expiring_tokens_never_fail_a_request() {
         client.on_event(move |e| t.note(e));
     }
     let pool = client.pool(4).unwrap();
-    let figures = Arc::new(Figures::new());
+    let figures = Figures::new();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
