@@ -394,9 +394,10 @@ impl Connection {
     /// Sets the socket read timeout to the time left before the deadline (when that
     /// changes it meaningfully); a deadline already past is a timeout.
     fn arm(&mut self) -> Result<()> {
+        let now = Instant::now();
         let (left, limit) = match self.deadline {
             Some(d) => {
-                let left = d.at.saturating_duration_since(Instant::now());
+                let left = d.at.saturating_duration_since(now);
                 if left.is_zero() {
                     return Err(self.fail(d.timeout(), "reading a reply failed"));
                 }
@@ -408,7 +409,7 @@ impl Connection {
         // in one read still costs no extra system call.
         let (left, limit) = match (self.probe_at, &self.probe) {
             (Some(at), Some(p)) => {
-                let to_probe = at.saturating_duration_since(Instant::now());
+                let to_probe = at.saturating_duration_since(now);
                 (
                     Some(left.map_or(to_probe, |l| l.min(to_probe))),
                     limit.min(p.interval),
