@@ -132,20 +132,8 @@ pub(crate) fn run(
                     }
                 })
             }
-            Step::Moved { slot, addr } => {
-                shared.apply_moved(slot, addr);
-                map = shared.snapshot();
-                shared.with_env(&map, |env| req.resume(env))
-            }
-            Step::Refresh => {
-                let _ = shared.refresh(&[], true);
-                map = shared.snapshot();
-                shared.with_env(&map, |env| req.resume(env))
-            }
-            Step::Sleep(d) => {
-                std::thread::sleep(d);
-                map = shared.snapshot();
-                shared.with_env(&map, |env| req.resume(env))
+            step @ (Step::Moved { .. } | Step::Refresh | Step::Sleep(_)) => {
+                between_sends(&shared, &mut map, &mut req, step)
             }
             Step::Done(r) => return r,
         };
@@ -252,20 +240,8 @@ fn atomic(nodes: &mut (impl Nodes + ?Sized), pipe: &Pipeline) -> Result<Vec<Valu
                     }
                 })
             }
-            Step::Moved { slot, addr } => {
-                shared.apply_moved(slot, addr);
-                map = shared.snapshot();
-                shared.with_env(&map, |env| req.resume(env))
-            }
-            Step::Refresh => {
-                let _ = shared.refresh(&[], true);
-                map = shared.snapshot();
-                shared.with_env(&map, |env| req.resume(env))
-            }
-            Step::Sleep(d) => {
-                std::thread::sleep(d);
-                map = shared.snapshot();
-                shared.with_env(&map, |env| req.resume(env))
+            step @ (Step::Moved { .. } | Step::Refresh | Step::Sleep(_)) => {
+                between_sends(&shared, &mut map, &mut req, step)
             }
             Step::Done(r) => {
                 r?;
@@ -273,4 +249,24 @@ fn atomic(nodes: &mut (impl Nodes + ?Sized), pipe: &Pipeline) -> Result<Vec<Valu
             }
         };
     }
+}
+
+/// Carries out a step of the request loop that is neither a send nor the end (record a
+/// `MOVED`, refresh the map, back off), then resumes the request by the map as it is now.
+fn between_sends(
+    shared: &Arc<Shared>,
+    map: &mut Arc<crate::SlotMap>,
+    req: &mut Request,
+    step: Step,
+) -> Step {
+    match step {
+        Step::Moved { slot, addr } => shared.apply_moved(slot, addr),
+        Step::Refresh => {
+            let _ = shared.refresh(&[], true);
+        }
+        Step::Sleep(d) => std::thread::sleep(d),
+        other => return other,
+    }
+    *map = shared.snapshot();
+    shared.with_env(map, |env| req.resume(env))
 }
