@@ -10,9 +10,10 @@
 //! one [`PlanStep`] at a time:
 //!
 //! - [`PlanStep::Send`]: one [`Batch`] per node (a sub-pipeline, `ASKING` in front of the
-//!   commands an `ASK` sent there); the shell writes each batch in one write and hands its
-//!   raw replies (or its connection failure) to [`Plan::replies`]. The async shell sends
-//!   batches in parallel, the blocking one in turn.
+//!   commands an `ASK` sent there, listed by [`Plan::commands`]); the shell writes each
+//!   batch in one write and hands its raw replies (or its connection failure) to
+//!   [`Plan::replies`]. The async shell sends batches in parallel; the blocking one writes
+//!   every batch before it reads any replies, so the nodes work at the same time.
 //! - [`PlanStep::Moved`], [`PlanStep::Refresh`], [`PlanStep::Sleep`]: as for a single
 //!   request, for every unit that asked (one refresh for all of them; the longest sleep).
 //! - [`PlanStep::Done`]: the raw replies in the caller's order, one per command, as one
@@ -33,7 +34,7 @@ use std::time::{Duration, Instant};
 use redis_core::{Addr, Cmd, Error, Pipeline, Result, ServerError, ServerErrorKind, Value};
 
 use crate::request::{Env, Request, RequestPolicy, RequestTarget, Step};
-use crate::route::{refuse_connection_state, route_request, slot_of, Route, SlotSplit};
+use crate::route::{refuse_connection_state, slot_of, Route, Router, SlotSplit};
 
 /// The next thing the shell does for a pipeline (see the module docs).
 #[derive(Debug)]
@@ -50,17 +51,17 @@ pub enum PlanStep {
     Done(Result<Vec<Value>>),
 }
 
-/// The commands one node gets in one write.
+/// The commands one node gets in one write. It names them rather than copying them:
+/// [`Plan::commands`] lists them (the caller's commands are written from where they are).
 #[derive(Debug)]
 pub struct Batch {
     /// The node.
     pub addr: Addr,
-    /// The commands (with `ASKING` in front of those an `ASK` sent here); read
-    /// `pipeline.expected_replies()` replies.
-    pub pipeline: Pipeline,
-    /// For each command of `pipeline` that is not an added `ASKING`: its unit, and
+    /// For each command of the batch that is not an added `ASKING`: its unit, and
     /// whether it is preceded by `ASKING`.
     units: Vec<(usize, bool)>,
+    /// Replies the node sends for the batch (one per command, `ASKING`s included).
+    replies: usize,
     /// Whether a command of the batch may write.
     write: bool,
 }
@@ -71,7 +72,15 @@ impl Batch {
     pub fn is_write(&self) -> bool {
         self.write
     }
+
+    /// How many replies the node sends for the batch.
+    pub fn expected_replies(&self) -> usize {
+        self.replies
+    }
 }
+
+/// The `ASKING` written before a command that an `ASK` redirected.
+static ASKING: std::sync::LazyLock<Cmd> = std::sync::LazyLock::new(crate::asking);
 
 #[derive(Debug)]
 enum State {
@@ -199,8 +208,9 @@ impl<'p> Plan<'p> {
             },
             addrs: Vec::new(),
         };
+        let mut router = Router::new(idempotent_writes);
         for cmd in pipe.cmds() {
-            let routed = route_request(cmd, idempotent_writes)?;
+            let routed = router.route(cmd)?;
             // A split command's parts have its name, so its retry safety (which depends
             // only on the name for the split commands).
             let unit = |cmd, slot, write| Unit {
@@ -270,32 +280,90 @@ impl<'p> Plan<'p> {
     /// step was carried out (for [`PlanStep::Send`]: after every batch's
     /// [`replies`](Self::replies)).
     pub fn next(&mut self, env: &Env<'_>) -> PlanStep {
+        // Whether a unit asks for a step other than a send by the map (most rounds: none,
+        // and the passes below that look for them are skipped).
+        let mut asked = false;
         for (i, u) in self.units.iter_mut().enumerate() {
-            if let State::Resume = u.state {
-                // Most units: straight to their slot's node, its address not copied (what
-                // a fresh request's `resume` does, and `route_by_map` for one redirected
-                // or retried before).
-                let by_map = match (&mut u.req, u.slot) {
-                    (None, Some(slot)) => env.pick_ref(slot, u.write).ok(),
-                    (Some(req), _) => req.route_by_map(env),
-                    (None, None) => None,
-                };
-                if let Some(addr) = by_map {
-                    let node = node_index(&mut self.addrs, addr);
-                    u.state = State::Routed {
-                        node,
-                        asking: false,
-                    };
+            match u.state {
+                State::Resume => {}
+                State::Asked(_) => {
+                    asked = true;
                     continue;
                 }
-                u.state = match u.req(&self.fresh, i).resume(env) {
-                    Step::Done(r) => State::Done(r),
-                    step => State::Asked(step),
+                _ => continue,
+            }
+            // Most units: straight to their slot's node, its address not copied (what a
+            // fresh request's `resume` does, and `route_by_map` for one redirected or
+            // retried before).
+            let by_map = match (&mut u.req, u.slot) {
+                (None, Some(slot)) => env.pick_ref(slot, u.write).ok(),
+                (Some(req), _) => req.route_by_map(env),
+                (None, None) => None,
+            };
+            if let Some(addr) = by_map {
+                let node = node_index(&mut self.addrs, addr);
+                u.state = State::Routed {
+                    node,
+                    asking: false,
                 };
+                continue;
+            }
+            u.state = match u.req(&self.fresh, i).resume(env) {
+                Step::Done(r) => State::Done(r),
+                step => {
+                    asked = true;
+                    State::Asked(step)
+                }
+            };
+        }
+        if asked {
+            if let Some(step) = self.asked_first() {
+                return step;
             }
         }
-        // Moved first (the map must learn them before anything is routed), then one
-        // refresh, then the sends, then the sleeps.
+        if !self.addrs.is_empty() {
+            let mut batches: Vec<Batch> = self
+                .addrs
+                .drain(..)
+                .map(|addr| Batch {
+                    addr,
+                    units: Vec::new(),
+                    replies: 0,
+                    write: false,
+                })
+                .collect();
+            for (i, u) in self.units.iter_mut().enumerate() {
+                let State::Routed { node, asking } = u.state else {
+                    continue;
+                };
+                let Some(b) = batches.get_mut(node) else {
+                    continue;
+                };
+                b.replies += 1 + usize::from(asking);
+                b.units.push((i, asking));
+                b.write |= u.write;
+                u.state = State::InFlight;
+            }
+            batches.retain(|b| !b.units.is_empty());
+            return PlanStep::Send(batches);
+        }
+        let mut sleep: Option<Duration> = None;
+        for u in self.units.iter_mut().filter(|_| asked) {
+            if let State::Asked(Step::Sleep(d)) = u.state {
+                sleep = Some(sleep.map_or(d, |s| s.max(d)));
+                u.state = State::Resume;
+            }
+        }
+        if let Some(d) = sleep {
+            return PlanStep::Sleep(d);
+        }
+        PlanStep::Done(self.finish())
+    }
+
+    /// The steps units asked for that come before the sends: the `MOVED`s first (the map
+    /// must learn them before anything is routed), then one refresh; and the units that
+    /// asked to be sent somewhere (an `ASK`, a retry) are routed.
+    fn asked_first(&mut self) -> Option<PlanStep> {
         let moved: Vec<(u16, Addr)> = self
             .units
             .iter_mut()
@@ -309,7 +377,7 @@ impl<'p> Plan<'p> {
             })
             .collect();
         if !moved.is_empty() {
-            return PlanStep::Moved(moved);
+            return Some(PlanStep::Moved(moved));
         }
         let mut refresh = false;
         for u in &mut self.units {
@@ -319,7 +387,7 @@ impl<'p> Plan<'p> {
             }
         }
         if refresh {
-            return PlanStep::Refresh;
+            return Some(PlanStep::Refresh);
         }
         for u in &mut self.units {
             if let State::Asked(Step::Send { addr, asking }) = &u.state {
@@ -327,49 +395,30 @@ impl<'p> Plan<'p> {
                 u.state = State::Routed { node, asking };
             }
         }
-        if !self.addrs.is_empty() {
-            let mut batches: Vec<Batch> = self
-                .addrs
-                .drain(..)
-                .map(|addr| Batch {
-                    addr,
-                    pipeline: Pipeline::new(),
-                    units: Vec::new(),
-                    write: false,
-                })
-                .collect();
-            for (i, u) in self.units.iter_mut().enumerate() {
-                let State::Routed { node, asking } = u.state else {
-                    continue;
-                };
-                let Some(b) = batches.get_mut(node) else {
-                    continue;
-                };
-                if asking {
-                    b.pipeline.add(crate::asking());
-                }
-                b.pipeline.add(u.cmd.as_ref().clone());
-                b.units.push((i, asking));
-                b.write |= u.write;
-                u.state = State::InFlight;
-            }
-            batches.retain(|b| !b.units.is_empty());
-            return PlanStep::Send(batches);
-        }
-        let mut sleep: Option<Duration> = None;
-        for u in &mut self.units {
-            if let State::Asked(Step::Sleep(d)) = u.state {
-                sleep = Some(sleep.map_or(d, |s| s.max(d)));
-                u.state = State::Resume;
-            }
-        }
-        if let Some(d) = sleep {
-            return PlanStep::Sleep(d);
-        }
-        PlanStep::Done(self.finish())
+        None
     }
 
-    /// The outcome of sending `batch`: its raw replies (`batch.pipeline.expected_replies()`
+    /// The commands of `batch` in the order they are written, `ASKING` in front of those
+    /// an `ASK` sent to its node.
+    pub fn commands<'a>(&'a self, batch: &'a Batch) -> impl Iterator<Item = &'a Cmd> + 'a {
+        batch.units.iter().flat_map(move |&(i, asking)| {
+            let asking = asking.then_some(&*ASKING);
+            let cmd = self.units.get(i).map(|u| u.cmd.as_ref());
+            asking.into_iter().chain(cmd)
+        })
+    }
+
+    /// The commands of `batch` as a pipeline of their own (copies them), for a connection
+    /// that takes a [`Pipeline`].
+    pub fn pipeline(&self, batch: &Batch) -> Pipeline {
+        let mut p = Pipeline::with_capacity(batch.replies);
+        for cmd in self.commands(batch) {
+            p.add(cmd.clone());
+        }
+        p
+    }
+
+    /// The outcome of sending `batch`: its raw replies (`batch.expected_replies()`
     /// of them, error replies in place), or the connection failure. `sent` is false when
     /// nothing was written (no connection could be opened, or it was broken before the
     /// write): the units are then retried as never sent.
@@ -382,13 +431,11 @@ impl<'p> Plan<'p> {
     ) {
         let addr = batch.addr;
         let mut replies = match outcome {
-            Ok(replies) if replies.len() == batch.pipeline.expected_replies() => {
-                replies.into_iter()
-            }
+            Ok(replies) if replies.len() == batch.replies => replies.into_iter(),
             Ok(replies) => {
                 let e = Error::protocol(format!(
                     "pipeline expected {} replies, got {}",
-                    batch.pipeline.expected_replies(),
+                    batch.replies,
                     replies.len()
                 ));
                 return self.failed(&addr, &batch.units, e, true, env);
@@ -611,10 +658,8 @@ mod tests {
         let sent = batches(plan.next(&env));
         assert_eq!(sent.len(), 2, "one batch per node");
         for b in sent {
-            let replies: Vec<Value> = b
-                .pipeline
-                .cmds()
-                .iter()
+            let replies: Vec<Value> = plan
+                .commands(&b)
                 .map(|c| match c.name().as_str() {
                     "SET" => Value::Okay,
                     "GET" => bulk("vb"),
@@ -675,10 +720,12 @@ mod tests {
         sent.sort_by_key(|b| b.addr.to_string());
         assert_eq!(sent.len(), 2);
         assert_eq!(sent[0].addr, a(3));
-        assert_eq!(sent[0].pipeline.len(), 1);
+        assert_eq!(plan.commands(&sent[0]).count(), 1);
         assert_eq!(sent[1].addr, a(4));
-        assert_eq!(sent[1].pipeline.cmds()[0], cmd("ASKING"));
-        assert_eq!(sent[1].pipeline.len(), 2);
+        let asked = plan.pipeline(&sent[1]);
+        assert_eq!(asked.cmds()[0], cmd("ASKING"));
+        assert_eq!(asked.len(), 2);
+        assert_eq!(sent[1].expected_replies(), 2);
         for b in sent {
             let replies = if b.addr == a(3) {
                 vec![Value::Okay]

@@ -238,12 +238,49 @@ pub struct Routed {
 /// [`refuse_connection_state`], then [`route`], then [`command_table::is_retry_safe`]
 /// (with `idempotent_writes`, the config's opt-in), with one table look-up.
 pub fn route_request(cmd: &Cmd, idempotent_writes: bool) -> Result<Routed> {
-    let entry = lookup_entry(cmd);
-    refuse_state(cmd, entry)?;
-    Ok(Routed {
-        route: route_with(cmd, entry)?,
-        retry_safe: entry.is_some_and(|e| is_retry_safe_with(cmd, e.info, idempotent_writes)),
-    })
+    Router::new(idempotent_writes).route(cmd)
+}
+
+/// [`route_request`] for a run of commands (a pipeline): a command named like the one
+/// before it (byte for byte) reuses its table entry and its connection-state check, so a
+/// pipeline of a thousand `SET`s looks `SET` up once.
+#[derive(Debug)]
+pub struct Router<'c> {
+    /// The previous command's name and entry, when the entry depends on the name alone.
+    last: Option<(&'c [u8], Option<Entry>)>,
+    idempotent_writes: bool,
+}
+
+impl<'c> Router<'c> {
+    /// A router; `idempotent_writes` is the config's opt-in (see [`route_request`]).
+    pub fn new(idempotent_writes: bool) -> Router<'c> {
+        Router {
+            last: None,
+            idempotent_writes,
+        }
+    }
+
+    /// [`route_request`] of `cmd`.
+    pub fn route(&mut self, cmd: &'c Cmd) -> Result<Routed> {
+        let name = cmd.arg_at(0);
+        let entry = match (self.last, name) {
+            (Some((last, entry)), Some(name)) if last == name => entry,
+            _ => {
+                let entry = lookup_entry(cmd);
+                refuse_state(cmd, entry)?;
+                self.last = match name {
+                    Some(n) if entry.is_none_or(|e| e.is_by_name_alone()) => Some((n, entry)),
+                    _ => None,
+                };
+                entry
+            }
+        };
+        let writes = self.idempotent_writes;
+        Ok(Routed {
+            route: route_with(cmd, entry)?,
+            retry_safe: entry.is_some_and(|e| is_retry_safe_with(cmd, e.info, writes)),
+        })
+    }
 }
 
 /// Where `cmd` goes (see the module docs). Errors: [`Error::CrossSlot`] for keys in

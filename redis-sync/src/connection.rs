@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use redis_core::abort::{AbortGuard, AbortHandle};
+use redis_core::command_table::{self, BlockTime};
 use redis_core::credentials::AuthWatch;
 use redis_core::resp::Decoder;
 use redis_core::timing;
@@ -92,7 +93,10 @@ pub struct Connection {
     rbuf: BytesMut,
     scratch: Box<[u8]>,
     decoder: Decoder,
+    /// Always empty between requests (a pipeline is encoded into it, then written).
     wbuf: Vec<u8>,
+    /// Replies owed by a pipeline written with `write_pipeline` and not read yet.
+    unread: usize,
     broken: Option<String>,
     response_timeout: Duration,
     /// The read timeout the socket has now.
@@ -156,6 +160,7 @@ impl Connection {
             scratch: vec![0; READ_CHUNK].into_boxed_slice(),
             decoder: Decoder::new(config.decoder_limits),
             wbuf: Vec::new(),
+            unread: 0,
             broken: None,
             response_timeout: config.response_timeout,
             read_timeout: None,
@@ -316,6 +321,18 @@ impl Connection {
     }
 
     fn check(&mut self) -> Result<()> {
+        if self.unread != 0 {
+            let e = Error::Broken(format!(
+                "{} replies of a written pipeline were never read",
+                self.unread
+            ));
+            return Err(self.fail(e, "a request before the replies were read"));
+        }
+        self.check_usable()
+    }
+
+    /// Fails when the connection is broken or was aborted.
+    fn check_usable(&mut self) -> Result<()> {
         if self.broken.is_none() && self.abort.is_aborted() {
             let cause = self.abort.cause().unwrap_or_default();
             self.broken = Some(format!("aborted: {cause}"));
@@ -554,6 +571,62 @@ impl Connection {
         }
     }
 
+    /// Writes `cmds` as one pipeline, in one write, without waiting for their replies;
+    /// [`read_pipeline`](Self::read_pipeline) reads them. This lets a caller write to
+    /// several connections before reading from any, so that several servers work at the
+    /// same time (a cluster pipeline across nodes); otherwise use
+    /// [`ConnectionLike::req_pipeline`].
+    ///
+    /// Until its replies are read the connection is out of step: any other request on it
+    /// fails and breaks it (a reply must never reach the wrong caller). The deadline of
+    /// the replies (the response timeout, or longer for blocking commands) starts now.
+    /// Use [`ConnectionLike::req_pipeline`] for `MULTI`/`EXEC`: this writes the commands
+    /// as given.
+    pub fn write_pipeline<'a>(&mut self, cmds: impl IntoIterator<Item = &'a Cmd>) -> Result<()> {
+        self.check()?;
+        self.safe_point()?;
+        let mut block = BlockTime::NotBlocking;
+        let mut n = 0;
+        let mut wbuf = std::mem::take(&mut self.wbuf);
+        wbuf.clear();
+        for cmd in cmds {
+            wbuf.extend_from_slice(cmd.packed());
+            block = timing::longest(block, command_table::block_time(cmd));
+            self.note_sent(cmd);
+            n += 1;
+        }
+        self.wbuf = wbuf;
+        self.start(timing::timeout_for(self.response_timeout, block));
+        self.write_batch(|_| {}, n)
+    }
+
+    /// Reads the replies of the pipeline [`write_pipeline`](Self::write_pipeline) wrote,
+    /// in order; error replies stay in the list as [`Value::ServerError`]. With nothing
+    /// written, an empty list.
+    pub fn read_pipeline(&mut self) -> Result<Vec<Value>> {
+        // A failure below breaks the connection: what is left unread never matters.
+        let n = std::mem::take(&mut self.unread);
+        self.check_usable()?;
+        let mut replies = Vec::with_capacity(n);
+        for _ in 0..n {
+            replies.push(self.read_reply()?);
+        }
+        Ok(replies)
+    }
+
+    /// Appends to the write buffer what `fill` writes, sends the buffer in one write and
+    /// records that `replies` replies are now owed (the deadline is already started).
+    fn write_batch(&mut self, fill: impl FnOnce(&mut Vec<u8>), replies: usize) -> Result<()> {
+        let mut wbuf = std::mem::take(&mut self.wbuf);
+        fill(&mut wbuf);
+        let written = self.write_raw(&wbuf);
+        wbuf.clear();
+        self.wbuf = wbuf;
+        written?;
+        self.unread = replies;
+        Ok(())
+    }
+
     /// A `READONLY` reply means the node is a replica now: a primary this connection's
     /// source named was demoted. The source hears of it at once (a Sentinel source
     /// re-resolves) instead of at its next periodic check; the caller still gets the
@@ -612,17 +685,7 @@ impl ConnectionLike for Connection {
             pipe.cmds().iter().for_each(|c| self.note_sent(c));
         }
         self.start(timing::pipeline_timeout(self.response_timeout, pipe));
-        let mut wbuf = std::mem::take(&mut self.wbuf);
-        wbuf.clear();
-        pipe.write_packed(&mut wbuf);
-        let written = self.write_raw(&wbuf);
-        self.wbuf = wbuf;
-        written?;
-        let n = pipe.expected_replies();
-        let mut replies = Vec::with_capacity(n);
-        for _ in 0..n {
-            replies.push(self.read_reply()?);
-        }
-        Ok(replies)
+        self.write_batch(|wbuf| pipe.write_packed(wbuf), pipe.expected_replies())?;
+        self.read_pipeline()
     }
 }

@@ -515,3 +515,33 @@ fn error_replies_leave_the_connection_usable() {
         assert_eq!(pong, "PONG");
     }
 }
+
+/// `write_pipeline` then `read_pipeline` (what a cluster pipeline across nodes does on each
+/// node's connection): the replies come back in order, and a request sent before they were
+/// read fails and breaks the connection instead of reading the pipeline's replies as its own.
+#[test]
+fn a_written_pipeline_owes_its_replies_before_anything_else() {
+    let server = RedisServer::start();
+    for protocol in both_protocols() {
+        let mut con = connect(&server, protocol);
+        let key = unique_key("split");
+        let cmds = [
+            cmd("SET").with(&key).with("v1"),
+            cmd("GET").with(&key),
+            cmd("INCR").with(&key),
+        ];
+        con.write_pipeline(&cmds).unwrap();
+        let replies = con.read_pipeline().unwrap();
+        assert_eq!(replies.len(), 3);
+        assert_eq!(replies[0], Value::Okay);
+        assert_eq!(String::from_value(replies[1].clone()).unwrap(), "v1");
+        assert!(matches!(replies[2], Value::ServerError(_)), "{replies:?}");
+        assert!(con.read_pipeline().unwrap().is_empty(), "nothing owed");
+
+        con.write_pipeline(&cmds[1..2]).unwrap();
+        let err = con.get::<_, String>(&key).unwrap_err();
+        assert!(matches!(err, Error::Broken(_)), "{err:?}");
+        assert!(con.is_broken());
+        assert!(con.read_pipeline().is_err(), "the connection stays broken");
+    }
+}

@@ -198,7 +198,10 @@ impl ClusterConnection {
                 PlanStep::Send(batches) => {
                     let sends: Vec<Boxed<'_, _>> = batches
                         .into_iter()
-                        .map(|b| Box::pin(self.send_batch(b)) as Boxed<'_, _>)
+                        .map(|b| {
+                            let pipeline = plan.pipeline(&b);
+                            Box::pin(self.send_batch(b, pipeline)) as Boxed<'_, _>
+                        })
                         .collect();
                     for (batch, outcome, sent) in join_all(sends).await {
                         sh.with_env(&sh.map(), |env| plan.replies(batch, outcome, sent, env));
@@ -216,13 +219,18 @@ impl ClusterConnection {
         }
     }
 
-    /// Sends one node's batch; the outcome and whether anything may have been written.
-    async fn send_batch(&self, batch: Batch) -> (Batch, Result<Vec<Value>>, bool) {
+    /// Sends one node's batch (its commands as `pipeline`); the outcome and whether
+    /// anything may have been written.
+    async fn send_batch(
+        &self,
+        batch: Batch,
+        pipeline: Pipeline,
+    ) -> (Batch, Result<Vec<Value>>, bool) {
         let write = batch.is_write();
         match self.shared.nodes.connection(&batch.addr, write).await {
             Err(e) => (batch, Err(e), false),
             Ok(mut con) => {
-                let outcome = con.req_pipeline(&batch.pipeline).await;
+                let outcome = con.req_pipeline(&pipeline).await;
                 if outcome.as_ref().is_err_and(Error::is_connection_dropped) {
                     self.shared.node_failed(&batch.addr);
                 }

@@ -8,7 +8,7 @@ use redis_core::{Addr, Cmd, Error, FromValue, Pipeline, Result, ToArgs, Value};
 use redis_sync::{Connection, ConnectionLike};
 
 use super::client::Shared;
-use super::exec::{self, Nodes, Sent};
+use super::exec::{self, Held, Nodes, Sent};
 use super::scan::ClusterScanIter;
 
 /// A connection to the cluster for one thread: one connection per node (opened when
@@ -82,10 +82,29 @@ impl Nodes for ClusterConnection {
         &self.shared
     }
 
+    fn hold(&mut self, addr: &Addr) -> Result<Held> {
+        self.prune();
+        if let Some(con) = self.nodes.remove(addr) {
+            return Ok(Held::Own(con));
+        }
+        let replica = Shared::is_replica(&self.shared.snapshot(), addr);
+        let con = self.shared.node_client(addr, replica).get_connection()?;
+        Ok(Held::Own(con))
+    }
+
+    fn release(&mut self, addr: &Addr, held: Held) {
+        if let Held::Own(con) = held {
+            if !con.is_broken() {
+                self.nodes.insert(addr.clone(), con);
+            }
+        }
+    }
+
+    /// In place (no move out of the map and back): the path of every single command.
     fn send(
         &mut self,
         addr: &Addr,
-        f: &mut dyn FnMut(&mut dyn ConnectionLike) -> Result<Vec<Value>>,
+        f: &mut dyn FnMut(&mut Connection) -> Result<Vec<Value>>,
     ) -> Sent {
         self.prune();
         if !self.nodes.contains_key(addr) {
@@ -98,69 +117,13 @@ impl Nodes for ClusterConnection {
             }
         }
         let Some(con) = self.nodes.get_mut(addr) else {
-            return Sent::NotSent(redis_core::Error::Broken("no connection".into()));
+            return Sent::NotSent(Error::Broken("no connection".into()));
         };
         let result = f(con);
         if con.is_broken() {
             self.nodes.remove(addr);
         }
         Sent::Sent(result)
-    }
-
-    /// Several nodes' pipelines at once, one thread per node beyond the first: each node
-    /// reads, runs and answers its commands while the others do, instead of waiting for
-    /// the previous node's replies (a pipeline across slots costs one round trip, not one
-    /// per node).
-    fn send_pipelines(&mut self, batches: &[(&Addr, &Pipeline)]) -> Vec<Sent> {
-        if batches.len() < 2 {
-            return batches
-                .iter()
-                .map(|(addr, p)| self.send(addr, &mut |con| con.req_pipeline(p)))
-                .collect();
-        }
-        self.prune();
-        // Open what is missing, then take each node's connection out for its thread.
-        let mut taken: Vec<Result<Connection>> = batches
-            .iter()
-            .map(|(addr, _)| {
-                if let Some(c) = self.nodes.remove(*addr) {
-                    return Ok(c);
-                }
-                let replica = Shared::is_replica(&self.shared.snapshot(), addr);
-                self.shared.node_client(addr, replica).get_connection()
-            })
-            .collect();
-        let run = |p: &Pipeline, con: &mut Result<Connection>| match con {
-            Ok(con) => Some(con.req_pipeline(p)),
-            Err(_) => None,
-        };
-        let results: Vec<Option<Result<Vec<Value>>>> = std::thread::scope(|scope| {
-            let mut work = batches.iter().zip(taken.iter_mut());
-            let first = work.next();
-            let others: Vec<_> = work
-                .map(|((_, p), con)| scope.spawn(move || run(p, con)))
-                .collect();
-            let mut results = vec![first.and_then(|((_, p), con)| run(p, con))];
-            results.extend(others.into_iter().map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Some(Err(Error::Broken("pipeline thread panicked".into()))))
-            }));
-            results
-        });
-        batches
-            .iter()
-            .zip(taken)
-            .zip(results)
-            .map(|(((addr, _), con), result)| match con {
-                Err(e) => Sent::NotSent(e),
-                Ok(con) => {
-                    if !con.is_broken() {
-                        self.nodes.insert((*addr).clone(), con);
-                    }
-                    Sent::Sent(result.unwrap_or_else(|| Err(Error::Broken("no connection".into()))))
-                }
-            })
-            .collect()
     }
 }
 

@@ -3,14 +3,21 @@
 //!
 //! Everything decided here is decided by the pure modules; this file only sends, sleeps,
 //! refreshes and fans out.
+//!
+//! A pipeline across nodes is written to every node before any reply is read: each node
+//! reads, runs and answers its commands while the client writes to the next one and reads
+//! the first one's replies, so the pipeline costs about one round trip, from one thread.
+//! Redis buffers a client's replies without bound while it reads its requests, so writing
+//! a whole batch before reading cannot deadlock; the write timeout bounds it anyway.
 
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::time::Instant;
 
 use redis_core::{Addr, Cmd, Error, Pipeline, Result, Value};
-use redis_sync::ConnectionLike;
+use redis_sync::{Connection, ConnectionLike, PooledConnection};
 
-use crate::plan::{atomic_refusal, atomic_target, Plan, PlanStep};
+use crate::plan::{atomic_refusal, atomic_target, Batch, Plan, PlanStep};
 use crate::request::{Request, RequestTarget, Step};
 use crate::route::{is_write, merge, route_request, Route};
 
@@ -24,26 +31,59 @@ pub(crate) enum Sent {
     Sent(Result<Vec<Value>>),
 }
 
+/// A connection to one node, the caller's alone until it is released: a
+/// [`ClusterConnection`](super::ClusterConnection)'s own, or one checked out of the node's
+/// pool.
+pub(crate) enum Held {
+    Own(Connection),
+    Pooled(PooledConnection),
+}
+
+impl Deref for Held {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        match self {
+            Held::Own(c) => c,
+            Held::Pooled(c) => c,
+        }
+    }
+}
+
+impl DerefMut for Held {
+    fn deref_mut(&mut self) -> &mut Connection {
+        match self {
+            Held::Own(c) => c,
+            Held::Pooled(c) => c,
+        }
+    }
+}
+
 /// A set of node connections the loops send on.
 pub(crate) trait Nodes {
     /// The shared client state.
     fn shared(&self) -> &Arc<Shared>;
 
+    /// A connection to `addr` (opened if needed), held until [`release`](Self::release).
+    fn hold(&mut self, addr: &Addr) -> Result<Held>;
+
+    /// Gives back what [`hold`](Self::hold) gave (a broken connection is dropped).
+    fn release(&mut self, addr: &Addr, held: Held);
+
     /// Runs `f` on a connection to `addr` (opened if needed).
     fn send(
         &mut self,
         addr: &Addr,
-        f: &mut dyn FnMut(&mut dyn ConnectionLike) -> Result<Vec<Value>>,
-    ) -> Sent;
-
-    /// Sends each pipeline to its node (the nodes are distinct); the outcomes in the same
-    /// order. This one sends them one after the other; a set of connections that can use
-    /// several at once overrides it so that the nodes work at the same time.
-    fn send_pipelines(&mut self, batches: &[(&Addr, &Pipeline)]) -> Vec<Sent> {
-        batches
-            .iter()
-            .map(|(addr, p)| self.send(addr, &mut |con| con.req_pipeline(p)))
-            .collect()
+        f: &mut dyn FnMut(&mut Connection) -> Result<Vec<Value>>,
+    ) -> Sent {
+        match self.hold(addr) {
+            Err(e) => Sent::NotSent(e),
+            Ok(mut con) => {
+                let result = f(&mut con);
+                self.release(addr, con);
+                Sent::Sent(result)
+            }
+        }
     }
 }
 
@@ -170,10 +210,7 @@ pub(crate) fn pipeline(nodes: &mut (impl Nodes + ?Sized), pipe: &Pipeline) -> Re
         let step = shared.with_env(&map, |env| plan.next(env));
         match step {
             PlanStep::Send(batches) => {
-                let work: Vec<(&Addr, &Pipeline)> =
-                    batches.iter().map(|b| (&b.addr, &b.pipeline)).collect();
-                let outcomes = nodes.send_pipelines(&work);
-                drop(work);
+                let outcomes = send_batches(nodes, &plan, &batches);
                 for (batch, sent) in batches.into_iter().zip(outcomes) {
                     let map = shared.snapshot();
                     shared.with_env(&map, |env| match sent {
@@ -202,6 +239,37 @@ pub(crate) fn pipeline(nodes: &mut (impl Nodes + ?Sized), pipe: &Pipeline) -> Re
             PlanStep::Done(r) => return r,
         }
     }
+}
+
+/// Writes every batch to its node, then reads every node's replies (see the module
+/// docs); the outcomes in the batches' order.
+fn send_batches(
+    nodes: &mut (impl Nodes + ?Sized),
+    plan: &Plan<'_>,
+    batches: &[Batch],
+) -> Vec<Sent> {
+    let held: Vec<(Result<Held>, Result<()>)> = batches
+        .iter()
+        .map(|b| match nodes.hold(&b.addr) {
+            Ok(mut con) => {
+                let written = con.write_pipeline(plan.commands(b));
+                (Ok(con), written)
+            }
+            Err(e) => (Err(e), Ok(())),
+        })
+        .collect();
+    batches
+        .iter()
+        .zip(held)
+        .map(|(b, (con, written))| match con {
+            Err(e) => Sent::NotSent(e),
+            Ok(mut con) => {
+                let replies = written.and_then(|()| con.read_pipeline());
+                nodes.release(&b.addr, con);
+                Sent::Sent(replies)
+            }
+        })
+        .collect()
 }
 
 /// A MULTI/EXEC pipeline: every key in one slot, run whole on that slot's primary,

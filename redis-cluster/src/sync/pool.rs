@@ -7,7 +7,7 @@ use redis_core::{Addr, Cmd, FromValue, Pipeline, Result, ToArgs, Value};
 use redis_sync::{ConnectionLike, Pool};
 
 use super::client::Shared;
-use super::exec::{self, Nodes, Sent};
+use super::exec::{self, Held, Nodes};
 use super::scan::ClusterScanIter;
 
 /// A cluster handle shared by threads: clone it into each. Every request checks a
@@ -76,20 +76,13 @@ impl Nodes for ClusterPool {
         &self.shared
     }
 
-    fn send(
-        &mut self,
-        addr: &Addr,
-        f: &mut dyn FnMut(&mut dyn ConnectionLike) -> Result<Vec<Value>>,
-    ) -> Sent {
-        let pool = match self.pool(addr) {
-            Ok(p) => p,
-            Err(e) => return Sent::NotSent(e),
-        };
-        let mut con = match pool.get() {
-            Ok(c) => c,
-            Err(e) => return Sent::NotSent(e),
-        };
-        Sent::Sent(f(&mut *con))
+    fn hold(&mut self, addr: &Addr) -> Result<Held> {
+        self.pool(addr)?.get().map(Held::Pooled)
+    }
+
+    /// The pool takes its connection back when it drops (a broken one is discarded).
+    fn release(&mut self, _addr: &Addr, held: Held) {
+        drop(held);
     }
 }
 

@@ -189,6 +189,18 @@ pub struct Entry {
     /// does not know: `info` is the container's own entry, and its key positions are
     /// unknown.
     pub unknown_subcommand: bool,
+    /// The command has subcommands (`CLIENT`, `CONFIG`, ...): its entry depends on the
+    /// second argument too, not on the name alone.
+    pub container: bool,
+}
+
+impl Entry {
+    /// Whether every command named `name` (any case) has this entry, whatever its other
+    /// arguments, so a caller looking up many commands may reuse it for the next one
+    /// with the same name (a pipeline of a thousand `SET`s looks the name up once).
+    pub fn is_by_name_alone(&self) -> bool {
+        !self.container
+    }
 }
 
 /// [`lookup`], with whether the subcommand was unknown ([`Entry`]). One pass over the
@@ -198,14 +210,16 @@ pub fn lookup_entry(cmd: &Cmd) -> Option<Entry> {
     let name = args.next()?;
     let at = position(&[name])?;
     let top = generated::COMMANDS.get(at)?;
+    let container = is_container(at);
     let found = |info, unknown_subcommand| {
         Some(Entry {
             info,
             unknown_subcommand,
+            container,
         })
     };
     match args.next() {
-        Some(sub) if is_container(at) => match find(&[name, sub]) {
+        Some(sub) if container => match find(&[name, sub]) {
             Some(info) => found(info, false),
             None => found(top, true),
         },
