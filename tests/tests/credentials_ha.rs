@@ -311,7 +311,9 @@ fn wait_topology_changed(
 
 /// Both cluster clients report `TopologyChanged` with the number of slots that changed
 /// owner: every slot for the first map, one after a slot migration, the whole shard after
-/// a `CLUSTER FAILOVER`.
+/// a `CLUSTER FAILOVER`. A blocking client left idle (no request, no refresh by hand)
+/// sees the migration through its periodic refresh (it once refreshed only when the next
+/// request came).
 #[test]
 fn cluster_clients_report_topology_changes() {
     let cluster = RedisCluster::start();
@@ -344,6 +346,23 @@ fn cluster_clients_report_topology_changes() {
             }
         });
     }
+    let idle = redis_cluster::sync::ClusterClient::builder([cluster.seed_config()])
+        .unwrap()
+        .refresh(redis_cluster::RefreshConfig {
+            periodic: Some(Duration::from_secs(1)),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    let seen_idle: Arc<Mutex<Vec<ConnectionEvent>>> = Arc::default();
+    {
+        let seen = seen_idle.clone();
+        idle.on_event(move |e| {
+            if matches!(e, ConnectionEvent::TopologyChanged { .. }) {
+                seen.lock().unwrap().push(e.clone());
+            }
+        });
+    }
     let refresh_both = || {
         let _ = blocking.refresh();
         let _ = rt.block_on(asynch.refresh());
@@ -351,16 +370,24 @@ fn cluster_clients_report_topology_changes() {
     // The first map: every slot is new.
     let _con = blocking.get_connection().unwrap();
     let _acon = rt.block_on(asynch.get_connection()).unwrap();
+    let _idle_con = idle.get_connection().unwrap();
     wait_topology_changed(&seen_blocking, 16384, || {});
     wait_topology_changed(&seen_async, 16384, || {});
+    wait_topology_changed(&seen_idle, 16384, || {});
 
     // One slot migrates to another primary.
     let slot = 42u16;
     let from = cluster.node_for_slot(slot);
     let to = *cluster.primaries().iter().find(|&&p| p != from).unwrap();
+    let migrated = Instant::now();
     cluster.migrate_slot(slot, to);
     wait_topology_changed(&seen_blocking, 1, refresh_both);
     wait_topology_changed(&seen_async, 1, refresh_both);
+    wait_topology_changed(&seen_idle, 1, || {});
+    println!(
+        "idle blocking client (periodic refresh 1 s): saw the migration {:?} after it",
+        migrated.elapsed()
+    );
 
     // The shard of slot 0 fails over to its replica: all its slots change owner.
     let primary = cluster.node_for_slot(0);

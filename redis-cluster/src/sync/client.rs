@@ -67,8 +67,30 @@ impl FromSettings for ClusterClient {
             health: Mutex::new(NodeHealth::new()),
             hub: events_hub(&settings_config),
         });
+        spawn_refresh_timer(Arc::downgrade(&shared));
         Ok(ClusterClient { shared })
     }
+}
+
+/// How often the refresh timer looks whether a refresh is due without a request to notice
+/// it (the periodic refresh, or one that failed and stays due).
+const TICK: Duration = Duration::from_millis(500);
+
+/// Starts the thread that refreshes the map in the background when a refresh is due
+/// (periodically, 30 s by default; or after a failure no request followed), so an idle
+/// client's next request finds a current map. It holds the client's state only while it
+/// refreshes, and ends within a tick of the last handle being dropped. Without a thread to
+/// be had, requests still refresh when they find one due.
+fn spawn_refresh_timer(weak: Weak<Shared>) {
+    let _ = std::thread::Builder::new()
+        .name("redis-cluster-timer".into())
+        .spawn(move || loop {
+            std::thread::sleep(TICK);
+            let Some(shared) = weak.upgrade() else {
+                return;
+            };
+            shared.refresh_if_due_here();
+        });
 }
 
 /// A Redis Cluster client (blocking). Clone it freely: clones share the topology.
@@ -296,15 +318,7 @@ impl Shared {
     /// inline). Errors are left to the requests, which refresh again if their slot has
     /// no node.
     pub(crate) fn refresh_if_due(self: &Arc<Self>) {
-        let now = Instant::now();
-        let step = {
-            let mut st = self.state();
-            if !st.topology.is_due(now) {
-                return;
-            }
-            st.topology.trigger(now, rand::random())
-        };
-        if step == RefreshStep::Start {
+        if self.due_step() == Some(RefreshStep::Start) {
             let shared = self.clone();
             let spawned = std::thread::Builder::new()
                 .name("redis-cluster-refresh".into())
@@ -316,6 +330,23 @@ impl Shared {
                 let _ = self.run_refresh(&[]);
             }
         }
+    }
+
+    /// [`refresh_if_due`](Self::refresh_if_due) on the calling thread (the refresh timer).
+    fn refresh_if_due_here(&self) {
+        if self.due_step() == Some(RefreshStep::Start) {
+            let _ = self.run_refresh(&[]);
+        }
+    }
+
+    /// When a refresh is due, asks the gate for one (`None`: none is due).
+    fn due_step(&self) -> Option<RefreshStep> {
+        let now = Instant::now();
+        let mut st = self.state();
+        if !st.topology.is_due(now) {
+            return None;
+        }
+        Some(st.topology.trigger(now, rand::random()))
     }
 
     /// Records a `MOVED`.
