@@ -66,6 +66,12 @@ const WORKLOADS: &[Workload] = &[
         peers: &["ours", "redis-rs"],
     },
     Workload {
+        name: "pipe1",
+        what: "the same, one pipeline built once and sent again and again (as redis-benchmark -P)",
+        ops: 400_000,
+        peers: &["ours", "redis-rs"],
+    },
+    Workload {
         name: "aseq",
         what: "async sequential SET/GET",
         ops: 40_000,
@@ -200,6 +206,8 @@ fn run_child(name: &str, ports: &str, n: usize) {
         "redis-rs-seq" => rs::seq(&urls, n),
         "ours-pipe" => ours::pipe(&configs, n),
         "redis-rs-pipe" => rs::pipe(&urls, n),
+        "ours-pipe1" => ours::pipe_reused(&configs, n),
+        "redis-rs-pipe1" => rs::pipe_reused(&urls, n),
         "ours-aseq" => runtime().block_on(async { aseq(ours::connect(&configs).await, n).await }),
         "redis-rs-aseq" => runtime().block_on(async { aseq(rs::connect(&urls).await, n).await }),
         "ours-mux64" => runtime().block_on(async { mux64(ours::connect(&configs).await, n).await }),
@@ -338,6 +346,21 @@ mod ours {
         (t.secs(), t.cpu_ns_per(n))
     }
 
+    /// `pipe` with one pipeline built before timing: what the client itself costs to
+    /// route, send and read a pipeline, without the caller building one each time.
+    pub fn pipe_reused(configs: &[Config], n: usize) -> (f64, f64) {
+        let client = redis_cluster::sync::ClusterClient::open(configs.to_vec()).expect("client");
+        let mut con = client.get_connection().expect("connection");
+        let keys = keys();
+        let p = set_pipeline(&keys, 0);
+        check_pipeline(con.req_pipeline(&p).expect("warm-up"));
+        let t = Timer::start();
+        for _ in 0..n / PIPE {
+            check_pipeline(con.req_pipeline(&p).expect("pipeline"));
+        }
+        (t.secs(), t.cpu_ns_per(n))
+    }
+
     impl AsyncOps for redis_cluster::aio::ClusterConnection {
         fn op<'a>(&'a mut self, i: usize, keys: &'a [String]) -> OpFuture<'a> {
             Box::pin(aop(i, keys, self))
@@ -437,6 +460,28 @@ mod rs {
         let t = Timer::start();
         for b in 0..n / PIPE {
             batch(b * 7, &mut con);
+        }
+        (t.secs(), t.cpu_ns_per(n))
+    }
+
+    /// `pipe` with one pipeline built before timing (see ours).
+    pub fn pipe_reused(urls: &[String], n: usize) -> (f64, f64) {
+        let client = redis::cluster::ClusterClient::new(urls.to_vec()).expect("client");
+        let mut con = client.get_connection().expect("connection");
+        let keys = keys();
+        let mut p = redis::cluster::cluster_pipe();
+        for (k, key) in keys.iter().enumerate().take(PIPE) {
+            p.cmd("SET").arg(key).arg(value(k));
+        }
+        let send = |con: &mut redis::cluster::ClusterConnection| {
+            let replies: Vec<String> = p.query(con).expect("pipeline");
+            assert_eq!(replies.len(), PIPE);
+            assert!(replies.iter().all(|r| r == "OK"));
+        };
+        send(&mut con);
+        let t = Timer::start();
+        for _ in 0..n / PIPE {
+            send(&mut con);
         }
         (t.secs(), t.cpu_ns_per(n))
     }

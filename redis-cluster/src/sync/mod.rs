@@ -37,7 +37,8 @@
 //! // (MGET, MSET, DEL, UNLINK, EXISTS, TOUCH). Not atomic across slots.
 //! let n: usize = cmd("EXISTS").with("a").with("b").with("c").query(&mut con)?;
 //!
-//! // Pipelines: grouped per node (one write per node), replies in your order.
+//! // Pipelines: grouped per node, written to every node before any reply is read, replies
+//! // in your order.
 //! let (a, b): (Option<String>, Option<String>) =
 //!     pipe().add(commands::get("a")).add(commands::get("b")).query(&mut con)?;
 //!
