@@ -242,13 +242,23 @@ pub fn route_request(cmd: &Cmd, idempotent_writes: bool) -> Result<Routed> {
 }
 
 /// [`route_request`] for a run of commands (a pipeline): a command named like the one
-/// before it (byte for byte) reuses its table entry and its connection-state check, so a
-/// pipeline of a thousand `SET`s looks `SET` up once.
+/// before it (byte for byte) reuses its table entry, its connection-state check and, for
+/// the same argument count, where its one key is, so a pipeline of a thousand `SET`s
+/// looks `SET` up once.
 #[derive(Debug)]
 pub struct Router<'c> {
-    /// The previous command's name and entry, when the entry depends on the name alone.
-    last: Option<(&'c [u8], Option<Entry>)>,
+    /// What the previous command's name gave, when it depends on the name alone.
+    last: Option<Known<'c>>,
     idempotent_writes: bool,
+}
+
+/// What a command name gave a [`Router`].
+#[derive(Debug, Clone, Copy)]
+struct Known<'c> {
+    name: &'c [u8],
+    entry: Option<Entry>,
+    /// An argument count and [`command_table::single_key_at`] for it, once worked out.
+    key_at: Option<(usize, Option<usize>)>,
 }
 
 impl<'c> Router<'c> {
@@ -262,23 +272,55 @@ impl<'c> Router<'c> {
 
     /// [`route_request`] of `cmd`.
     pub fn route(&mut self, cmd: &'c Cmd) -> Result<Routed> {
-        let name = cmd.arg_at(0);
-        let entry = match (self.last, name) {
-            (Some((last, entry)), Some(name)) if last == name => entry,
+        let mut args = cmd.args();
+        let name = args.next();
+        let argc = cmd.argc();
+        let known = match (self.last, name) {
+            (Some(k), Some(name)) if k.name == name => k,
             _ => {
                 let entry = lookup_entry(cmd);
                 refuse_state(cmd, entry)?;
+                let known = Known {
+                    name: name.unwrap_or_default(),
+                    entry,
+                    key_at: None,
+                };
                 self.last = match name {
-                    Some(n) if entry.is_none_or(|e| e.is_by_name_alone()) => Some((n, entry)),
+                    Some(_) if entry.is_none_or(|e| e.is_by_name_alone()) => Some(known),
                     _ => None,
                 };
-                entry
+                known
             }
         };
-        let writes = self.idempotent_writes;
+        let entry = known.entry;
+        let retry_safe =
+            entry.is_some_and(|e| is_retry_safe_with(cmd, e.info, self.idempotent_writes));
+        if let Some(e) = entry {
+            // Most commands: one key at a fixed place, the same for every command of this
+            // name and argument count.
+            let key_at = match known.key_at {
+                Some((n, at)) if n == argc => at,
+                _ => {
+                    let at = command_table::single_key_at(e, argc);
+                    if let Some(last) = &mut self.last {
+                        last.key_at = Some((argc, at));
+                    }
+                    at
+                }
+            };
+            if let Some(key) = key_at.and_then(|i| args.nth(i - 1)) {
+                return Ok(Routed {
+                    route: Route::Slot {
+                        slot: slot(key),
+                        write: !e.info.is_readonly(),
+                    },
+                    retry_safe,
+                });
+            }
+        }
         Ok(Routed {
             route: route_with(cmd, entry)?,
-            retry_safe: entry.is_some_and(|e| is_retry_safe_with(cmd, e.info, writes)),
+            retry_safe,
         })
     }
 }

@@ -428,3 +428,58 @@ fn fan_out_targets_and_writes() {
     assert!(is_write(&cmd("SET").with("k").with(1)));
     assert!(is_write(&cmd("MODULE.THING").with("k")));
 }
+
+/// A router that reuses what a name gave for the next command of that name routes every
+/// command exactly as a fresh look-up does: the same name with other argument counts, a
+/// container's subcommands, keyless and unknown commands, refusals and errors in a run.
+#[test]
+fn a_router_routes_a_run_as_fresh_lookups_do() {
+    let run: Vec<Vec<&str>> = vec![
+        vec!["SET", "a", "1"],
+        vec!["SET", "b", "2"],
+        vec!["SET", "c", "3", "EX", "10"],
+        vec!["SET", "d"],
+        vec!["SET", "{d}x", "4"],
+        vec!["GET", "a"],
+        vec!["GET", "a", "extra"],
+        vec!["MGET", "a", "b", "c"],
+        vec!["MGET", "{t}a", "{t}b"],
+        vec!["OBJECT", "ENCODING", "a"],
+        vec!["OBJECT", "FREQ", "b"],
+        vec!["OBJECT"],
+        vec!["CLIENT", "SETNAME", "x"],
+        vec!["CLIENT", "TRACKING", "on"],
+        vec!["CLIENT", "SETNAME", "y"],
+        vec!["NOSUCHCMD", "k"],
+        vec!["NOSUCHCMD"],
+        vec!["PING"],
+        vec!["DBSIZE"],
+        vec!["EVAL", "return 1", "1", "k"],
+        vec!["EVAL", "return 1", "2", "k", "{k}j"],
+        vec!["SELECT", "1"],
+        vec!["set", "a", "1"],
+        vec!["XREAD", "STREAMS", "s", "0"],
+        vec!["SORT", "a"],
+        vec!["SORT", "a", "STORE", "b"],
+    ];
+    for writes in [false, true] {
+        let cmds: Vec<Cmd> = run.iter().map(|a| c(a)).collect();
+        let mut router = Router::new(writes);
+        for (cmd, args) in cmds.iter().zip(&run) {
+            let fresh = route_request(cmd, writes);
+            let reused = router.route(cmd);
+            // And the long way: the refusal, then `route` (keys looked for by the table).
+            let slow = refuse_connection_state(cmd).and_then(|()| route(cmd));
+            match (&slow, &reused) {
+                (Ok(a), Ok(b)) => assert_eq!(a, &b.route, "{args:?}"),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{args:?}"),
+                _ => panic!("{args:?}: {slow:?} vs {reused:?}"),
+            }
+            match (&fresh, &reused) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{args:?}"),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{args:?}"),
+                _ => panic!("{args:?}: {fresh:?} vs {reused:?}"),
+            }
+        }
+    }
+}

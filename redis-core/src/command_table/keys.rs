@@ -171,8 +171,16 @@ pub fn keys_of(cmd: &Cmd, entry: Entry) -> Result<Vec<&[u8]>> {
 /// a wrong number of arguments), whose keys [`keys_of`] finds. When it is `Some`, it is
 /// what [`keys_of`] would list alone. `entry` must be [`lookup_entry`]'s answer for `cmd`.
 pub fn single_key(cmd: &Cmd, entry: Entry) -> Option<&[u8]> {
+    cmd.arg_at(single_key_at(entry, cmd.argc())?)
+}
+
+/// Where [`single_key`] finds the key of a command with `argc` arguments (the name
+/// included) whose table entry is `entry`, without looking at the command: the position
+/// depends on the entry and the argument count alone, so a caller routing many commands
+/// of one name works it out once per name and count.
+pub fn single_key_at(entry: Entry, argc: usize) -> Option<usize> {
     let info = entry.info;
-    if entry.unknown_subcommand || !arity_ok(info, cmd.argc()) {
+    if entry.unknown_subcommand || !arity_ok(info, argc) {
         return None;
     }
     if matches!(info.name, "sort" | "sort_ro" | "migrate") {
@@ -187,10 +195,7 @@ pub fn single_key(cmd: &Cmd, entry: Entry) -> Option<&[u8]> {
         return None;
     };
     // As `spec_keys` finds it: first = last = i, within the arguments.
-    let i = usize::try_from(*i)
-        .ok()
-        .filter(|&i| i >= 1 && i < cmd.argc())?;
-    cmd.arg_at(i)
+    usize::try_from(*i).ok().filter(|&i| i >= 1 && i < argc)
 }
 
 /// Whether `argc` arguments (the name included) fit the entry's arity.

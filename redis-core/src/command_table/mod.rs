@@ -33,7 +33,7 @@ mod generated;
 mod keys;
 
 pub use generated::{flags, key_flags, SERVER_VERSION};
-pub use keys::{keys, keys_of, single_key, BeginSearch, FindKeys, KeySpec};
+pub use keys::{keys, keys_of, single_key, single_key_at, BeginSearch, FindKeys, KeySpec};
 
 /// One command or subcommand, as the server's `COMMAND` reply describes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
