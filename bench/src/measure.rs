@@ -297,3 +297,48 @@ pub fn quiet_summary() -> String {
         NOISY_SHARE * 100.0
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Spins until the calling thread has used `ns` of CPU time (its own thread clock).
+    fn burn_thread_cpu(ns: u64) {
+        let own = || {
+            let mut ts = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            // SAFETY: a valid, writable timespec.
+            unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+            ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+        };
+        let start = own();
+        while own() - start < ns {
+            std::hint::black_box(0u64);
+        }
+    }
+
+    #[test]
+    fn cpu_time_of_a_thread_that_already_exited_counts() {
+        let before = cpu_ns();
+        std::thread::spawn(|| burn_thread_cpu(100_000_000))
+            .join()
+            .expect("the burning thread panicked");
+        let used = cpu_ns().saturating_sub(before);
+        assert!(
+            used >= 100_000_000,
+            "only {used} ns counted of the exited thread's 100 ms"
+        );
+    }
+
+    #[test]
+    fn this_process_cpu_from_proc_pid_stat_grows() {
+        let before = pid_cpu_secs(std::process::id());
+        burn_thread_cpu(200_000_000);
+        let after = pid_cpu_secs(std::process::id());
+        // /proc counts in 10 ms ticks: allow two of them.
+        assert!(after - before >= 0.18, "{before} -> {after}");
+        assert!(machine_busy_secs() >= after - before);
+    }
+}
