@@ -15,7 +15,8 @@
 #   batches by timing (the async ones, (c) above all) may batch somewhat differently under
 #   it; the counts are still the right order and compare like with like.
 # - instructions: `valgrind --tool=callgrind` (user-space instructions of the client
-#   process, all threads; `perf` is not available on this VM). Valgrind runs one thread at
+#   process, all threads; the kernel's share of each syscall is not in it, which is why
+#   the syscall column sits beside it; `perf` is not available on this VM). Valgrind runs one thread at
 #   a time, which is why the async workloads run on tokio's current-thread runtime.
 # - allocations: `valgrind --tool=dhat`, total heap blocks allocated (malloc/calloc/realloc
 #   and Rust's global allocator, which is malloc here), so it counts Rust and C alike.
@@ -84,9 +85,10 @@ instructions() { # cmd...
         awk '/Collected :/ {print $NF}'
 }
 
+# "blocks bytes" allocated over the whole run.
 allocations() { # cmd...
     valgrind --tool=dhat --dhat-out-file="$work/dhat.out" "$@" 2>&1 >/dev/null |
-        awk '/Total: .* blocks/ {gsub(",", "", $0); for (i = 1; i <= NF; i++) if ($i == "in") print $(i + 1)}'
+        awk '/Total: .* blocks/ {gsub(",", "", $0); for (i = 1; i <= NF; i++) if ($i == "in") print $(i + 1), $(i - 2)}'
 }
 
 # "total/op (top: name x/op, ...)" from two syscall tables.
@@ -102,13 +104,19 @@ def load(p):
 small, big, ops = load(sys.argv[1]), load(sys.argv[2]), float(sys.argv[3])
 per = {k: (big.get(k, 0) - small.get(k, 0)) / ops for k in set(small) | set(big) if k != "total"}
 total = sum(per.values())
-top = sorted(((v, k) for k, v in per.items() if v >= 0.0005), reverse=True)[:4]
-print(f"{total:.3f} | " + ", ".join(f"{k} {v:.3f}" for v, k in top))
+top = sorted(((v, k) for k, v in per.items() if v >= 0.0001), reverse=True)[:4]
+def fmt(v):
+    return f"{v:,.0f}" if v >= 100 else f"{v:.2f}" if v >= 0.1 else f"{v:.4f}"
+print(f"{fmt(total)} | " + ", ".join(f"{k} {fmt(v)}" for v, k in top))
 EOF
 }
 
 per_op() { # small big ops_delta
-    python3 -c "import sys; print(f'{(int(sys.argv[2]) - int(sys.argv[1])) / float(sys.argv[3]):,.1f}')" "$@"
+    python3 - "$@" <<'EOF'
+import sys
+v = (int(sys.argv[2]) - int(sys.argv[1])) / float(sys.argv[3])
+print(f"{v:,.0f}" if v >= 100 else f"{v:.2f}" if v >= 0.1 else f"{v:.4f}")
+EOF
 }
 
 declare -A name=([a]="(a) seq_sync" [b]="(b) pipe_sync" [c]="(c) mux64@ct" [d]="(d) seq_async@ct" [f]="(f) pipe_async@ct")
@@ -116,8 +124,8 @@ declare -A small=([a]=2000 [b]=10000 [c]=4000 [d]=2000 [f]=10000)
 
 echo "redis-server $(redis-server --version | awk '{print $3}') on 127.0.0.1:$port; per op = difference of runs at n and 5n ops / 4n"
 echo
-echo "| workload | client | n, 5n | syscalls/op | top syscalls/op | allocs/op | instr/op |"
-echo "|---|---|---|---:|---|---:|---:|"
+echo "| workload | client | n, 5n | syscalls/op | top syscalls/op | allocs/op | alloc bytes/op | instr/op |"
+echo "|---|---|---|---:|---|---:|---:|---:|"
 for w in "${workloads[@]}"; do
     clients=(ours redis-rs)
     case "$w" in a | b) clients+=(redis-benchmark) ;; esac
@@ -132,8 +140,8 @@ for w in "${workloads[@]}"; do
         sys=$(syscall_delta "$work/s1" "$work/s2" "$ops")
         i1=$(instructions "${cmd1[@]}")
         i2=$(instructions "${cmd2[@]}")
-        a1=$(allocations "${cmd1[@]}")
-        a2=$(allocations "${cmd2[@]}")
-        echo "| ${name[$w]} | $client | $n1, $n2 | $sys | $(per_op "$a1" "$a2" "$ops") | $(per_op "$i1" "$i2" "$ops") |"
+        read -r b1 y1 <<<"$(allocations "${cmd1[@]}")"
+        read -r b2 y2 <<<"$(allocations "${cmd2[@]}")"
+        echo "| ${name[$w]} | $client | $n1, $n2 | $sys | $(per_op "$b1" "$b2" "$ops") | $(per_op "$y1" "$y2" "$ops") | $(per_op "$i1" "$i2" "$ops") |"
     done
 done
