@@ -6,6 +6,11 @@
 #             (MultiplexedConnection) and fred, on tokio multi-thread (2 workers) and
 #             current-thread, with TCP_NODELAY on/off for ours on (c) and (f);
 #   peak RSS of each client process, and the decoder ratios.
+# Figures are medians with their [min-max] spread, each ratio with the ratio of CPU time per
+# op beside it. Every run is under a quietness check: a run during which other processes
+# used more than 5% of a core is re-run, and marked * if it stays noisy; a line
+# "quiet: yes/NO" says whether the whole run passed. For syscalls, allocations and
+# instructions per op, see scripts/profile.sh.
 #
 #   bash scripts/bench.sh            full run (5 interleaved runs per client, 20-30 minutes)
 #   bash scripts/bench.sh --sync     blocking workloads and the decoder only

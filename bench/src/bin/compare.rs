@@ -17,7 +17,12 @@
 //!   heap never warms the next.
 //! - Runs of the different clients are interleaved (ours, redis-rs, redis-benchmark, ours,
 //!   ...), so a slow minute on this shared 2-core machine hits all of them alike; medians of
-//!   the runs are reported, and ratios are taken between medians of the same run.
+//!   the runs are reported with their min-max spread, and ratios are taken between medians
+//!   of the same run, each with the ratio of CPU time per op beside it.
+//! - Every run is under the quietness check (`measure::quiet_run`): a run during which
+//!   other processes used more than `measure::NOISY_SHARE` of a core is re-run in its own
+//!   slot, and kept but marked `*` if it stays noisy; the last line says whether the whole
+//!   bench passed.
 //! - Every reply is checked: SET must answer OK, GET must return the value just set (values
 //!   differ per key, and per iteration for the large value), so a client that lost step
 //!   or dropped data fails loudly instead of looking fast.
@@ -36,7 +41,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use redis_bench::measure::{self, median, Timer};
+use redis_bench::measure::{self, median, spread, Timer};
 use redis_bench::{
     decode_ours, decode_redis_rs, large_bulk_reply, mixed_reply, shape_ours, shape_redis_rs, LARGE,
 };
@@ -139,6 +144,10 @@ fn main() {
 fn compare_all(sizes: &Sizes, sync: bool, asynch: bool) {
     let server = Server::start();
     let port = server.port;
+    let srv = Target {
+        port,
+        pid: server.child.id(),
+    };
     println!(
         "server: {} on 127.0.0.1:{port} (--save \"\" --appendonly no), pid {}",
         tool_version("redis-server"),
@@ -163,32 +172,47 @@ fn compare_all(sizes: &Sizes, sync: bool, asynch: bool) {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     if sync {
-        sync_workloads(sizes, port);
+        sync_workloads(sizes, srv);
     }
     if asynch {
-        async_workloads(sizes, port);
+        async_workloads(sizes, srv);
     }
+    println!("{}", measure::quiet_summary());
     drop(server);
 }
 
+/// The server under test: its port, and its PID for the quietness check (its CPU time is
+/// the bench's own, not another process's).
+#[derive(Clone, Copy)]
+struct Target {
+    port: u16,
+    pid: u32,
+}
+
 /// (a), (b), (e) with the blocking clients and redis-benchmark; prints their table.
-fn sync_workloads(sizes: &Sizes, port: u16) {
+fn sync_workloads(sizes: &Sizes, srv: Target) {
+    let port = srv.port;
     let n = sizes.seq_ops.to_string();
-    let ping = median_of(sizes.runs, |_| {
-        let r = redis_benchmark(port, &["-n", &sizes.ping_ops.to_string(), "-t", "ping"]);
-        mean(&r.iter().map(|(_, v)| *v).collect::<Vec<_>>())
-    });
+    let ping: Vec<f64> = (0..sizes.runs)
+        .map(|_| {
+            measure::quiet_run(&[srv.pid], || {
+                let r = redis_benchmark(port, &["-n", &sizes.ping_ops.to_string(), "-t", "ping"]);
+                mean(&r.iter().map(|(_, v)| *v).collect::<Vec<_>>())
+            })
+            .0
+        })
+        .collect();
 
     // (a) seq_sync
     let a = measure(
         "a",
         sizes.runs,
-        port,
+        srv,
         &[("ours", "ours-a"), ("redis-rs", "redis-rs-a")],
         sizes.seq_ops,
         || {
             let r = redis_benchmark(port, &["-n", &n, "-t", "set,get"]);
-            mean_rps(&r, &["SET", "GET"])
+            Some((mean_rps(&r, &["SET", "GET"]), 2 * sizes.seq_ops))
         },
     );
 
@@ -197,12 +221,12 @@ fn sync_workloads(sizes: &Sizes, port: u16) {
     let b = measure(
         "b",
         sizes.runs,
-        port,
+        srv,
         &[("ours", "ours-b"), ("redis-rs", "redis-rs-b")],
         sizes.pipe_ops,
         || {
             let r = redis_benchmark(port, &["-n", &n, "-P", "1000", "-t", "set"]);
-            mean_rps(&r, &["SET"])
+            Some((mean_rps(&r, &["SET"]), sizes.pipe_ops))
         },
     );
 
@@ -212,7 +236,7 @@ fn sync_workloads(sizes: &Sizes, port: u16) {
     let e = measure(
         "e",
         sizes.runs,
-        port,
+        srv,
         &[
             ("ours", "ours-e"),
             ("ours (Bytes)", "ours-bytes-e"),
@@ -221,14 +245,28 @@ fn sync_workloads(sizes: &Sizes, port: u16) {
         sizes.large_iters,
         || {
             let r = redis_benchmark(port, &["-n", &n, "-d", "1048576", "-t", "set,get"]);
-            mean_rps(&r, &["SET", "GET"]) * LARGE as f64 / 1e6
+            Some((
+                mean_rps(&r, &["SET", "GET"]) * LARGE as f64 / 1e6,
+                2 * sizes.large_iters,
+            ))
         },
     );
 
-    println!("workload (median)               ours   redis-rs  redis-benchmark   ours/rs  ours/rb");
     println!(
-        "PING floor (rb, ops/s)             -          -  {:>15}         -        -",
-        fmt(ping)
+        "{:<30} {:>22} {:>22} {:>22}   {:<17} {:<17}",
+        "workload: median [min-max]",
+        "ours",
+        "redis-rs",
+        "redis-benchmark",
+        "ours/rs (CPU/op)",
+        "ours/rb (CPU/op)"
+    );
+    println!(
+        "{:<30} {:>22} {:>22} {:>22}",
+        "PING floor (rb, ops/s)",
+        "-",
+        "-",
+        spread(&ping, fmt)
     );
     row("(a) seq_sync ops/s", &a, "ours", "redis-rs");
     row("(b) pipe_sync ops/s", &b, "ours", "redis-rs");
@@ -239,11 +277,15 @@ fn sync_workloads(sizes: &Sizes, port: u16) {
         "ours (Bytes)",
         "redis-rs",
     );
+    println!(
+        "  (CPU/op: the same ratio of CPU time per op, lower is better; * marks a figure with \
+         a run kept although other processes were busy)"
+    );
     println!();
     // Wall-clock figures swing with whatever else runs on the 2 cores; the client's own CPU
-    // time per op (user + kernel, from /proc/thread-self/schedstat) hardly does.
+    // time per op (user + kernel, all its threads) hardly does.
     println!(
-        "client CPU per op (user+kernel, median)   ours   redis-rs   ours/rs (lower is better)"
+        "client CPU per op (user+kernel, median)   ours   redis-rs   redis-benchmark   ours/rs (lower is better)"
     );
     for (what, m, ours) in [
         ("(a) seq_sync", &a, "ours"),
@@ -252,9 +294,10 @@ fn sync_workloads(sizes: &Sizes, port: u16) {
         ("(e) large, ours Bytes", &e, "ours (Bytes)"),
     ] {
         println!(
-            "  {what:<38} {:>8} {:>10} {:>9.2}",
+            "  {what:<38} {:>8} {:>10} {:>17} {:>9.2}",
             fmt_ns(m.cpu(ours)),
             fmt_ns(m.cpu("redis-rs")),
+            fmt_ns(m.peer_cpu()),
             m.cpu(ours) / m.cpu("redis-rs")
         );
     }
@@ -270,15 +313,22 @@ fn sync_workloads(sizes: &Sizes, port: u16) {
     }
     println!();
     println!("targets (same-run medians):");
-    target("(a) ours / redis-benchmark", a.get("ours") / a.peer, 0.97);
+    target(
+        "(a) ours / redis-benchmark",
+        a.get("ours") / a.peer(),
+        a.cpu("ours") / a.peer_cpu(),
+        0.97,
+    );
     target(
         "(b) ours / redis-rs",
         b.get("ours") / b.get("redis-rs"),
+        b.cpu("ours") / b.cpu("redis-rs"),
         1.2,
     );
     target(
         "(e) ours / redis-rs MB/s",
         e.get("ours") / e.get("redis-rs"),
+        e.cpu("ours") / e.cpu("redis-rs"),
         2.0,
     );
     for (what, m) in [("(a)", &a), ("(b)", &b)] {
@@ -293,8 +343,8 @@ fn sync_workloads(sizes: &Sizes, port: u16) {
     println!(
         "  (info) (a) ours/redis-rs {:.2}, (b) ours/redis-benchmark {:.2}, (e) ours/redis-benchmark {:.2}, (e) ours Bytes/redis-rs {:.2}",
         a.get("ours") / a.get("redis-rs"),
-        b.get("ours") / b.peer,
-        e.get("ours") / e.peer,
+        b.get("ours") / b.peer(),
+        e.get("ours") / e.peer(),
         e.get("ours (Bytes)") / e.get("redis-rs"),
     );
     println!();
@@ -305,7 +355,7 @@ const RUNTIMES: [(&str, &str); 2] = [("mt", "multi-thread, 2 workers"), ("ct", "
 
 /// (c), (d), (e), (f) with the async clients, on both runtimes; prints their tables, the
 /// TCP_NODELAY effect, CPU per op, peak RSS and the targets.
-fn async_workloads(sizes: &Sizes, port: u16) {
+fn async_workloads(sizes: &Sizes, srv: Target) {
     // Child names: CLIENT-WORKLOAD@RUNTIME; table names: CLIENT@RUNTIME. Within a run the
     // clients alternate (ours, redis-rs, fred, ours' variants), runtimes too.
     let set = |workload: &str, clients: &[&str]| -> Vec<(String, String)> {
@@ -319,7 +369,7 @@ fn async_workloads(sizes: &Sizes, port: u16) {
     };
     let run = |label: &str, list: Vec<(String, String)>, n: usize| -> Measured {
         let refs: Vec<(&str, &str)> = list.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-        measure(label, sizes.runs, port, &refs, n, || f64::NAN)
+        measure(label, sizes.runs, srv, &refs, n, || None)
     };
     let c = run(
         "c mux64",
@@ -345,7 +395,14 @@ fn async_workloads(sizes: &Sizes, port: u16) {
     );
 
     println!(
-        "async workload (median)           runtime                        ours   redis-rs       fred   ours/rs ours/fred"
+        "{:<26} {:<15} {:>22} {:>22} {:>22}   {:<17} {:<17}",
+        "async: median [min-max]",
+        "runtime",
+        "ours",
+        "redis-rs",
+        "fred",
+        "ours/rs (CPU/op)",
+        "ours/fred (CPU/op)"
     );
     let rows: [(&str, &Measured, &str); 8] = [
         ("(c) mux64 ops/s", &c, "ours"),
@@ -358,18 +415,35 @@ fn async_workloads(sizes: &Sizes, port: u16) {
         ("(f) ours TCP_NODELAY off", &f, "ours-nodelay-off"),
     ];
     for (what, m, ours) in rows {
-        for (rt, rt_name) in RUNTIMES {
-            let at = |c: &str| m.get(&format!("{c}@{rt}"));
+        for (rt, _) in RUNTIMES {
+            let name = |c: &str| format!("{c}@{rt}");
+            let ratio = |peer: &str| {
+                format!(
+                    "{:.2} ({:.2})",
+                    m.get(&name(ours)) / m.get(&name(peer)),
+                    m.cpu(&name(ours)) / m.cpu(&name(peer))
+                )
+            };
             println!(
-                "{what:<33} {rt_name:<24} {:>10} {:>10} {:>10} {:>9.2} {:>9.2}",
-                fmt(at(ours)),
-                fmt(at("redis-rs")),
-                fmt(at("fred")),
-                at(ours) / at("redis-rs"),
-                at(ours) / at("fred"),
+                "{what:<26} {:<15} {:>22} {:>22} {:>22}   {:<17} {:<17}",
+                if rt == "mt" {
+                    "multi-thread"
+                } else {
+                    "current-thread"
+                },
+                m.spread(&name(ours)),
+                m.spread(&name("redis-rs")),
+                m.spread(&name("fred")),
+                ratio("redis-rs"),
+                ratio("fred"),
             );
         }
     }
+    println!(
+        "  (multi-thread: 2 workers; CPU/op: the same ratio of CPU time per op over all the \
+         client's threads, lower is better; * marks a figure with a run kept although other \
+         processes were busy)"
+    );
     println!();
     let a = d.get("ours-blocking");
     println!(
@@ -377,21 +451,25 @@ fn async_workloads(sizes: &Sizes, port: u16) {
         fmt(a)
     );
     for (rt, rt_name) in RUNTIMES {
+        let cpu_a = d.cpu("ours-blocking");
         println!(
-            "  {rt_name:<24} multiplexed {:.2}x, dedicated {:.2}x",
+            "  {rt_name:<24} multiplexed {:.2}x (CPU/op {:.2}x), dedicated {:.2}x (CPU/op {:.2}x)",
             d.get(&format!("ours@{rt}")) / a,
+            d.cpu(&format!("ours@{rt}")) / cpu_a,
             d.get(&format!("ours-dedicated@{rt}")) / a,
+            d.cpu(&format!("ours-dedicated@{rt}")) / cpu_a,
         );
     }
     println!("TCP_NODELAY, ours (on is the default): figure with it on / with it off");
     for (rt, rt_name) in RUNTIMES {
-        let ratio =
-            |m: &Measured| m.get(&format!("ours@{rt}")) / m.get(&format!("ours-nodelay-off@{rt}"));
-        println!(
-            "  {rt_name:<24} (c) {:.2}x   (f) {:.2}x",
-            ratio(&c),
-            ratio(&f)
-        );
+        let ratio = |m: &Measured| {
+            format!(
+                "{:.2}x (CPU/op {:.2}x)",
+                m.get(&format!("ours@{rt}")) / m.get(&format!("ours-nodelay-off@{rt}")),
+                m.cpu(&format!("ours@{rt}")) / m.cpu(&format!("ours-nodelay-off@{rt}"))
+            )
+        };
+        println!("  {rt_name:<24} (c) {}   (f) {}", ratio(&c), ratio(&f));
     }
     println!();
     println!(
@@ -431,20 +509,29 @@ fn async_workloads(sizes: &Sizes, port: u16) {
         let ratio = |m: &Measured, ours: &str, peer: &str| {
             m.get(&format!("{ours}@{rt}")) / m.get(&format!("{peer}@{rt}"))
         };
+        let cpu = |m: &Measured, ours: &str, peer: &str| {
+            m.cpu(&format!("{ours}@{rt}")) / m.cpu(&format!("{peer}@{rt}"))
+        };
         println!("  {rt_name}:");
-        target("(c) ours / redis-rs", ratio(&c, "ours", "redis-rs"), 1.5);
-        target("(d) ours / redis-rs", ratio(&d, "ours", "redis-rs"), 1.1);
+        for (what, m, want) in [
+            ("(c) ours / redis-rs", &c, 1.5),
+            ("(d) ours / redis-rs", &d, 1.1),
+            ("(e) ours / redis-rs MB/s", &e, 2.0),
+            ("(f) ours / redis-rs", &f, 1.2),
+        ] {
+            target(
+                what,
+                ratio(m, "ours", "redis-rs"),
+                cpu(m, "ours", "redis-rs"),
+                want,
+            );
+        }
         target(
             "(d) ours / our blocking (a)",
             d.get(&format!("ours@{rt}")) / a,
+            d.cpu(&format!("ours@{rt}")) / d.cpu("ours-blocking"),
             0.9,
         );
-        target(
-            "(e) ours / redis-rs MB/s",
-            ratio(&e, "ours", "redis-rs"),
-            2.0,
-        );
-        target("(f) ours / redis-rs", ratio(&f, "ours", "redis-rs"), 1.2);
         for (what, m) in [("(c)", &c), ("(d)", &d), ("(f)", &f)] {
             let r = m.rss(&format!("ours@{rt}")) as f64 / m.rss(&format!("redis-rs@{rt}")) as f64;
             println!(
@@ -458,107 +545,155 @@ fn async_workloads(sizes: &Sizes, port: u16) {
     println!();
 }
 
-/// Medians of one workload: per client (name, figure, peak RSS KiB, CPU ns per op), plus
-/// the redis-benchmark figure.
+/// Every kept run of one client on one workload.
+struct Runs {
+    name: String,
+    figures: Vec<f64>,
+    rss: Vec<f64>,
+    cpu: Vec<f64>,
+    /// Kept runs during which other processes were busy (see `measure::NOISY_SHARE`).
+    noisy: usize,
+}
+
+impl Runs {
+    fn new(name: &str) -> Runs {
+        Runs {
+            name: name.to_string(),
+            figures: Vec::new(),
+            rss: Vec::new(),
+            cpu: Vec::new(),
+            noisy: 0,
+        }
+    }
+}
+
+/// One workload: every client's runs, and the redis-benchmark peer's (figure, CPU ns per op).
 struct Measured {
-    clients: Vec<(String, f64, u64, f64)>,
-    peer: f64,
+    clients: Vec<Runs>,
+    peer: Runs,
 }
 
 impl Measured {
-    fn get(&self, name: &str) -> f64 {
+    fn runs(&self, name: &str) -> &Runs {
         self.clients
             .iter()
-            .find(|c| c.0 == name)
-            .map(|c| c.1)
+            .find(|c| c.name == name)
             .unwrap_or_else(|| panic!("unknown client name {name}"))
     }
-    fn rss(&self, name: &str) -> u64 {
-        self.clients
-            .iter()
-            .find(|c| c.0 == name)
-            .map(|c| c.2)
-            .expect("unknown client name")
+    /// Median figure.
+    fn get(&self, name: &str) -> f64 {
+        median(&self.runs(name).figures)
     }
+    /// Median peak RSS, KiB.
+    fn rss(&self, name: &str) -> u64 {
+        median(&self.runs(name).rss) as u64
+    }
+    /// Median CPU ns per op.
     fn cpu(&self, name: &str) -> f64 {
-        self.clients
-            .iter()
-            .find(|c| c.0 == name)
-            .map(|c| c.3)
-            .expect("unknown client name")
+        median(&self.runs(name).cpu)
+    }
+    /// `median [min-max]` of the figures, `*` if a kept run was noisy.
+    fn spread(&self, name: &str) -> String {
+        spread_of(self.runs(name))
+    }
+    fn peer(&self) -> f64 {
+        median(&self.peer.figures)
+    }
+    fn peer_cpu(&self) -> f64 {
+        median(&self.peer.cpu)
     }
 }
 
-/// Runs each client (as a child process) and the redis-benchmark peer `runs` times,
-/// interleaved, and keeps the medians.
+fn spread_of(r: &Runs) -> String {
+    let mark = if r.noisy > 0 { "*" } else { "" };
+    format!("{}{mark}", spread(&r.figures, fmt))
+}
+
+/// Runs each client (as a child process) and the redis-benchmark peer (`peer` returns its
+/// figure and its ops, or None for no peer) `runs` times, interleaved: ours, redis-rs, ...,
+/// the peer, then again. Every run is under the quietness check: re-run in its own slot
+/// while other processes are busy, kept and flagged if they stay busy.
 fn measure(
     label: &str,
     runs: usize,
-    port: u16,
+    target: Target,
     clients: &[(&str, &str)],
     n: usize,
-    peer: impl Fn() -> f64,
+    peer: impl Fn() -> Option<(f64, usize)>,
 ) -> Measured {
     eprint!("  ({label}) runs:");
-    let mut figures = vec![Vec::new(); clients.len()];
-    let mut rss = vec![Vec::new(); clients.len()];
-    let mut cpu = vec![Vec::new(); clients.len()];
-    let mut peers = Vec::new();
+    let mut m = Measured {
+        clients: clients.iter().map(|(name, _)| Runs::new(name)).collect(),
+        peer: Runs::new("redis-benchmark"),
+    };
     for _ in 0..runs {
         for (i, (_, child)) in clients.iter().enumerate() {
-            let (figure, hwm, cpu_per_op) = spawn_child(child, port, n);
-            figures[i].push(figure);
-            rss[i].push(hwm as f64);
-            cpu[i].push(cpu_per_op);
+            let ((figure, hwm, cpu_per_op), q) =
+                measure::spawn_child_quiet(&child_args(child, target.port, n), &[target.pid]);
+            let r = &mut m.clients[i];
+            r.figures.push(figure);
+            r.rss.push(hwm as f64);
+            r.cpu.push(cpu_per_op);
+            r.noisy += usize::from(q.noisy());
+            progress(&q);
         }
-        peers.push(peer());
-        eprint!(" .");
+        let (figure, q) = measure::quiet_run(&[target.pid], &peer);
+        if let Some((figure, ops)) = figure {
+            m.peer.figures.push(figure);
+            m.peer.cpu.push(q.child_cpu_secs * 1e9 / ops as f64);
+            m.peer.noisy += usize::from(q.noisy());
+            progress(&q);
+        }
+        eprint!(" |");
     }
     eprintln!();
-    Measured {
-        clients: clients
-            .iter()
-            .enumerate()
-            .map(|(i, (name, _))| {
-                (
-                    name.to_string(),
-                    median(&figures[i]),
-                    median(&rss[i]) as u64,
-                    median(&cpu[i]),
-                )
-            })
-            .collect(),
-        peer: median(&peers),
+    m
+}
+
+/// One mark per kept run on stderr: `.` quiet at the first try; `rN` kept quiet at try N;
+/// `!N(P%)` still noisy after N tries, others having used P% of a core.
+fn progress(q: &measure::Quietness) {
+    if q.noisy() {
+        eprint!("!{}({:.0}%)", q.tries, q.others * 100.0);
+    } else if q.tries > 1 {
+        eprint!("r{}", q.tries);
+    } else {
+        eprint!(".");
     }
 }
 
+/// One row of the blocking table: every figure with its spread, then each ratio with the
+/// ratio of CPU per op beside it.
 fn row(what: &str, m: &Measured, ours: &str, theirs: &str) {
+    let peer = if m.peer.figures.is_empty() {
+        "-".to_string()
+    } else {
+        spread_of(&m.peer)
+    };
     println!(
-        "{what:<28} {:>10} {:>10} {:>16} {:>9.2} {:>8.2}",
-        fmt(m.get(ours)),
-        fmt(m.get(theirs)),
-        fmt(m.peer),
-        m.get(ours) / m.get(theirs),
-        m.get(ours) / m.peer
+        "{what:<30} {:>22} {:>22} {:>22}   {:<17} {:<17}",
+        m.spread(ours),
+        m.spread(theirs),
+        peer,
+        format!(
+            "{:.2} ({:.2})",
+            m.get(ours) / m.get(theirs),
+            m.cpu(ours) / m.cpu(theirs)
+        ),
+        format!(
+            "{:.2} ({:.2})",
+            m.get(ours) / m.peer(),
+            m.cpu(ours) / m.peer_cpu()
+        ),
     );
 }
 
-fn target(what: &str, ratio: f64, want: f64) {
-    if ratio.is_nan() {
-        println!(
-            "  {what:<34}      -  (want >= {want:.2})  - (needs the blocking run: drop --async)"
-        );
-        return;
-    }
+/// One target line: the wall-clock ratio against its goal, and the ratio of CPU time per
+/// op beside it (lower is better), which these shared machines move far less.
+fn target(what: &str, ratio: f64, cpu: f64, want: f64) {
     println!(
-        "  {what:<34} {ratio:>6.2}  (want >= {want:.2})  {}",
-        if ratio.is_nan() {
-            "-"
-        } else if ratio >= want {
-            "MET"
-        } else {
-            "MISSED"
-        }
+        "  {what:<34} {ratio:>6.2}  (want >= {want:.2})  {:<6}  CPU/op {cpu:.2}x",
+        if ratio >= want { "MET" } else { "MISSED" }
     );
 }
 
@@ -572,10 +707,6 @@ fn fmt(x: f64) -> String {
     } else {
         format!("{x:.0}")
     }
-}
-
-fn median_of(runs: usize, mut f: impl FnMut(usize) -> f64) -> f64 {
-    median(&(0..runs).map(&mut f).collect::<Vec<_>>())
 }
 
 fn mean(xs: &[f64]) -> f64 {
@@ -642,17 +773,18 @@ fn tool_version(tool: &str) -> String {
         })
 }
 
-/// Re-executes this binary for one timed run; returns (figure, VmHWM KiB, CPU ns per op).
-fn spawn_child(name: &str, port: u16, n: usize) -> (f64, u64, f64) {
-    let args = [
+/// The arguments that re-execute this binary for one timed run of `name`.
+fn child_args(name: &str, port: u16, n: usize) -> Vec<String> {
+    [
         "--child",
         name,
         "--port",
         &port.to_string(),
         "--n",
         &n.to_string(),
-    ];
-    measure::spawn_child(&args.map(str::to_owned))
+    ]
+    .map(str::to_owned)
+    .to_vec()
 }
 
 /// A private redis-server on a free loopback port, in its own temp dir; stopped (by its
