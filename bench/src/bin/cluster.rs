@@ -139,6 +139,8 @@ fn main() {
         "{:<7} {:<9} {:>12} {:>18} {:>10} {:>9}",
         "load", "client", "ops/s", "min-max", "CPU ns/op", "RSS KiB"
     );
+    // The servers' CPU is the bench's own, not noise (the quietness check).
+    let pids: Vec<u32> = cluster.nodes().iter().map(|n| n.pid()).collect();
     let mut ratios = Vec::new();
     for w in WORKLOADS {
         let n = if quick { w.ops / 5 } else { w.ops };
@@ -147,7 +149,9 @@ fn main() {
             for (i, peer) in w.peers.iter().enumerate() {
                 let name = format!("{peer}-{}", w.name);
                 let args = ["--child", &name, "--ports", &ports, "--n", &n.to_string()];
-                figures[i].push(measure::spawn_child(&args.map(str::to_owned)));
+                let (figure, _quiet) =
+                    measure::spawn_child_quiet(&args.map(str::to_owned), &pids);
+                figures[i].push(figure);
             }
         }
         let mut medians = Vec::new();
@@ -175,6 +179,7 @@ fn main() {
         }
     }
     println!();
+    println!("{}", measure::quiet_summary());
     println!("ours / redis-rs ClusterClient (same-run medians)");
     for (w, speed, cpu, rss) in ratios {
         let goal = if w.name.ends_with("seq") { 1.0 } else { 1.5 };
