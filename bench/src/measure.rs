@@ -4,6 +4,7 @@
 
 use std::fs;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -133,8 +134,17 @@ pub fn spread(xs: &[f64], fmt: impl Fn(f64) -> String) -> String {
 /// the second.
 pub const NOISY_SHARE: f64 = 0.05;
 
-/// Tries of one run before a noisy one is kept (and flagged).
+/// Tries of one run before a noisy one is kept (and flagged), unless [`set_tries`] says
+/// otherwise.
 pub const TRIES: usize = 3;
+
+static TRIES_NOW: AtomicUsize = AtomicUsize::new(TRIES);
+
+/// Sets the tries of one run (at least 1; 1 keeps every run at once, flagging noisy ones):
+/// on a machine known to be busy, re-running only multiplies the bench's run time.
+pub fn set_tries(tries: usize) {
+    TRIES_NOW.store(tries.max(1), Ordering::Relaxed);
+}
 
 /// Seconds of CPU time as `/proc` counts it: `sysconf(_SC_CLK_TCK)` ticks.
 fn ticks_to_secs(ticks: u64) -> f64 {
@@ -254,7 +264,8 @@ pub fn watched<T>(pids: &[u32], run: impl FnOnce() -> T) -> (T, Quietness) {
     (value, q)
 }
 
-/// [`watched`], re-run up to [`TRIES`] times while other processes were busy; the last
+/// [`watched`], re-run up to [`TRIES`] (or [`set_tries`]) times while other processes were
+/// busy; the last
 /// try is kept (flagged noisy if it still was). Every kept run goes into the tally that
 /// [`quiet_summary`] prints.
 pub fn quiet_run<T>(pids: &[u32], mut run: impl FnMut() -> T) -> (T, Quietness) {
@@ -263,7 +274,7 @@ pub fn quiet_run<T>(pids: &[u32], mut run: impl FnMut() -> T) -> (T, Quietness) 
         tries += 1;
         let (value, mut q) = watched(pids, &mut run);
         q.tries = tries;
-        if !q.noisy() || tries >= TRIES {
+        if !q.noisy() || tries >= TRIES_NOW.load(Ordering::Relaxed) {
             record(&q);
             return (value, q);
         }

@@ -2,7 +2,8 @@
 //! against one private `redis-server` (see shared/bench/WORKLOADS.md for the workloads).
 //!
 //! ```text
-//! compare [--quick] [--runs N]   all workloads (blocking and async), then the decoder ratios
+//! compare [--quick] [--runs N] [--tries T]   all workloads (blocking and async), then the
+//!                                decoder ratios; T tries of a noisy run (3; 1: no re-runs)
 //! compare --sync [--quick]       only the blocking workloads (a), (b), (e), then the decoder
 //! compare --async [--quick]      only the async workloads (c), (d), (e), (f), on both tokio
 //!                                runtimes; no decoder ratios
@@ -123,6 +124,9 @@ fn main() {
             pipe_async_ops: 1_000_000,
         }
     };
+    if let Some(t) = value("--tries") {
+        measure::set_tries(t.parse().expect("--tries takes a number"));
+    }
     if let Some(r) = value("--runs") {
         sizes.runs = r.parse().expect("--runs takes a number");
         assert!(sizes.runs >= 1, "--runs must be at least 1");
@@ -650,16 +654,16 @@ fn measure(
     m
 }
 
-/// One mark per kept run on stderr: `.` quiet at the first try; `rN` kept quiet at try N;
-/// `!N(P%)` still noisy after N tries, others having used P% of a core.
+/// One mark per kept run on stderr: the share of a core other processes used during it,
+/// `rN:` before it if it took N tries, `!` if it is kept noisy.
 fn progress(q: &measure::Quietness) {
-    if q.noisy() {
-        eprint!("!{}({:.0}%)", q.tries, q.others * 100.0);
-    } else if q.tries > 1 {
-        eprint!("r{}", q.tries);
+    let tries = if q.tries > 1 {
+        format!("r{}:", q.tries)
     } else {
-        eprint!(".");
-    }
+        String::new()
+    };
+    let mark = if q.noisy() { "!" } else { "" };
+    eprint!(" {mark}{tries}{:.0}%", q.others * 100.0);
 }
 
 /// One row of the blocking table: every figure with its spread, then each ratio with the
