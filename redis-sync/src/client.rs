@@ -120,7 +120,13 @@ impl Client {
     }
 
     /// A pool of at most `max_size` connections.
+    ///
+    /// One connection is opened first, on the calling thread: a server that refuses this
+    /// client (a wrong password, a missing permission, a TLS mismatch) fails here at once
+    /// with its typed error, rather than after the pool's `connect_timeout` with the error
+    /// as text ([`Error::Pool`]).
     pub fn pool(&self, max_size: u32) -> Result<crate::Pool> {
+        drop(self.get_connection()?);
         self.pool_builder()
             .max_size(max_size)
             .build(self.clone())

@@ -267,11 +267,27 @@ fn wrong_password_and_wrong_acl_give_typed_errors() {
             .config_no_auth()
             .with_protocol(protocol)
             .with_password(None, "wrong-pw");
-        let err = Client::open(config).unwrap().get_connection().unwrap_err();
+        let err = Client::open(config.clone())
+            .unwrap()
+            .get_connection()
+            .unwrap_err();
         assert_eq!(
             err.server_kind(),
             Some(&ServerErrorKind::WrongPass),
             "{err}"
+        );
+        // A pool says so too, typed and at once (it once waited out its connect timeout
+        // and gave the error as text).
+        let started = Instant::now();
+        let err = Client::open(config).unwrap().pool(4).unwrap_err();
+        assert_eq!(
+            err.server_kind(),
+            Some(&ServerErrorKind::WrongPass),
+            "{err}"
+        );
+        println!(
+            "pool with a wrong password: typed error after {:?}",
+            started.elapsed()
         );
 
         let config = server
