@@ -141,6 +141,7 @@ impl Cmd {
     }
 
     /// The arguments (name first), as byte slices.
+    #[inline]
     pub fn args(&self) -> ArgIter<'_> {
         ArgIter {
             rest: &self.buf.get()[HEADER_ROOM..],
@@ -148,6 +149,7 @@ impl Cmd {
     }
 
     /// The `i`-th argument, the name being 0.
+    #[inline]
     pub fn arg_at(&self, i: usize) -> Option<&[u8]> {
         self.args().nth(i)
     }
@@ -262,6 +264,7 @@ impl std::fmt::Debug for ArgIter<'_> {
 impl<'a> Iterator for ArgIter<'a> {
     type Item = &'a [u8];
 
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
         // The buffer was written by `push_arg`, so its shape is known: `$<len>\r\n<data>\r\n`.
         // The length is a few decimal digits: read them in place (no memchr call, no UTF-8
