@@ -107,8 +107,37 @@ impl Replies {
     }
 }
 
+/// A request's bytes, as the caller hands them over: moved, never converted, so that a
+/// small one costs no allocation beyond its own buffer on its way into the batch.
+enum Payload {
+    /// An owned command (its buffer, `*argc` header room included).
+    Cmd(Cmd),
+    /// An encoded pipeline.
+    Vec(Vec<u8>),
+    /// Shared bytes (a borrowed command: copied if small, shared if large).
+    Shared(Bytes),
+}
+
+impl Payload {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Payload::Cmd(c) => c.packed(),
+            Payload::Vec(v) => v,
+            Payload::Shared(b) => b,
+        }
+    }
+
+    fn into_bytes(self) -> Bytes {
+        match self {
+            Payload::Cmd(c) => c.into_packed(),
+            Payload::Vec(v) => Bytes::from(v),
+            Payload::Shared(b) => b,
+        }
+    }
+}
+
 struct Request {
-    bytes: Bytes,
+    bytes: Payload,
     replies: usize,
     /// How long the server may take to answer (`None`: no limit).
     limit: Option<Duration>,
@@ -348,7 +377,7 @@ impl Connection {
     /// Hands a request to the driver and waits for its replies. The driver answers it by
     /// its deadline (`Timeout`) if the server does not; no timer is armed here unless the
     /// queue is full.
-    async fn send(&self, bytes: Bytes, replies: usize, block: BlockTime) -> Reply {
+    async fn send(&self, bytes: Payload, replies: usize, block: BlockTime) -> Reply {
         let limit = timeout_for(self.response_timeout, block);
         // A limit too far away to be a point in time is no limit.
         let deadline = limit.and_then(|l| Instant::now().checked_add(l));
@@ -385,7 +414,7 @@ impl Connection {
         rx.await.unwrap_or_else(|_| Err(not_sent()))
     }
 
-    async fn send_one(&self, bytes: Bytes) -> Result<Value> {
+    async fn send_one(&self, bytes: Payload) -> Result<Value> {
         match self.send(bytes, 1, BlockTime::NotBlocking).await? {
             Replies::One(v) => v.into_result(),
             Replies::Many(mut v) => v.pop().unwrap_or(Value::Nil).into_result(),
@@ -574,7 +603,7 @@ impl ConnectionLike for Connection {
             // A large command's bytes are shared with the caller's `Cmd`, not copied: a
             // 100 MiB SET holds its payload twice (the caller's data and the command), as in
             // the blocking client, not three times.
-            self.send_one(cmd.packed_bytes()).await
+            self.send_one(Payload::Shared(cmd.packed_bytes())).await
         })
         .await
     }
@@ -585,7 +614,7 @@ impl ConnectionLike for Connection {
             if shared_block_time(&cmd)? != BlockTime::NotBlocking {
                 return self.req(&cmd).await;
             }
-            self.send_one(cmd.into_packed()).await
+            self.send_one(Payload::Cmd(cmd)).await
         })
         .await
     }
@@ -600,7 +629,7 @@ impl ConnectionLike for Connection {
                 self.keep_blocking_connection(con);
                 return r;
             }
-            self.send(Bytes::from(pipe.packed()), pipe.expected_replies(), block)
+            self.send(Payload::Vec(pipe.packed()), pipe.expected_replies(), block)
                 .await
                 .map(Replies::into_vec)
         })
@@ -983,8 +1012,14 @@ impl Driver {
             return;
         };
         let now = Instant::now();
-        let bytes = auth.into_packed();
-        self.push_inflight(bytes, 1, Some(self.response_timeout), None, Slot::Auth, now);
+        self.push_inflight(
+            Payload::Cmd(auth),
+            1,
+            Some(self.response_timeout),
+            None,
+            Slot::Auth,
+            now,
+        );
     }
 
     /// Queues a request for the next write, unless its caller is already gone or its
@@ -1011,7 +1046,7 @@ impl Driver {
 
     fn push_inflight(
         &mut self,
-        bytes: Bytes,
+        bytes: Payload,
         replies: usize,
         limit: Option<Duration>,
         deadline: Option<(Instant, Duration)>,
@@ -1044,11 +1079,12 @@ impl Driver {
             tx,
         });
         self.flush = true;
-        self.staged += bytes.len() as u64;
-        if bytes.len() >= BIG_REQUEST {
-            self.big.push_back((self.wbuf.len(), bytes));
+        let len = bytes.as_slice().len();
+        self.staged += len as u64;
+        if len >= BIG_REQUEST {
+            self.big.push_back((self.wbuf.len(), bytes.into_bytes()));
         } else {
-            self.wbuf.extend_from_slice(&bytes);
+            self.wbuf.extend_from_slice(bytes.as_slice());
         }
     }
 

@@ -168,6 +168,16 @@ impl Decoder {
     /// Returns `Ok(None)` when `buf` ends before the reply does; call again with more bytes
     /// appended. On error the decoder is reset and the connection must not be reused.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Value>> {
+        // The most common reply of all (SET, pipelines of writes): a whole `+OK` outside
+        // any aggregate, taken without a line scan. The general path gives the same value
+        // and leaves the same state (a line limit under 2 bytes refuses it there).
+        if self.stack.is_empty() && buf.starts_with(b"+OK\r\n") && self.max_line(b'+') >= 2 {
+            buf.advance(5);
+            self.scanned = 0;
+            self.need = 0;
+            self.reply_bytes = 0;
+            return Ok(Some(Value::Okay));
+        }
         match self.decode_inner(buf) {
             Ok(v) => Ok(v),
             Err(e) => {
