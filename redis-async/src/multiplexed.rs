@@ -421,6 +421,25 @@ impl Connection {
         }
     }
 
+    /// A blocking command, on a dedicated connection. Boxed by its callers: it is rare,
+    /// and inline it would make every request's future several times bigger (moved on
+    /// each poll of the ones that wrap it).
+    async fn req_blocking(&self, cmd: &Cmd) -> Result<Value> {
+        let mut con = self.blocking_connection().await?;
+        let r = con.req(cmd).await;
+        self.keep_blocking_connection(con);
+        r
+    }
+
+    /// A pipeline with a blocking command, on a dedicated connection (see
+    /// [`Connection::req_blocking`]).
+    async fn req_pipeline_blocking(&self, pipe: &Pipeline) -> Result<Vec<Value>> {
+        let mut con = self.blocking_connection().await?;
+        let r = con.req_pipeline(pipe).await;
+        self.keep_blocking_connection(con);
+        r
+    }
+
     /// A dedicated connection for a blocking command: an idle one kept from earlier, or a
     /// new one.
     async fn blocking_connection(&self) -> Result<DedicatedConnection> {
@@ -595,10 +614,7 @@ impl ConnectionLike for Connection {
         let span = crate::events::command_span(cmd);
         crate::events::in_span(span, async move {
             if shared_block_time(cmd)? != BlockTime::NotBlocking {
-                let mut con = self.blocking_connection().await?;
-                let r = con.req(cmd).await;
-                self.keep_blocking_connection(con);
-                return r;
+                return Box::pin(self.req_blocking(cmd)).await;
             }
             // A large command's bytes are shared with the caller's `Cmd`, not copied: a
             // 100 MiB SET holds its payload twice (the caller's data and the command), as in
@@ -612,7 +628,7 @@ impl ConnectionLike for Connection {
         let span = crate::events::command_span(&cmd);
         crate::events::in_span(span, async move {
             if shared_block_time(&cmd)? != BlockTime::NotBlocking {
-                return self.req(&cmd).await;
+                return Box::pin(self.req_blocking(&cmd)).await;
             }
             self.send_one(Payload::Cmd(cmd)).await
         })
@@ -624,10 +640,7 @@ impl ConnectionLike for Connection {
         crate::events::in_span(span, async move {
             let block = shared_pipeline_block_time(pipe)?;
             if block != BlockTime::NotBlocking {
-                let mut con = self.blocking_connection().await?;
-                let r = con.req_pipeline(pipe).await;
-                self.keep_blocking_connection(con);
-                return r;
+                return Box::pin(self.req_pipeline_blocking(pipe)).await;
             }
             self.send(Payload::Vec(pipe.packed()), pipe.expected_replies(), block)
                 .await
