@@ -305,6 +305,7 @@ impl Connection {
             inflight: VecDeque::new(),
             waiting: VecDeque::new(),
             earliest: None,
+            taken: 0,
             wbuf: Vec::with_capacity(16 * 1024),
             wpos: 0,
             big: VecDeque::new(),
@@ -681,6 +682,8 @@ struct Driver {
     /// comes before this (it may be earlier than all of them: it is only lowered as
     /// requests come, and recomputed when the watchdog finds it passed).
     earliest: Option<Instant>,
+    /// Permits of `Shared::room` held by requests staged since the last `drain` ended.
+    taken: usize,
     /// Small requests of the current batch; `wbuf[..wpos]` is written.
     wbuf: Vec<u8>,
     wpos: usize,
@@ -950,6 +953,12 @@ impl Driver {
             };
             self.stage(next, now);
         }
+        // Once per batch: each call takes the semaphore's lock.
+        if self.taken > 0 {
+            self.shared
+                .room
+                .add_permits(std::mem::take(&mut self.taken));
+        }
     }
 
     /// A request with this deadline arrived: the watchdog must fire by then.
@@ -1009,7 +1018,9 @@ impl Driver {
                 None => {}
             }
         }
-        self.shared.room.add_permits(freed);
+        if freed > 0 {
+            self.shared.room.add_permits(freed);
+        }
         self.earliest = earliest;
     }
 
@@ -1038,7 +1049,7 @@ impl Driver {
     /// Queues a request for the next write, unless its caller is already gone or its
     /// time is up, and gives its room in the queue back.
     fn stage(&mut self, req: Request, now: Instant) {
-        self.shared.room.add_permits(1);
+        self.taken += 1; // given back by `drain`, which every staging ends with
         if req.tx.is_closed() {
             return; // cancelled before it was written: it never runs
         }
