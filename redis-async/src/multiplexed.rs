@@ -382,25 +382,12 @@ impl Connection {
         let limit = timeout_for(self.response_timeout, block);
         // A limit too far away to be a point in time is no limit.
         let deadline = limit.and_then(|l| Instant::now().checked_add(l));
-        let room = &self.shared.room;
-        match room.try_acquire() {
+        match self.shared.room.try_acquire() {
             Ok(permit) => permit.forget(),
             Err(TryAcquireError::Closed) => return Err(not_sent()),
+            // Boxed: rare, and inline it would grow every request's future.
             Err(TryAcquireError::NoPermits) => {
-                // The queue is full: wait for room, within the limit (rare: a timer here).
-                let permit = match deadline {
-                    Some(d) => match tokio::time::timeout_at(d, room.acquire()).await {
-                        Ok(permit) => permit,
-                        Err(_) => {
-                            return Err(Error::Timeout {
-                                what: "response",
-                                after: limit.unwrap_or_default(),
-                            })
-                        }
-                    },
-                    None => room.acquire().await,
-                };
-                permit.map_err(|_| not_sent())?.forget();
+                Box::pin(self.wait_for_room(limit, deadline)).await?
             }
         }
         let (tx, rx) = oneshot::channel();
@@ -415,11 +402,28 @@ impl Connection {
         rx.await.unwrap_or_else(|_| Err(not_sent()))
     }
 
-    async fn send_one(&self, bytes: Payload) -> Result<Value> {
-        match self.send(bytes, 1, BlockTime::NotBlocking).await? {
-            Replies::One(v) => v.into_result(),
-            Replies::Many(mut v) => v.pop().unwrap_or(Value::Nil).into_result(),
-        }
+    /// The queue is full: waits for room, within the limit (the one case with a timer of
+    /// its own), and takes it.
+    async fn wait_for_room(
+        &self,
+        limit: Option<Duration>,
+        deadline: Option<Instant>,
+    ) -> Result<()> {
+        let room = &self.shared.room;
+        let permit = match deadline {
+            Some(d) => match tokio::time::timeout_at(d, room.acquire()).await {
+                Ok(permit) => permit,
+                Err(_) => {
+                    return Err(Error::Timeout {
+                        what: "response",
+                        after: limit.unwrap_or_default(),
+                    })
+                }
+            },
+            None => room.acquire().await,
+        };
+        permit.map_err(|_| not_sent())?.forget();
+        Ok(())
     }
 
     /// A blocking command, on a dedicated connection. Boxed by its callers: it is rare,
@@ -496,6 +500,14 @@ fn is_quiet(con: &mut DedicatedConnection) -> bool {
     let mut cx = Context::from_waker(std::task::Waker::noop());
     let read = std::pin::pin!(con.io.read_buf(&mut con.rbuf));
     read.poll(&mut cx).is_pending()
+}
+
+/// The reply of a single command.
+fn one_value(reply: Reply) -> Result<Value> {
+    match reply? {
+        Replies::One(v) => v.into_result(),
+        Replies::Many(mut v) => v.pop().unwrap_or(Value::Nil).into_result(),
+    }
 }
 
 fn not_sent() -> Error {
@@ -620,7 +632,8 @@ impl ConnectionLike for Connection {
             // A large command's bytes are shared with the caller's `Cmd`, not copied: a
             // 100 MiB SET holds its payload twice (the caller's data and the command), as in
             // the blocking client, not three times.
-            self.send_one(Payload::Shared(cmd.packed_bytes())).await
+            let payload = Payload::Shared(cmd.packed_bytes());
+            one_value(self.send(payload, 1, BlockTime::NotBlocking).await)
         })
         .await
     }
@@ -631,7 +644,10 @@ impl ConnectionLike for Connection {
             if shared_block_time(&cmd)? != BlockTime::NotBlocking {
                 return Box::pin(self.req_blocking(&cmd)).await;
             }
-            self.send_one(Payload::Cmd(cmd)).await
+            one_value(
+                self.send(Payload::Cmd(cmd), 1, BlockTime::NotBlocking)
+                    .await,
+            )
         })
         .await
     }
