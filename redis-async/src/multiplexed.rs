@@ -1,6 +1,6 @@
 //! The multiplexed connection: one socket shared by any number of tasks.
 //!
-//! One driver task owns the socket. Callers hand it requests through a bounded channel
+//! One driver task owns the socket. Callers hand it requests through a bounded queue
 //! (which pushes back when full) and wait on a oneshot for their replies. The driver
 //! writes every request it finds waiting in one batch (auto-pipelining) and matches
 //! replies to requests in order.
@@ -8,8 +8,17 @@
 //! The driver is one poll loop over four sources: write progress, reads, new requests and
 //! a watchdog timer. It reads while a write is blocked, so a pipeline larger than both
 //! socket buffers cannot deadlock against a server that is waiting for its replies to be
-//! read. New requests are taken only once the previous batch is written (back-pressure
-//! through the bounded channel).
+//! read. New requests are staged only once the previous batch is written; until then they
+//! wait in the queue, whose room (a semaphore of `queue` permits, one per request not yet
+//! staged) pushes back on callers.
+//!
+//! Each request's response timeout is enforced by the driver, not by a timer per request:
+//! a request carries its deadline, and the driver's one watchdog answers every request
+//! still waiting for a reply (or still queued) at its deadline with `Error::Timeout`
+//! (`what: "response"`). An answered request that was written stays in the in-flight
+//! queue with no one to hand its reply to, so its late reply is read in turn and thrown
+//! away, exactly as for a caller that dropped its future. Only a caller that finds the
+//! queue full arms a timer of its own while it waits for room.
 //!
 //! Cancellation safety comes from that shape: a caller that drops its future (timeout,
 //! `select!`, abort) only drops its oneshot receiver. If the request was not written yet,
@@ -20,9 +29,9 @@
 //! protocol: it goes to the push sink ([`Connection::pushes`]).
 //!
 //! A stalled link is not kept: when the oldest request in flight has waited past its own
-//! limit (the response timeout, plus the block time of a blocking command), or a write
-//! made no progress for `write_timeout`, the driver fails the link. The watchdog is one
-//! timer per connection, checked when it fires, never one per request.
+//! limit (the response timeout, plus the block time of a blocking command) and an eighth
+//! more, or a write made no progress for `write_timeout`, the driver fails the link. The
+//! watchdog is one timer per connection, checked when it fires, never one per request.
 //!
 //! When the socket fails, every request of which at least one byte was handed to the
 //! socket gets `Error::MayHaveExecuted` with the real cause inside, every other one gets
@@ -58,11 +67,11 @@ use redis_core::credentials::{AuthWatch, Changed};
 use redis_core::resp::Decoder;
 use redis_core::{Addr, Cmd, ConnectionEvent, Error, Pipeline, Protocol, Result, Target, Value};
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, Semaphore, TryAcquireError};
 use tokio::time::{Instant, Sleep};
 
 use crate::api::ConnectionLike;
-use crate::dedicated::{pipeline_block, timeout_for, DedicatedConnection};
+use crate::dedicated::{timeout_for, DedicatedConnection};
 use crate::events::Hooks;
 use crate::source::ConnectionSource;
 use crate::stream::Stream;
@@ -98,12 +107,53 @@ impl Replies {
     }
 }
 
+/// A request's bytes, as the caller hands them over: moved, never converted, so that a
+/// small one costs no allocation beyond its own buffer on its way into the batch.
+enum Payload {
+    /// An owned command (its buffer, `*argc` header room included).
+    Cmd(Cmd),
+    /// An encoded pipeline.
+    Vec(Vec<u8>),
+    /// Shared bytes (a borrowed command: copied if small, shared if large).
+    Shared(Bytes),
+}
+
+impl Payload {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Payload::Cmd(c) => c.packed(),
+            Payload::Vec(v) => v,
+            Payload::Shared(b) => b,
+        }
+    }
+
+    fn into_bytes(self) -> Bytes {
+        match self {
+            Payload::Cmd(c) => c.into_packed(),
+            Payload::Vec(v) => Bytes::from(v),
+            Payload::Shared(b) => b,
+        }
+    }
+}
+
 struct Request {
-    bytes: Bytes,
+    bytes: Payload,
     replies: usize,
     /// How long the server may take to answer (`None`: no limit).
     limit: Option<Duration>,
+    /// When the caller gets `Timeout` if no reply came: `limit` after the call.
+    deadline: Option<Instant>,
     tx: oneshot::Sender<Reply>,
+}
+
+impl Request {
+    /// The caller's answer when its deadline passed before its reply came.
+    fn timeout(&self) -> Error {
+        Error::Timeout {
+            what: "response",
+            after: self.limit.unwrap_or_default(),
+        }
+    }
 }
 
 struct InFlight {
@@ -111,17 +161,22 @@ struct InFlight {
     offset: u64,
     left: usize,
     values: Vec<Value>,
+    /// When the caller gets `Timeout` if no reply came (the driver's watchdog answers it),
+    /// with the limit it was given; `None`: no limit, or already answered.
+    deadline: Option<(Instant, Duration)>,
     /// When the link counts as stalled if this is still the oldest request unanswered.
-    deadline: Option<Instant>,
+    stall: Option<Instant>,
     /// When it was staged (the probe measures the wait from here).
     since: Instant,
     tx: Slot,
 }
 
-/// Who gets a reply: a caller, or the driver itself (a re-authentication `AUTH`).
+/// Who gets a reply: a caller, or the driver itself (a re-authentication `AUTH`), or
+/// no one (the caller was already answered with a timeout: the reply is thrown away).
 enum Slot {
     Caller(oneshot::Sender<Reply>),
     Auth,
+    Gone,
 }
 
 impl Slot {
@@ -136,6 +191,7 @@ impl Slot {
                     hooks.auth_replied(addr, v);
                 }
             }
+            Slot::Gone => {}
         }
     }
 }
@@ -180,6 +236,9 @@ impl Sinks {
 /// What the handles and the driver share.
 struct Shared {
     dead: AtomicBool,
+    /// Room in the request queue: one permit per request sent to the driver and not yet
+    /// staged (or answered); closed when the driver ends.
+    room: Semaphore,
     /// Where blocking commands' dedicated connections go: the same node, same checks.
     target: Target,
     pushes: broadcast::Sender<Value>,
@@ -194,7 +253,7 @@ struct Shared {
 /// A cheap-to-clone handle to a shared connection (`Send + Sync`).
 #[derive(Clone)]
 pub struct Connection {
-    tx: mpsc::Sender<Request>,
+    tx: mpsc::UnboundedSender<Request>,
     shared: Arc<Shared>,
     abort: AbortHandle,
     response_timeout: Duration,
@@ -217,9 +276,10 @@ impl Connection {
     pub(crate) async fn open(target: &Target, queue: usize, sinks: Sinks) -> Result<Connection> {
         let mut con = DedicatedConnection::open(target, sinks.hooks.clone()).await?;
         let config = &target.config;
-        let (tx, rx) = mpsc::channel(queue.max(1));
+        let (tx, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             dead: AtomicBool::new(false),
+            room: Semaphore::new(queue.clamp(1, Semaphore::MAX_PERMITS)),
             target: target.clone(),
             pushes: sinks.pushes,
             unclaimed_pushes: AtomicU64::new(0),
@@ -243,6 +303,9 @@ impl Connection {
             rbuf: con.rbuf,
             decoder: con.decoder,
             inflight: VecDeque::new(),
+            waiting: VecDeque::new(),
+            earliest: None,
+            taken: 0,
             wbuf: Vec::with_capacity(16 * 1024),
             wpos: 0,
             big: VecDeque::new(),
@@ -312,35 +375,74 @@ impl Connection {
         self.shared.unclaimed_pushes.load(Ordering::Relaxed)
     }
 
-    async fn send(&self, bytes: Bytes, replies: usize, block: BlockTime) -> Reply {
+    /// Hands a request to the driver and waits for its replies. The driver answers it by
+    /// its deadline (`Timeout`) if the server does not; no timer is armed here unless the
+    /// queue is full.
+    async fn send(&self, bytes: Payload, replies: usize, block: BlockTime) -> Reply {
         let limit = timeout_for(self.response_timeout, block);
-        let (tx, rx) = oneshot::channel();
-        let exchange = async {
-            let request = Request {
-                bytes,
-                replies,
-                limit,
-                tx,
-            };
-            self.tx.send(request).await.map_err(|_| not_sent())?;
-            rx.await.unwrap_or_else(|_| Err(not_sent()))
-        };
-        match limit {
-            Some(t) => tokio::time::timeout(t, exchange)
-                .await
-                .unwrap_or(Err(Error::Timeout {
-                    what: "response",
-                    after: t,
-                })),
-            None => exchange.await,
+        // A limit too far away to be a point in time is no limit.
+        let deadline = limit.and_then(|l| Instant::now().checked_add(l));
+        match self.shared.room.try_acquire() {
+            Ok(permit) => permit.forget(),
+            Err(TryAcquireError::Closed) => return Err(not_sent()),
+            // Boxed: rare, and inline it would grow every request's future.
+            Err(TryAcquireError::NoPermits) => {
+                Box::pin(self.wait_for_room(limit, deadline)).await?
+            }
         }
+        let (tx, rx) = oneshot::channel();
+        let request = Request {
+            bytes,
+            replies,
+            limit,
+            deadline,
+            tx,
+        };
+        self.tx.send(request).map_err(|_| not_sent())?;
+        rx.await.unwrap_or_else(|_| Err(not_sent()))
     }
 
-    async fn send_one(&self, bytes: Bytes) -> Result<Value> {
-        match self.send(bytes, 1, BlockTime::NotBlocking).await? {
-            Replies::One(v) => v.into_result(),
-            Replies::Many(mut v) => v.pop().unwrap_or(Value::Nil).into_result(),
-        }
+    /// The queue is full: waits for room, within the limit (the one case with a timer of
+    /// its own), and takes it.
+    async fn wait_for_room(
+        &self,
+        limit: Option<Duration>,
+        deadline: Option<Instant>,
+    ) -> Result<()> {
+        let room = &self.shared.room;
+        let permit = match deadline {
+            Some(d) => match tokio::time::timeout_at(d, room.acquire()).await {
+                Ok(permit) => permit,
+                Err(_) => {
+                    return Err(Error::Timeout {
+                        what: "response",
+                        after: limit.unwrap_or_default(),
+                    })
+                }
+            },
+            None => room.acquire().await,
+        };
+        permit.map_err(|_| not_sent())?.forget();
+        Ok(())
+    }
+
+    /// A blocking command, on a dedicated connection. Boxed by its callers: it is rare,
+    /// and inline it would make every request's future several times bigger (moved on
+    /// each poll of the ones that wrap it).
+    async fn req_blocking(&self, cmd: &Cmd) -> Result<Value> {
+        let mut con = self.blocking_connection().await?;
+        let r = con.req(cmd).await;
+        self.keep_blocking_connection(con);
+        r
+    }
+
+    /// A pipeline with a blocking command, on a dedicated connection (see
+    /// [`Connection::req_blocking`]).
+    async fn req_pipeline_blocking(&self, pipe: &Pipeline) -> Result<Vec<Value>> {
+        let mut con = self.blocking_connection().await?;
+        let r = con.req_pipeline(pipe).await;
+        self.keep_blocking_connection(con);
+        r
     }
 
     /// A dedicated connection for a blocking command: an idle one kept from earlier, or a
@@ -400,8 +502,69 @@ fn is_quiet(con: &mut DedicatedConnection) -> bool {
     read.poll(&mut cx).is_pending()
 }
 
+/// The reply of a single command.
+fn one_value(reply: Reply) -> Result<Value> {
+    match reply? {
+        Replies::One(v) => v.into_result(),
+        Replies::Many(mut v) => v.pop().unwrap_or(Value::Nil).into_result(),
+    }
+}
+
 fn not_sent() -> Error {
     Error::Broken("the connection is closed; the request was not sent".into())
+}
+
+/// What a shared connection must know of a command before sending it, in one look at its
+/// name: refused ([`check_shareable`]), or how long it may block (blocking commands go to
+/// a dedicated connection). Most commands are settled by the first letter and length of
+/// their name ([`is_plain`]), without comparing it to any list.
+fn shared_block_time(cmd: &Cmd) -> Result<BlockTime> {
+    if cmd.arg_at(0).is_none_or(is_plain) {
+        return Ok(BlockTime::NotBlocking);
+    }
+    check_shareable(cmd)?;
+    Ok(command_table::block_time(cmd))
+}
+
+/// [`shared_block_time`] of a whole pipeline: the longest block time of its commands,
+/// one pass over them.
+fn shared_pipeline_block_time(pipe: &Pipeline) -> Result<BlockTime> {
+    // The usual pipeline: every name plain, nothing else to look at.
+    if pipe.cmds().iter().all(|c| c.arg_at(0).is_none_or(is_plain)) {
+        return Ok(BlockTime::NotBlocking);
+    }
+    pipe.cmds()
+        .iter()
+        .try_fold(BlockTime::NotBlocking, |block, cmd| {
+            Ok(redis_core::timing::longest(block, shared_block_time(cmd)?))
+        })
+}
+
+/// True when a command of this name is certainly neither refused by [`check_shareable`]
+/// nor blocking: it does not start with `b`, `x` or `w` (every blocking command does,
+/// checked against the command table by a test in redis-core), and no refused name has
+/// its first letter and length (checked against every name in the table by a test
+/// below). `false` only means "look closer".
+#[inline]
+fn is_plain(name: &[u8]) -> bool {
+    let Some(first) = name.first().map(u8::to_ascii_lowercase) else {
+        return true;
+    };
+    !matches!(
+        (first, name.len()),
+        (b'b' | b'x' | b'w', _)
+            | (b'a', 4) // AUTH
+            | (b'c', 6) // CLIENT (REPLY, TRACKING)
+            | (b'd', 7) // DISCARD
+            | (b'e', 4) // EXEC
+            | (b'h', 5) // HELLO
+            | (b'm', 5 | 7) // MULTI, MONITOR
+            | (b'p', 5 | 10 | 12) // PSYNC, PSUBSCRIBE, PUNSUBSCRIBE
+            | (b'q', 4) // QUIT
+            | (b'r', 5) // RESET
+            | (b's', 4 | 6 | 9 | 10 | 12) // SYNC, SELECT, SUBSCRIBE, SSUBSCRIBE, SUNSUBSCRIBE
+            | (b'u', 7 | 11) // UNWATCH, UNSUBSCRIBE
+    )
 }
 
 /// Refuses commands that would change the state of a socket other callers share (their
@@ -463,17 +626,14 @@ impl ConnectionLike for Connection {
     async fn req(&mut self, cmd: &Cmd) -> Result<Value> {
         let span = crate::events::command_span(cmd);
         crate::events::in_span(span, async move {
-            check_shareable(cmd)?;
-            if command_table::block_time(cmd) != BlockTime::NotBlocking {
-                let mut con = self.blocking_connection().await?;
-                let r = con.req(cmd).await;
-                self.keep_blocking_connection(con);
-                return r;
+            if shared_block_time(cmd)? != BlockTime::NotBlocking {
+                return Box::pin(self.req_blocking(cmd)).await;
             }
             // A large command's bytes are shared with the caller's `Cmd`, not copied: a
             // 100 MiB SET holds its payload twice (the caller's data and the command), as in
             // the blocking client, not three times.
-            self.send_one(cmd.packed_bytes()).await
+            let payload = Payload::Shared(cmd.packed_bytes());
+            one_value(self.send(payload, 1, BlockTime::NotBlocking).await)
         })
         .await
     }
@@ -481,11 +641,13 @@ impl ConnectionLike for Connection {
     async fn req_owned(&mut self, cmd: Cmd) -> Result<Value> {
         let span = crate::events::command_span(&cmd);
         crate::events::in_span(span, async move {
-            check_shareable(&cmd)?;
-            if command_table::block_time(&cmd) != BlockTime::NotBlocking {
-                return self.req(&cmd).await;
+            if shared_block_time(&cmd)? != BlockTime::NotBlocking {
+                return Box::pin(self.req_blocking(&cmd)).await;
             }
-            self.send_one(cmd.into_packed()).await
+            one_value(
+                self.send(Payload::Cmd(cmd), 1, BlockTime::NotBlocking)
+                    .await,
+            )
         })
         .await
     }
@@ -493,15 +655,11 @@ impl ConnectionLike for Connection {
     async fn req_pipeline(&mut self, pipe: &Pipeline) -> Result<Vec<Value>> {
         let span = crate::events::pipeline_span(pipe);
         crate::events::in_span(span, async move {
-            pipe.cmds().iter().try_for_each(check_shareable)?;
-            let block = pipeline_block(pipe);
+            let block = shared_pipeline_block_time(pipe)?;
             if block != BlockTime::NotBlocking {
-                let mut con = self.blocking_connection().await?;
-                let r = con.req_pipeline(pipe).await;
-                self.keep_blocking_connection(con);
-                return r;
+                return Box::pin(self.req_pipeline_blocking(pipe)).await;
             }
-            self.send(Bytes::from(pipe.packed()), pipe.expected_replies(), block)
+            self.send(Payload::Vec(pipe.packed()), pipe.expected_replies(), block)
                 .await
                 .map(Replies::into_vec)
         })
@@ -515,6 +673,8 @@ enum Event {
     WriteFailed(io::Error),
     Request(Request),
     HandlesGone,
+    /// The batch is written and requests taken meanwhile wait to be staged.
+    Waiting,
     Watchdog,
     /// The credentials rotated (or their provider failed).
     Rotated,
@@ -531,6 +691,15 @@ struct Driver {
     rbuf: BytesMut,
     decoder: Decoder,
     inflight: VecDeque<InFlight>,
+    /// Requests taken from the channel while a batch was being written, in order: staged
+    /// once it is written. Each still holds its permit of `Shared::room`.
+    waiting: VecDeque<Request>,
+    /// No deadline of a request in `inflight` or `waiting` that is still to be answered
+    /// comes before this (it may be earlier than all of them: it is only lowered as
+    /// requests come, and recomputed when the watchdog finds it passed).
+    earliest: Option<Instant>,
+    /// Permits of `Shared::room` held by requests staged since the last `drain` ended.
+    taken: usize,
     /// Small requests of the current batch; `wbuf[..wpos]` is written.
     wbuf: Vec<u8>,
     wpos: usize,
@@ -555,10 +724,14 @@ struct Driver {
 }
 
 impl Driver {
-    async fn run(mut self, mut rx: mpsc::Receiver<Request>) {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Request>) {
         let mut handles_gone = false;
         let failure = loop {
-            if handles_gone && self.inflight.is_empty() && !self.has_output() {
+            if handles_gone
+                && self.inflight.is_empty()
+                && self.waiting.is_empty()
+                && !self.has_output()
+            {
                 break None;
             }
             // Reserve only when short of room: right after a large reply was handed out,
@@ -583,6 +756,12 @@ impl Driver {
                     }
                 }
                 Event::Read(Err(e)) | Event::WriteFailed(e) => break Some(e.into()),
+                Event::Request(first) if self.has_output() || !self.waiting.is_empty() => {
+                    // The batch is still being written: this one goes in the next.
+                    self.note_deadline(first.deadline);
+                    self.waiting.push_back(first);
+                }
+                Event::Waiting => self.drain(&mut rx, Instant::now()),
                 Event::Request(first) => {
                     let busy = !self.inflight.is_empty();
                     let now = Instant::now();
@@ -622,7 +801,13 @@ impl Driver {
                 let e = self.abort.cause_error().unwrap_or(e);
                 let cause = e.to_string();
                 for slot in self.inflight.drain(..) {
-                    let err = if slot.offset >= self.written {
+                    let err = if slot.deadline.is_some_and(|(d, _)| d <= Instant::now()) {
+                        // Its caller's time was up: the same answer as the watchdog's.
+                        Error::Timeout {
+                            what: "response",
+                            after: slot.deadline.map(|(_, l)| l).unwrap_or_default(),
+                        }
+                    } else if slot.offset >= self.written {
                         not_sent() // not one byte reached the socket: safe to retry
                     } else {
                         Error::MayHaveExecuted(Box::new(e.replicate()))
@@ -643,9 +828,20 @@ impl Driver {
             addr: self.addr.clone(),
             cause,
         });
+        self.shared.room.close();
         rx.close();
-        while let Ok(req) = rx.try_recv() {
-            let _ = req.tx.send(Err(not_sent()));
+        let now = Instant::now();
+        let queued = std::mem::take(&mut self.waiting);
+        for req in queued
+            .into_iter()
+            .chain(std::iter::from_fn(|| rx.try_recv().ok()))
+        {
+            let err = if req.deadline.is_some_and(|d| d <= now) {
+                req.timeout()
+            } else {
+                not_sent()
+            };
+            let _ = req.tx.send(Err(err));
         }
     }
 
@@ -654,7 +850,7 @@ impl Driver {
     fn poll_event(
         &mut self,
         cx: &mut Context<'_>,
-        rx: &mut mpsc::Receiver<Request>,
+        rx: &mut mpsc::UnboundedReceiver<Request>,
         handles_gone: bool,
     ) -> Poll<Event> {
         if self.has_output() {
@@ -666,7 +862,12 @@ impl Driver {
         if let Poll::Ready(r) = read.poll(cx) {
             return Poll::Ready(Event::Read(r));
         }
-        if !handles_gone && !self.has_output() {
+        if !self.has_output() && !self.waiting.is_empty() {
+            return Poll::Ready(Event::Waiting);
+        }
+        // Taken even while a batch is being written (then kept in `waiting`), so that the
+        // watchdog knows every request's deadline; the queue's room is what pushes back.
+        if !handles_gone {
             match rx.poll_recv(cx) {
                 Poll::Ready(Some(req)) => return Poll::Ready(Event::Request(req)),
                 Poll::Ready(None) => return Poll::Ready(Event::HandlesGone),
@@ -755,14 +956,88 @@ impl Driver {
         }
     }
 
-    /// Stages every request already waiting, up to about 1 MiB of bytes.
-    fn drain(&mut self, rx: &mut mpsc::Receiver<Request>, now: Instant) {
+    /// Stages every request already waiting, up to about 1 MiB of bytes: those kept in
+    /// `waiting` first, then those in the channel.
+    fn drain(&mut self, rx: &mut mpsc::UnboundedReceiver<Request>, now: Instant) {
         while self.wbuf.len() < BATCH_BYTES {
-            match rx.try_recv() {
-                Ok(more) => self.stage(more, now),
-                Err(_) => break,
+            let next = match self.waiting.pop_front() {
+                Some(req) => req,
+                None => match rx.try_recv() {
+                    Ok(req) => req,
+                    Err(_) => break,
+                },
+            };
+            self.stage(next, now);
+        }
+        // Once per batch: each call takes the semaphore's lock.
+        if self.taken > 0 {
+            self.shared
+                .room
+                .add_permits(std::mem::take(&mut self.taken));
+        }
+    }
+
+    /// A request with this deadline arrived: the watchdog must fire by then.
+    fn note_deadline(&mut self, deadline: Option<Instant>) {
+        let Some(d) = deadline else {
+            return;
+        };
+        if self.earliest.is_none_or(|e| d < e) {
+            self.earliest = Some(d);
+        }
+        // In the usual case (one response timeout for every handle) this is one comparison.
+        if d < self.watchdog.deadline() {
+            self.watchdog.as_mut().reset(d);
+        }
+    }
+
+    /// Answers with `Timeout` every request whose deadline has passed, queued or in
+    /// flight (its reply, if it comes, is thrown away), and recomputes `earliest`.
+    fn expire(&mut self, now: Instant) {
+        if self.earliest.is_none_or(|e| now < e) {
+            return;
+        }
+        let mut earliest: Option<Instant> = None;
+        let mut keep = |d: Instant| {
+            if earliest.is_none_or(|e| d < e) {
+                earliest = Some(d);
+            }
+        };
+        let mut freed = 0;
+        let waiting = std::mem::take(&mut self.waiting);
+        for req in waiting {
+            match req.deadline {
+                Some(d) if d <= now => {
+                    let err = req.timeout();
+                    let _ = req.tx.send(Err(err));
+                    freed += 1;
+                }
+                Some(d) => {
+                    keep(d);
+                    self.waiting.push_back(req);
+                }
+                None => self.waiting.push_back(req),
             }
         }
+        for slot in &mut self.inflight {
+            match slot.deadline {
+                Some((d, limit)) if d <= now => {
+                    slot.deadline = None;
+                    if let Slot::Caller(tx) = std::mem::replace(&mut slot.tx, Slot::Gone) {
+                        let _ = tx.send(Err(Error::Timeout {
+                            what: "response",
+                            after: limit,
+                        }));
+                    }
+                }
+                Some((d, _)) => keep(d),
+                None => {}
+            }
+        }
+        if freed > 0 {
+            self.shared.room.add_permits(freed);
+        }
+        self.earliest = earliest;
     }
 
     /// The credentials rotated: reports a provider failure, and stages `AUTH` with the
@@ -777,27 +1052,44 @@ impl Driver {
             return;
         };
         let now = Instant::now();
-        let bytes = auth.into_packed();
-        self.push_inflight(bytes, 1, Some(self.response_timeout), Slot::Auth, now);
+        self.push_inflight(
+            Payload::Cmd(auth),
+            1,
+            Some(self.response_timeout),
+            None,
+            Slot::Auth,
+            now,
+        );
     }
 
-    /// Queues a request for the next write, unless its caller is already gone.
+    /// Queues a request for the next write, unless its caller is already gone or its
+    /// time is up, and gives its room in the queue back.
     fn stage(&mut self, req: Request, now: Instant) {
+        self.taken += 1; // given back by `drain`, which every staging ends with
         if req.tx.is_closed() {
             return; // cancelled before it was written: it never runs
+        }
+        if req.deadline.is_some_and(|d| d <= now) {
+            let err = req.timeout();
+            let _ = req.tx.send(Err(err)); // timed out before it was written: never runs
+            return;
         }
         if req.replies == 0 {
             let _ = req.tx.send(Ok(Replies::Many(Vec::new())));
             return;
         }
-        self.push_inflight(req.bytes, req.replies, req.limit, Slot::Caller(req.tx), now);
+        self.note_deadline(req.deadline);
+        let deadline = req.deadline.zip(req.limit);
+        let slot = Slot::Caller(req.tx);
+        self.push_inflight(req.bytes, req.replies, req.limit, deadline, slot, now);
     }
 
     fn push_inflight(
         &mut self,
-        bytes: Bytes,
+        bytes: Payload,
         replies: usize,
         limit: Option<Duration>,
+        deadline: Option<(Instant, Duration)>,
         tx: Slot,
         now: Instant,
     ) {
@@ -806,10 +1098,11 @@ impl Driver {
         } else {
             Vec::with_capacity(replies.min(1024))
         };
-        // An eighth of the limit after the caller's own timer: the caller sees its own
-        // `Timeout`, and the link is dropped just after.
-        let deadline = limit.map(|l| now + l + l / 8);
-        if let Some(d) = deadline {
+        // An eighth of the limit after the caller's deadline (counted from now, when it
+        // is written): the caller sees its own `Timeout`, and the link is dropped just
+        // after.
+        let stall = limit.and_then(|l| now.checked_add(l + l / 8));
+        if let Some(d) = stall {
             // Only a handle with a shorter timeout than the watchdog's current period
             // moves it; in the usual case this is one comparison.
             if d < self.watchdog.deadline() {
@@ -821,15 +1114,17 @@ impl Driver {
             left: replies,
             values,
             deadline,
+            stall,
             since: now,
             tx,
         });
         self.flush = true;
-        self.staged += bytes.len() as u64;
-        if bytes.len() >= BIG_REQUEST {
-            self.big.push_back((self.wbuf.len(), bytes));
+        let len = bytes.as_slice().len();
+        self.staged += len as u64;
+        if len >= BIG_REQUEST {
+            self.big.push_back((self.wbuf.len(), bytes.into_bytes()));
         } else {
-            self.wbuf.extend_from_slice(&bytes);
+            self.wbuf.extend_from_slice(bytes.as_slice());
         }
     }
 
@@ -838,7 +1133,11 @@ impl Driver {
     /// next check.
     fn check_stall(&mut self) -> Option<Error> {
         let now = Instant::now();
+        self.expire(now);
         let mut next = now + self.response_timeout;
+        if let Some(e) = self.earliest {
+            next = next.min(e);
+        }
         if let Some(since) = self.write_blocked {
             let waited = now.saturating_duration_since(since);
             if waited >= self.write_timeout {
@@ -846,7 +1145,7 @@ impl Driver {
             }
             next = next.min(since + self.write_timeout);
         }
-        if let Some(deadline) = self.inflight.front().and_then(|f| f.deadline) {
+        if let Some(deadline) = self.inflight.front().and_then(|f| f.stall) {
             if now >= deadline {
                 let waited = self.response_timeout.max(now - deadline);
                 return Some(self.unresponsive("response", self.response_timeout, waited));
@@ -925,5 +1224,66 @@ fn report_if_replaced(
 ) {
     if *e.kind() == redis_core::ServerErrorKind::ReadOnly {
         source.failed(addr, &Error::Server(e.clone()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `is_plain` never lets through a command `check_shareable` refuses or that may
+    /// block: every name in the command table (and its lower and mixed case), alone and
+    /// with the arguments that make `CLIENT` refused.
+    #[test]
+    fn is_plain_lets_through_only_commands_the_full_checks_pass() {
+        for info in command_table::all() {
+            if info.name.contains('|') {
+                continue;
+            }
+            let upper = info.name.to_ascii_uppercase();
+            let mixed: String = upper
+                .chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i % 2 == 1 {
+                        c.to_ascii_lowercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            for name in [info.name, &upper, &mixed] {
+                if !is_plain(name.as_bytes()) {
+                    continue;
+                }
+                for extra in [&[][..], &["REPLY", "OFF"], &["TRACKING", "ON"], &["0"]] {
+                    let mut c = redis_core::cmd(name);
+                    for a in extra {
+                        c.arg(*a);
+                    }
+                    assert!(check_shareable(&c).is_ok(), "{name} {extra:?} is refused");
+                    assert!(!info.is_blocking(), "{name} may block");
+                    assert_eq!(
+                        command_table::block_time(&c),
+                        BlockTime::NotBlocking,
+                        "{name} {extra:?}"
+                    );
+                }
+            }
+        }
+        for refused in [
+            "WATCH",
+            "exec",
+            "Select",
+            "client",
+            "SUBSCRIBE",
+            "quit",
+            "AUTH",
+        ] {
+            assert!(!is_plain(refused.as_bytes()), "{refused}");
+        }
+        for plain in ["GET", "set", "INCR", "hset", "PING", "EVALSHA"] {
+            assert!(is_plain(plain.as_bytes()), "{plain}");
+        }
     }
 }

@@ -141,6 +141,7 @@ impl Cmd {
     }
 
     /// The arguments (name first), as byte slices.
+    #[inline]
     pub fn args(&self) -> ArgIter<'_> {
         ArgIter {
             rest: &self.buf.get()[HEADER_ROOM..],
@@ -148,6 +149,7 @@ impl Cmd {
     }
 
     /// The `i`-th argument, the name being 0.
+    #[inline]
     pub fn arg_at(&self, i: usize) -> Option<&[u8]> {
         self.args().nth(i)
     }
@@ -211,17 +213,22 @@ impl AsRef<[u8]> for SharedBuf {
 
 impl ArgSink for Cmd {
     fn push_arg(&mut self, arg: &[u8]) {
-        // `$<len>\r\n` built on the stack and appended in one piece.
-        let mut head = [0u8; 24];
-        head[0] = b'$';
-        let mut digits = itoa::Buffer::new();
-        let d = digits.format(arg.len()).as_bytes();
-        let n = 1 + d.len();
-        head[1..n].copy_from_slice(d);
-        head[n..n + 2].copy_from_slice(b"\r\n");
         let buf = self.buf.get_mut();
-        buf.reserve(n + 2 + arg.len() + 2);
-        buf.extend_from_slice(&head[..n + 2]);
+        buf.reserve(arg.len() + 26); // `$` + up to 20 digits + 2 CRLF
+                                     // `$<len>\r\n`: most arguments (names, keys, small values) are shorter than 100
+                                     // bytes, and a header of fixed size is a store, not a formatting and copy call.
+        let len = arg.len();
+        if len < 10 {
+            buf.extend_from_slice(&[b'$', b'0' + len as u8, b'\r', b'\n']);
+        } else if len < 100 {
+            let (tens, ones) = ((len / 10) as u8, (len % 10) as u8);
+            buf.extend_from_slice(&[b'$', b'0' + tens, b'0' + ones, b'\r', b'\n']);
+        } else {
+            let mut digits = itoa::Buffer::new();
+            buf.push(b'$');
+            buf.extend_from_slice(digits.format(len).as_bytes());
+            buf.extend_from_slice(b"\r\n");
+        }
         buf.extend_from_slice(arg);
         buf.extend_from_slice(b"\r\n");
         self.argc += 1;
@@ -262,6 +269,7 @@ impl std::fmt::Debug for ArgIter<'_> {
 impl<'a> Iterator for ArgIter<'a> {
     type Item = &'a [u8];
 
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
         // The buffer was written by `push_arg`, so its shape is known: `$<len>\r\n<data>\r\n`.
         // The length is a few decimal digits: read them in place (no memchr call, no UTF-8
@@ -337,6 +345,14 @@ mod tests {
         assert!(c.packed().starts_with(b"*10\r\n$1\r\nX\r\n"));
         assert!(c.packed().ends_with(b"$1\r\n8\r\n$10\r\n0123456789\r\n"));
         assert_eq!(c.args().count(), 10);
+        // Argument lengths across the one-, two- and three-digit headers.
+        for len in [0, 9, 10, 99, 100, 12345] {
+            let arg = vec![b'a'; len];
+            let mut want = format!("*2\r\n$3\r\nSET\r\n${len}\r\n").into_bytes();
+            want.extend_from_slice(&arg);
+            want.extend_from_slice(b"\r\n");
+            assert_eq!(cmd("SET").with(&arg[..]).packed(), &want[..], "{len}");
+        }
         assert_eq!(c.arg_at(9), Some(&b"0123456789"[..]));
         // A large command shares its buffer with the bytes handed to another task.
         let mut large = cmd("SET");

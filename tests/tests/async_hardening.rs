@@ -747,3 +747,107 @@ async fn a_request_behind_a_stuck_write_is_reported_as_never_sent() {
     assert!(matches!(echo, Err(Error::Broken(_))), "{echo:?}");
     proxy.blackhole(false);
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 10: the driver enforces each request's response timeout (no timer per request)
+// ---------------------------------------------------------------------------------------
+
+/// A request that times out behind a slow one fails with its own `Timeout`, its late
+/// reply reaches no one, and the shared link stays in step: the slow request still gets
+/// its reply, and the next request on the timed-out handle gets its own.
+async fn a_timed_out_request_leaves_the_link_in_step() {
+    let server = RedisServer::start();
+    let client = Client::open(server.config()).unwrap();
+    let mut slow = client.get_connection().await.unwrap();
+    let mut hasty = slow.clone();
+    hasty.set_response_timeout(Duration::from_millis(200));
+    let sleep = cmd("DEBUG").with("SLEEP").with("0.5");
+    let echo = cmd("ECHO").with("late");
+    // The ECHO is written after the DEBUG SLEEP (same socket), so its reply cannot come
+    // before the sleep ends, 300 ms after its own limit: it must time out.
+    let (slept, echoed) = tokio::join!(sleep.query::<String>(&mut slow), async {
+        tokio::task::yield_now().await;
+        echo.query::<String>(&mut hasty).await
+    });
+    assert_eq!(slept.unwrap(), "OK");
+    assert!(
+        matches!(
+            echoed,
+            Err(Error::Timeout {
+                what: "response",
+                ..
+            })
+        ),
+        "{echoed:?}"
+    );
+    assert!(
+        !hasty.is_dead(),
+        "a caller's timeout must not drop the link"
+    );
+    for i in 0..3 {
+        let want = format!("next-{i}");
+        let got: String = cmd("ECHO").with(&want).query(&mut hasty).await.unwrap();
+        assert_eq!(got, want, "a late reply reached the next request");
+    }
+    let got: String = cmd("ECHO").with("slow").query(&mut slow).await.unwrap();
+    assert_eq!(got, "slow");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_timed_out_request_leaves_the_link_in_step_current_thread() {
+    a_timed_out_request_leaves_the_link_in_step().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_request_leaves_the_link_in_step_multi_thread() {
+    a_timed_out_request_leaves_the_link_in_step().await;
+}
+
+/// A request queued while the driver is stuck writing an earlier one is still answered
+/// at its own deadline with `Timeout` (the driver takes it from the channel and knows
+/// its deadline), not held until the write timeout drops the link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_queued_behind_a_stuck_write_times_out_at_its_own_deadline() {
+    let server = RedisServer::start();
+    let proxy = Proxy::start(&server.addr());
+    let mut config = via(&server, &proxy);
+    config.response_timeout = Duration::from_secs(60);
+    config.write_timeout = Duration::from_secs(60);
+    let client = Client::open(config).unwrap();
+    let con = client.get_connection().await.unwrap();
+    let (mut a, mut b) = (con.clone(), con.clone());
+    b.set_response_timeout(Duration::from_millis(300));
+    let _: String = a.ping().await.unwrap();
+    blocking(|| proxy.blackhole(true));
+    // 64 MiB: far more than the socket buffers between us and the stalled proxy.
+    let big = vec![b'w'; 64 << 20];
+    let set = tokio::spawn(async move {
+        cmd("SET")
+            .with("big")
+            .with(&big[..])
+            .query::<()>(&mut a)
+            .await
+    });
+    // Let the driver stage the SET and block on its write.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let r = tokio::time::timeout(
+        Duration::from_secs(30),
+        cmd("ECHO").with("behind").query::<String>(&mut b),
+    )
+    .await
+    .expect("a queued request waited far beyond its limit");
+    assert!(
+        matches!(
+            r,
+            Err(Error::Timeout {
+                what: "response",
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+    assert!(!con.is_dead(), "nothing timed out but the queued request");
+    con.abort_handle().abort("the test is over");
+    let _ = set.await;
+    blocking(|| proxy.blackhole(false));
+}

@@ -168,11 +168,14 @@ impl Decoder {
     /// Returns `Ok(None)` when `buf` ends before the reply does; call again with more bytes
     /// appended. On error the decoder is reset and the connection must not be reused.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Value>> {
-        // A whole `+OK` reply, what SET and most writes answer (a pipeline of writes reads
-        // a thousand in a row): taken without a line search. Only between replies, where
-        // the general path would give the same value with nothing left to account.
-        if self.stack.is_empty() && self.scanned == 0 && buf.starts_with(b"+OK\r\n") {
+        // The most common reply of all (SET, pipelines of writes): a whole `+OK` outside
+        // any aggregate, taken without a line scan. The general path gives the same value
+        // and leaves the same state (a line limit under 2 bytes refuses it there).
+        if self.stack.is_empty() && buf.starts_with(b"+OK\r\n") && self.max_line(b'+') >= 2 {
             buf.advance(5);
+            self.scanned = 0;
+            self.need = 0;
+            self.reply_bytes = 0;
             return Ok(Some(Value::Okay));
         }
         match self.decode_inner(buf) {
