@@ -248,6 +248,9 @@ struct Shared {
     blocking: Mutex<Vec<DedicatedConnection>>,
     /// Where the blocking commands' connections report their events.
     hooks: Hooks,
+    /// Told of every blocking command's connection (`ConnectionSource::opened`), so a
+    /// source that leaves this node (a failover) ends a `BLPOP` waiting on it too.
+    source: Arc<dyn ConnectionSource>,
 }
 
 /// A cheap-to-clone handle to a shared connection (`Send + Sync`).
@@ -285,6 +288,7 @@ impl Connection {
             unclaimed_pushes: AtomicU64::new(0),
             blocking: Mutex::new(Vec::new()),
             hooks: sinks.hooks.clone(),
+            source: sinks.probe.source.clone(),
         });
         let abort = con.abort_handle.clone();
         let first_check = match sinks.probe.interval {
@@ -462,7 +466,9 @@ impl Connection {
             None => {
                 let open =
                     DedicatedConnection::open(&self.shared.target, self.shared.hooks.clone());
-                Box::pin(open).await?
+                let con = Box::pin(open).await?;
+                self.shared.source.opened(con.addr(), con.abort_handle());
+                con
             }
         };
         con.set_response_timeout(self.response_timeout);

@@ -175,7 +175,32 @@ async fn discovery_errors_are_typed_and_bounded() {
     let client = deaf.master_for("mymaster", data.clone()).unwrap();
     let mut writer = client.get_managed_connection().await.unwrap();
     let mut switches = switch_listener(&setup, sentinel_config(Some("sentinel-pw"))).await;
+    // A BLPOP with no timeout, waiting on its own connection to the primary when it freezes:
+    // it must end (typed error) when the client leaves that primary, not wait for the frozen
+    // node to come back (it once waited until the old primary was resumed and demoted).
+    let mut popper = writer.clone();
+    let pop_key = unique_key("sa-blpop");
+    let pop = tokio::spawn(async move {
+        let r: Result<Option<(String, String)>, Error> = popper.blpop(&pop_key, 0.0).await;
+        (r, Instant::now())
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let freeze = Freeze::start(&mut setup, &writer, &mut switches).await;
+    let resume_at = freeze.paused_at + Duration::from_secs(7);
+    let popped = tokio::time::timeout_at(resume_at.into(), pop)
+        .await
+        .expect("a BLPOP on the frozen primary was still waiting when it was resumed")
+        .unwrap();
+    println!(
+        "BLPOP 0 on the frozen primary ended {:?} after the freeze: {:?}",
+        popped.1.saturating_duration_since(freeze.paused_at),
+        popped.0
+    );
+    assert!(
+        matches!(popped.0, Err(Error::MayHaveExecuted(_) | Error::Broken(_))),
+        "{:?}",
+        popped.0
+    );
     freeze
         .finish(&mut setup, &mut writer, "SIGSTOP 7 s, no events heard")
         .await;
