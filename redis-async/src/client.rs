@@ -130,10 +130,11 @@ impl Client {
             let target = self.source.target().await?;
             let span = crate::events::connect_span(target.addr());
             let open = DedicatedConnection::open(&target, self.hooks.clone());
-            let con = crate::events::in_span(span, open)
+            let mut con = crate::events::in_span(span, open)
                 .await
                 .inspect_err(|e| self.source.failed(target.addr(), e))?;
             self.source.opened(con.addr(), con.abort_handle());
+            con.set_source(self.source.clone());
             Ok(con)
         })
         .await

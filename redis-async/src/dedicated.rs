@@ -6,6 +6,7 @@
 //! the connection notices on its next use and refuses it (`Error::Broken`), exactly as a
 //! blocking connection does after a timeout.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -18,6 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::api::ConnectionLike;
 use crate::events::Hooks;
+use crate::source::{report_if_replaced, ConnectionSource};
 use crate::stream::Stream;
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -39,6 +41,9 @@ pub struct DedicatedConnection {
     /// What the connection authenticated with, when its credentials rotate.
     pub(crate) auth: Option<AuthWatch>,
     pub(crate) hooks: Hooks,
+    /// The source this connection came from, told of `READONLY` replies (`None`: not
+    /// from a source, or still in its handshake).
+    source: Option<Arc<dyn ConnectionSource>>,
 }
 
 impl std::fmt::Debug for DedicatedConnection {
@@ -86,6 +91,7 @@ impl DedicatedConnection {
             addr: config.addr.clone(),
             auth: None,
             hooks,
+            source: None,
         };
         con.protocol = handshake(&mut con, target).await?;
         con.auth = auth;
@@ -207,9 +213,21 @@ impl DedicatedConnection {
                 // Never a reply, whatever protocol was negotiated (the user may have sent
                 // HELLO 3 and CLIENT TRACKING ON on this connection).
                 Value::Push(_) => continue,
+                Value::ServerError(e) => {
+                    if let Some(source) = &self.source {
+                        report_if_replaced(&**source, &self.addr, &e);
+                    }
+                    return Ok(Value::ServerError(e));
+                }
                 v => return Ok(v),
             }
         }
+    }
+
+    /// Ties the connection to the source it came from: `READONLY` replies are reported to
+    /// `source.failed` (the node was demoted), as the multiplexed connection does.
+    pub(crate) fn set_source(&mut self, source: Arc<dyn ConnectionSource>) {
+        self.source = Some(source);
     }
 
     async fn exchange(&mut self, bytes: &[u8], replies: usize) -> Result<Vec<Value>> {

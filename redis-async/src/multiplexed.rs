@@ -73,7 +73,7 @@ use tokio::time::{Instant, Sleep};
 use crate::api::ConnectionLike;
 use crate::dedicated::{timeout_for, DedicatedConnection};
 use crate::events::Hooks;
-use crate::source::ConnectionSource;
+use crate::source::{report_if_replaced, ConnectionSource};
 use crate::stream::Stream;
 
 /// Requests bigger than this are written from their own buffer instead of being copied
@@ -466,8 +466,9 @@ impl Connection {
             None => {
                 let open =
                     DedicatedConnection::open(&self.shared.target, self.shared.hooks.clone());
-                let con = Box::pin(open).await?;
+                let mut con = Box::pin(open).await?;
                 self.shared.source.opened(con.addr(), con.abort_handle());
+                con.set_source(self.shared.source.clone());
                 con
             }
         };
@@ -1194,7 +1195,7 @@ impl Driver {
                 continue;
             }
             if let Value::ServerError(e) = &v {
-                report_if_replaced(&self.probe.source, &self.addr, e);
+                report_if_replaced(&*self.probe.source, &self.addr, e);
             }
             let Some(front) = self.inflight.front_mut() else {
                 return Err(Error::protocol("the server sent a reply nobody asked for"));
@@ -1216,20 +1217,6 @@ impl Driver {
             }
         }
         Ok(())
-    }
-}
-
-/// A `READONLY` reply means the node is a replica now: a primary this connection's source
-/// named was demoted. The source hears of it at once (a Sentinel source re-resolves)
-/// instead of at its next periodic check; the caller still gets the error, which proves
-/// the command did not run.
-fn report_if_replaced(
-    source: &Arc<dyn ConnectionSource>,
-    addr: &Addr,
-    e: &redis_core::ServerError,
-) {
-    if *e.kind() == redis_core::ServerErrorKind::ReadOnly {
-        source.failed(addr, &Error::Server(e.clone()));
     }
 }
 

@@ -62,3 +62,17 @@ impl ConnectionSource for Config {
         Box::pin(async move { Ok(target) })
     }
 }
+
+/// A `READONLY` reply means the node is a replica now: a primary this connection's source
+/// named was demoted. The source hears of it at once (a Sentinel source re-resolves)
+/// instead of at its next periodic check; the caller still gets the error, which proves
+/// the command did not run.
+pub(crate) fn report_if_replaced(
+    source: &dyn ConnectionSource,
+    addr: &Addr,
+    e: &redis_core::ServerError,
+) {
+    if *e.kind() == redis_core::ServerErrorKind::ReadOnly {
+        source.failed(addr, &Error::Server(e.clone()));
+    }
+}

@@ -276,6 +276,30 @@ async fn async_a_readonly_reply_is_reported_to_the_source() {
     assert_eq!(source.readonly_reports.load(Ordering::SeqCst), 1);
 }
 
+/// The same for a dedicated connection (transactions, blocking commands): a `READONLY`
+/// reply reaches the source (it once reached only the caller).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_a_readonly_reply_on_a_dedicated_connection_is_reported_to_the_source() {
+    use redis_async::ConnectionLike;
+    let primary = RedisServer::start();
+    let replica = replica_of(&primary);
+    let source = Aborting::new(replica.config());
+    let client = redis_async::Client::with_source(replica.config(), source.clone());
+    let mut con = client.get_dedicated_connection().await.unwrap();
+    let e = con.req(&cmd("SET").with("k").with(1)).await.unwrap_err();
+    assert_eq!(
+        e.server_kind(),
+        Some(&redis_core::ServerErrorKind::ReadOnly)
+    );
+    assert_eq!(source.readonly_reports.load(Ordering::SeqCst), 1);
+    assert!(
+        !con.is_broken(),
+        "an error reply leaves the connection in step"
+    );
+    con.req(&cmd("GET").with("k")).await.unwrap();
+    assert_eq!(source.readonly_reports.load(Ordering::SeqCst), 1);
+}
+
 /// A source whose node is briefly in the wrong role, as during a Sentinel failover: the
 /// replica chosen for promotion is named before it answers ROLE as a primary.
 #[derive(Debug)]
