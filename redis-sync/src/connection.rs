@@ -588,7 +588,6 @@ impl Connection {
         let mut block = BlockTime::NotBlocking;
         let mut n = 0;
         let mut wbuf = std::mem::take(&mut self.wbuf);
-        wbuf.clear();
         for cmd in cmds {
             wbuf.extend_from_slice(cmd.packed());
             block = timing::longest(block, command_table::block_time(cmd));
@@ -597,7 +596,7 @@ impl Connection {
         }
         self.wbuf = wbuf;
         self.start(timing::timeout_for(self.response_timeout, block));
-        self.write_batch(|_| {}, n)
+        self.send_wbuf(n)
     }
 
     /// Reads the replies of the pipeline [`write_pipeline`](Self::write_pipeline) wrote,
@@ -614,11 +613,10 @@ impl Connection {
         Ok(replies)
     }
 
-    /// Appends to the write buffer what `fill` writes, sends the buffer in one write and
-    /// records that `replies` replies are now owed (the deadline is already started).
-    fn write_batch(&mut self, fill: impl FnOnce(&mut Vec<u8>), replies: usize) -> Result<()> {
+    /// Sends what was encoded into the write buffer in one write, leaves the buffer empty,
+    /// and records that `replies` replies are now owed (the deadline is already started).
+    fn send_wbuf(&mut self, replies: usize) -> Result<()> {
         let mut wbuf = std::mem::take(&mut self.wbuf);
-        fill(&mut wbuf);
         let written = self.write_raw(&wbuf);
         wbuf.clear();
         self.wbuf = wbuf;
@@ -685,7 +683,8 @@ impl ConnectionLike for Connection {
             pipe.cmds().iter().for_each(|c| self.note_sent(c));
         }
         self.start(timing::pipeline_timeout(self.response_timeout, pipe));
-        self.write_batch(|wbuf| pipe.write_packed(wbuf), pipe.expected_replies())?;
+        pipe.write_packed(&mut self.wbuf);
+        self.send_wbuf(pipe.expected_replies())?;
         self.read_pipeline()
     }
 }

@@ -258,46 +258,37 @@ fn sync_a_readonly_reply_is_reported_to_the_source() {
     assert_eq!(source.readonly_reports.load(Ordering::SeqCst), 1);
 }
 
+/// Both kinds of async connection from a source, the multiplexed one and a dedicated one
+/// (transactions, blocking commands), report a `READONLY` reply to it once and stay in
+/// step (the dedicated one once reported it only to the caller).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_a_readonly_reply_is_reported_to_the_source() {
-    use redis_async::ConnectionLike;
     let primary = RedisServer::start();
     let replica = replica_of(&primary);
     let source = Aborting::new(replica.config());
     let client = redis_async::Client::with_source(replica.config(), source.clone());
-    let mut con = client.get_connection().await.unwrap();
-    let e = con.req(&cmd("SET").with("k").with(1)).await.unwrap_err();
-    assert_eq!(
-        e.server_kind(),
-        Some(&redis_core::ServerErrorKind::ReadOnly)
-    );
-    assert_eq!(source.readonly_reports.load(Ordering::SeqCst), 1);
-    con.req(&cmd("GET").with("k")).await.unwrap();
-    assert_eq!(source.readonly_reports.load(Ordering::SeqCst), 1);
+    let mut shared = client.get_connection().await.unwrap();
+    readonly_is_reported_once(&mut shared, &source, 1).await;
+    let mut dedicated = client.get_dedicated_connection().await.unwrap();
+    readonly_is_reported_once(&mut dedicated, &source, 2).await;
+    assert!(!dedicated.is_broken(), "an error reply leaves it in step");
 }
 
-/// The same for a dedicated connection (transactions, blocking commands): a `READONLY`
-/// reply reaches the source (it once reached only the caller).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn async_a_readonly_reply_on_a_dedicated_connection_is_reported_to_the_source() {
-    use redis_async::ConnectionLike;
-    let primary = RedisServer::start();
-    let replica = replica_of(&primary);
-    let source = Aborting::new(replica.config());
-    let client = redis_async::Client::with_source(replica.config(), source.clone());
-    let mut con = client.get_dedicated_connection().await.unwrap();
+/// A write on a replica answers `READONLY`, which makes the source's count `reports`; a
+/// read after it is answered and reports nothing.
+async fn readonly_is_reported_once(
+    con: &mut impl redis_async::ConnectionLike,
+    source: &Aborting,
+    reports: usize,
+) {
     let e = con.req(&cmd("SET").with("k").with(1)).await.unwrap_err();
     assert_eq!(
         e.server_kind(),
         Some(&redis_core::ServerErrorKind::ReadOnly)
     );
-    assert_eq!(source.readonly_reports.load(Ordering::SeqCst), 1);
-    assert!(
-        !con.is_broken(),
-        "an error reply leaves the connection in step"
-    );
+    assert_eq!(source.readonly_reports.load(Ordering::SeqCst), reports);
     con.req(&cmd("GET").with("k")).await.unwrap();
-    assert_eq!(source.readonly_reports.load(Ordering::SeqCst), 1);
+    assert_eq!(source.readonly_reports.load(Ordering::SeqCst), reports);
 }
 
 /// A source whose node is briefly in the wrong role, as during a Sentinel failover: the
