@@ -403,7 +403,22 @@ pub enum BlockTime {
 /// A timeout that is missing, not a number or negative gives [`BlockTime::Forever`]: the
 /// server will answer such a command with an error at once, and never cutting it is the
 /// safe side. Inside `MULTI` nothing blocks; that is the caller's business.
+#[inline]
 pub fn block_time(cmd: &Cmd) -> BlockTime {
+    // Hot path: every blocking command (table flag or WAIT/WAITAOF) starts with b, x or w
+    // (checked by a test against the table), so most commands stop here.
+    if matches!(
+        cmd.name_first_byte().map(|b| b.to_ascii_lowercase()),
+        Some(b'b' | b'x' | b'w')
+    ) {
+        block_time_of_candidate(cmd)
+    } else {
+        BlockTime::NotBlocking
+    }
+}
+
+/// [`block_time`] of a command whose name starts as a blocking one's may.
+fn block_time_of_candidate(cmd: &Cmd) -> BlockTime {
     const LAST_ARG_SECONDS: [&str; 6] = [
         "blpop",
         "brpop",
@@ -415,14 +430,6 @@ pub fn block_time(cmd: &Cmd) -> BlockTime {
     let Some(name) = cmd.arg_at(0) else {
         return BlockTime::NotBlocking;
     };
-    // Hot path: every blocking command (table flag or WAIT/WAITAOF) starts with b, x or w
-    // (checked by a test against the table), so most commands stop here.
-    if !matches!(
-        name.first().map(u8::to_ascii_lowercase),
-        Some(b'b' | b'x' | b'w')
-    ) {
-        return BlockTime::NotBlocking;
-    }
     let is = |list: &[&str]| list.iter().any(|n| name.eq_ignore_ascii_case(n.as_bytes()));
     let last = match cmd.argc() {
         0 | 1 => None,
