@@ -28,7 +28,6 @@
 //! every node (`FLUSHALL`, `DBSIZE`, `KEYS`, ...) are refused in a pipeline too: send them
 //! on their own (`PING` excepted: in a pipeline it goes to one primary).
 
-use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use redis_core::{Addr, Cmd, Error, Pipeline, Result, ServerError, ServerErrorKind, Value};
@@ -99,10 +98,26 @@ enum State {
     Taken,
 }
 
+/// A unit's command: the caller's (borrowed), or a split command's part (boxed: parts are
+/// rare, and a unit stays small, as a pipeline has one per command).
+#[derive(Debug)]
+enum UnitCmd<'p> {
+    Caller(&'p Cmd),
+    Part(Box<Cmd>),
+}
+
+impl UnitCmd<'_> {
+    fn get(&self) -> &Cmd {
+        match self {
+            UnitCmd::Caller(c) => c,
+            UnitCmd::Part(c) => c,
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Unit<'p> {
-    /// The caller's command (borrowed), or a split command's part.
-    cmd: Cow<'p, Cmd>,
+    cmd: UnitCmd<'p>,
     /// Its slot, `None` for any primary.
     slot: Option<u16>,
     /// False for a read.
@@ -224,19 +239,23 @@ impl<'p> Plan<'p> {
             match routed.route {
                 Route::Slot { slot, write } => {
                     plan.entries.push(Entry::One(plan.units.len()));
-                    plan.units.push(unit(Cow::Borrowed(cmd), Some(slot), write));
+                    plan.units
+                        .push(unit(UnitCmd::Caller(cmd), Some(slot), write));
                 }
                 Route::AnyPrimary { write } => {
                     plan.entries.push(Entry::One(plan.units.len()));
-                    plan.units.push(unit(Cow::Borrowed(cmd), None, write));
+                    plan.units.push(unit(UnitCmd::Caller(cmd), None, write));
                 }
                 Route::Split(mut split) => {
                     let first = plan.units.len();
                     for part in &mut split.parts {
                         // The part's command moves to its unit; the split keeps the rest.
                         let part_cmd = std::mem::take(&mut part.cmd);
-                        plan.units
-                            .push(unit(Cow::Owned(part_cmd), Some(part.slot), split.write));
+                        plan.units.push(unit(
+                            UnitCmd::Part(Box::new(part_cmd)),
+                            Some(part.slot),
+                            split.write,
+                        ));
                     }
                     plan.entries.push(Entry::Split {
                         split: Box::new(split),
@@ -246,7 +265,7 @@ impl<'p> Plan<'p> {
                 // PING in a pipeline checks the link to the cluster, not every node.
                 Route::AllPrimaries(_) | Route::AllNodes(_) if cmd.name() == "PING" => {
                     plan.entries.push(Entry::One(plan.units.len()));
-                    plan.units.push(unit(Cow::Borrowed(cmd), None, false));
+                    plan.units.push(unit(UnitCmd::Caller(cmd), None, false));
                 }
                 Route::AllPrimaries(_) | Route::AllNodes(_) => {
                     return Err(Error::InvalidRequest(format!(
@@ -283,6 +302,9 @@ impl<'p> Plan<'p> {
         // Whether a unit asks for a step other than a send by the map (most rounds: none,
         // and the passes below that look for them are skipped).
         let mut asked = false;
+        // The map's addresses met in this pass and their node index: the map hands out
+        // the same `Addr` for every slot of a node, so most look-ups are a pointer compare.
+        let mut met: Vec<(&Addr, usize)> = Vec::new();
         for (i, u) in self.units.iter_mut().enumerate() {
             match u.state {
                 State::Resume => {}
@@ -301,7 +323,14 @@ impl<'p> Plan<'p> {
                 (None, None) => None,
             };
             if let Some(addr) = by_map {
-                let node = node_index(&mut self.addrs, addr);
+                let node = match met.iter().find(|(a, _)| std::ptr::eq(*a, addr)) {
+                    Some(&(_, node)) => node,
+                    None => {
+                        let node = node_index(&mut self.addrs, addr);
+                        met.push((addr, node));
+                        node
+                    }
+                };
                 u.state = State::Routed {
                     node,
                     asking: false,
@@ -403,7 +432,7 @@ impl<'p> Plan<'p> {
     pub fn commands<'a>(&'a self, batch: &'a Batch) -> impl Iterator<Item = &'a Cmd> + 'a {
         batch.units.iter().flat_map(move |&(i, asking)| {
             let asking = asking.then_some(&*ASKING);
-            let cmd = self.units.get(i).map(|u| u.cmd.as_ref());
+            let cmd = self.units.get(i).map(|u| u.cmd.get());
             asking.into_iter().chain(cmd)
         })
     }
