@@ -307,6 +307,7 @@ impl Connection {
             rbuf: con.rbuf,
             decoder: con.decoder,
             inflight: VecDeque::new(),
+            undispatched: false,
             waiting: VecDeque::new(),
             earliest: None,
             taken: 0,
@@ -685,7 +686,18 @@ enum Event {
     Watchdog,
     /// The credentials rotated (or their provider failed).
     Rotated,
+    /// Complete replies wait in the read buffer, left there by a `dispatch` that woke
+    /// [`WAKE_BUDGET`] callers.
+    Undispatched,
 }
+
+/// Callers woken by one `dispatch` before the driver lets them run. When many callers
+/// share the connection, their replies arrive together; woken all at once, they would
+/// all run, then all their next requests go out in one write, and the server would
+/// idle while the client works and the other way round. Woken a share at a time (the
+/// driver yields in between), the first ones' next requests are written while the rest
+/// are still being answered, so client and server work at the same time.
+const WAKE_BUDGET: usize = 16;
 
 struct Driver {
     /// The credentials this connection authenticated with, and the wake-up for their next
@@ -698,6 +710,8 @@ struct Driver {
     rbuf: BytesMut,
     decoder: Decoder,
     inflight: VecDeque<InFlight>,
+    /// The last `dispatch` stopped at its budget: the read buffer may hold more replies.
+    undispatched: bool,
     /// Requests taken from the channel while a batch was being written, in order: staged
     /// once it is written. Each still holds its permit of `Shared::room`.
     waiting: VecDeque<Request>,
@@ -757,11 +771,13 @@ impl Driver {
                         .into(),
                     )
                 }
-                Event::Read(Ok(_)) => {
-                    if let Err(e) = self.dispatch() {
-                        break Some(e);
-                    }
-                }
+                Event::Read(Ok(_)) | Event::Undispatched => match self.dispatch() {
+                    Err(e) => break Some(e),
+                    // Let the callers just woken run (and queue their next requests)
+                    // before the rest are answered.
+                    Ok(true) => tokio::task::yield_now().await,
+                    Ok(false) => {}
+                },
                 Event::Read(Err(e)) | Event::WriteFailed(e) => break Some(e.into()),
                 Event::Request(first) if self.has_output() || !self.waiting.is_empty() => {
                     // The batch is still being written: this one goes in the next.
@@ -880,6 +896,9 @@ impl Driver {
                 Poll::Ready(None) => return Poll::Ready(Event::HandlesGone),
                 Poll::Pending => {}
             }
+        }
+        if self.undispatched {
+            return Poll::Ready(Event::Undispatched);
         }
         if self.watchdog.as_mut().poll(cx).is_ready() {
             return Poll::Ready(Event::Watchdog);
@@ -1183,9 +1202,12 @@ impl Driver {
         Error::Timeout { what, after }
     }
 
-    /// Hands every complete reply to the request at the front of the queue, and every
-    /// push frame to the push sink.
-    fn dispatch(&mut self) -> Result<()> {
+    /// Hands complete replies to the request at the front of the queue, and push frames
+    /// to the push sink, until the read buffer has no complete reply left or
+    /// [`WAKE_BUDGET`] callers were answered; true in the second case.
+    fn dispatch(&mut self) -> Result<bool> {
+        let mut woken = 0;
+        self.undispatched = false;
         while let Some(v) = self.decoder.decode(&mut self.rbuf)? {
             if matches!(v, Value::Push(_)) {
                 // Out of band (client tracking, sharded pub/sub), whatever the protocol.
@@ -1206,17 +1228,23 @@ impl Driver {
                 if let Some(done) = self.inflight.pop_front() {
                     done.tx.send(Ok(Replies::One(v)), &self.hooks, &self.addr);
                 }
-                continue;
-            }
-            front.values.push(v);
-            if front.left == 0 {
+            } else {
+                front.values.push(v);
+                if front.left > 0 {
+                    continue;
+                }
                 if let Some(done) = self.inflight.pop_front() {
                     done.tx
                         .send(Ok(Replies::Many(done.values)), &self.hooks, &self.addr);
                 }
             }
+            woken += 1;
+            if woken == WAKE_BUDGET {
+                self.undispatched = true;
+                return Ok(true);
+            }
         }
-        Ok(())
+        Ok(false)
     }
 }
 

@@ -304,7 +304,13 @@ impl ArgSink for Cmd {
         if let Buf::Inline { len, bytes } = &mut self.buf {
             if let Some(end) = put_inline(bytes, usize::from(*len), arg) {
                 *len = end;
-                self.write_header();
+                match u8::try_from(self.argc) {
+                    // `*<argc>\r\n` of one digit is in place already: only the digit changes.
+                    Ok(d @ 1..=9) if self.start == HEADER_ROOM - 4 => {
+                        bytes[HEADER_ROOM - 3] = b'0' + d;
+                    }
+                    _ => self.start = write_header(bytes, self.argc),
+                }
                 return;
             }
         }

@@ -33,6 +33,7 @@ pub fn pipeline_timeout(response: Duration, pipe: &Pipeline) -> Option<Duration>
 }
 
 /// The longer of two block times (`Forever` beats any duration).
+#[inline]
 pub fn longest(a: BlockTime, b: BlockTime) -> BlockTime {
     match (a, b) {
         (BlockTime::Forever, _) | (_, BlockTime::Forever) => BlockTime::Forever,
@@ -44,10 +45,13 @@ pub fn longest(a: BlockTime, b: BlockTime) -> BlockTime {
 
 /// The longest block time among a pipeline's commands.
 pub fn pipeline_block_time(pipe: &Pipeline) -> BlockTime {
-    pipe.cmds()
-        .iter()
-        .map(command_table::block_time)
-        .fold(BlockTime::NotBlocking, longest)
+    let mut block = BlockTime::NotBlocking;
+    for cmd in pipe.cmds() {
+        // `block_time` is inlined up to its first-byte filter: most commands cost a
+        // compare here.
+        block = longest(block, command_table::block_time(cmd));
+    }
+    block
 }
 
 /// For a blocking socket that enforces a deadline through its read timeout: the timeout
