@@ -3,7 +3,9 @@
 //! One driver task owns the socket. Callers hand it requests through a bounded queue
 //! (which pushes back when full) and wait on a oneshot for their replies. The driver
 //! writes every request it finds waiting in one batch (auto-pipelining) and matches
-//! replies to requests in order.
+//! replies to requests in order, waking at most `WAKE_BUDGET` callers before it lets
+//! them run, so that many callers' next requests reach the server while the rest of their
+//! replies are still being handed out.
 //!
 //! The driver is one poll loop over four sources: write progress, reads, new requests and
 //! a watchdog timer. It reads while a write is blocked, so a pipeline larger than both
@@ -819,6 +821,10 @@ impl Driver {
         }
         let cause = match failure {
             Some(e) => {
+                // Replies that arrived whole before the failure are answers: hand out those
+                // the wake budget left in the buffer before failing the rest. (Never after
+                // a decoding error: `dispatch` clears `undispatched` before it decodes.)
+                while self.undispatched && matches!(self.dispatch(), Ok(true)) {}
                 // Aborted from outside (the node was replaced): that is the cause, not
                 // the end of file the shutdown produced.
                 let e = self.abort.cause_error().unwrap_or(e);

@@ -851,3 +851,64 @@ async fn a_request_queued_behind_a_stuck_write_times_out_at_its_own_deadline() {
     let _ = set.await;
     blocking(|| proxy.blackhole(false));
 }
+
+// ---------------------------------------------------------------------------------------
+// Replies that arrived before the server closed the link
+// ---------------------------------------------------------------------------------------
+
+/// Forty callers share a connection; the server answers all of them, then closes, and
+/// the client reads the replies and the end of the stream together. Every caller gets its
+/// own reply: the driver wakes callers a share at a time (its wake budget), and it must
+/// still hand out every reply that arrived whole before it acts on the end of the stream
+/// (it failed the 24 past the first share with `MayHaveExecuted`).
+#[tokio::test(flavor = "current_thread")]
+async fn replies_that_arrived_before_the_server_closed_reach_their_callers() {
+    const CALLERS: usize = 40;
+    let mut script: Vec<FakeStep> = (0..CALLERS).map(|_| FakeStep::ReadCommand).collect();
+    let replies: String = (0..CALLERS)
+        .map(|i| {
+            let v = format!("v{i}");
+            format!("${}\r\n{v}\r\n", v.len())
+        })
+        .collect();
+    script.push(FakeStep::send(&replies));
+    script.push(FakeStep::Close);
+    let peer = FakePeer::start(script);
+    let mut config = peer.config();
+    config.set_lib_info = false;
+    let con = Client::open(config)
+        .unwrap()
+        .get_connection()
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..CALLERS)
+        .map(|i| {
+            let mut con = con.clone();
+            tokio::spawn(async move { con.get::<_, String>(format!("k{i}")).await })
+        })
+        .collect();
+    // Let the callers and the driver run until the requests are written, then keep the
+    // runtime's only thread from reading until the peer has answered and closed: the
+    // replies and the end of the stream then wait in the socket together.
+    for _ in 0..50 {
+        tokio::task::yield_now().await;
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let mut failed = Vec::new();
+    for (i, task) in tasks.into_iter().enumerate() {
+        let got = tokio::time::timeout(Duration::from_secs(10), task)
+            .await
+            .expect("a caller hung")
+            .unwrap();
+        match got {
+            Ok(v) => assert_eq!(v, format!("v{i}"), "caller {i} got another caller's reply"),
+            Err(e) => failed.push(format!("{i}: {e}")),
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} of {CALLERS} callers lost a reply that had arrived: {failed:?}",
+        failed.len()
+    );
+    peer.wait_done().unwrap();
+}
