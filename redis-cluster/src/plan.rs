@@ -182,10 +182,7 @@ pub struct Plan<'p> {
 
 /// The index of `addr` in `addrs`, added if absent.
 fn node_index(addrs: &mut Vec<Addr>, addr: &Addr) -> usize {
-    match addrs
-        .iter()
-        .position(|a| std::ptr::eq(a, addr) || a == addr)
-    {
+    match addrs.iter().position(|a| a == addr) {
         Some(i) => i,
         None => {
             addrs.push(addr.clone());

@@ -71,28 +71,17 @@ impl Buf {
         }
     }
 
-    /// Appends `parts`, moving an in-place buffer to the heap when they do not fit.
-    #[inline]
+    /// Appends `parts` on the heap, moving an in-place buffer there first (`push_arg`
+    /// writes whatever fits in place itself).
     fn append(&mut self, parts: [&[u8]; 3]) {
         let added: usize = parts.iter().map(|p| p.len()).sum();
         match self {
             Buf::Inline { len, bytes } => {
-                let mut at = usize::from(*len);
-                match u8::try_from(at + added) {
-                    Ok(end) if usize::from(end) <= INLINE => {
-                        for p in parts {
-                            bytes[at..at + p.len()].copy_from_slice(p);
-                            at += p.len();
-                        }
-                        *len = end;
-                    }
-                    _ => {
-                        let mut v = Vec::with_capacity((at + added).max(2 * INLINE));
-                        v.extend_from_slice(&bytes[..at]);
-                        extend(&mut v, parts, added);
-                        *self = Buf::Small(v);
-                    }
-                }
+                let used = &bytes[..usize::from(*len)];
+                let mut v = Vec::with_capacity((used.len() + added).max(2 * INLINE));
+                v.extend_from_slice(used);
+                extend(&mut v, parts, added);
+                *self = Buf::Small(v);
             }
             Buf::Small(v) => extend(v, parts, added),
             Buf::Large(a) => extend(Arc::make_mut(a), parts, added),
@@ -259,12 +248,8 @@ impl Cmd {
         }
     }
 
-    #[inline]
     fn write_header(&mut self) {
-        self.start = match &mut self.buf {
-            Buf::Inline { bytes, .. } => write_header(bytes, self.argc),
-            buf => write_header(buf.get_mut(), self.argc),
-        };
+        self.start = write_header(self.buf.get_mut(), self.argc);
     }
 }
 
@@ -324,7 +309,8 @@ impl ArgSink for Cmd {
 #[inline]
 fn put_inline(bytes: &mut [u8; INLINE], mut at: usize, arg: &[u8]) -> Option<u8> {
     let n = arg.len();
-    if n >= 100 || at + 5 + n + 2 > INLINE {
+    let head = if n < 10 { 4 } else { 5 };
+    if n >= 100 || at + head + n + 2 > INLINE {
         return None;
     }
     if n < 10 {
