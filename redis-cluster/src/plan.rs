@@ -160,13 +160,14 @@ struct Fresh {
     seed: Option<u64>,
 }
 
+/// A caller's command that was split. Units follow the caller's order: a command's unit,
+/// or a split command's parts one after the other, so the plan needs no record of the
+/// others.
 #[derive(Debug)]
-enum Entry {
-    /// The caller's command is unit `.0`.
-    One(usize),
-    /// The caller's command was split; its parts are units `first..first + n`. (Boxed:
-    /// a pipeline holds one entry per command, and few are split.)
-    Split { split: Box<SlotSplit>, first: usize },
+struct Split {
+    /// The caller's command's index in the pipeline.
+    at: usize,
+    split: SlotSplit,
 }
 
 /// A pipeline's progress across the cluster (see the module docs). It borrows the
@@ -174,7 +175,10 @@ enum Entry {
 #[derive(Debug)]
 pub struct Plan<'p> {
     units: Vec<Unit<'p>>,
-    entries: Vec<Entry>,
+    /// How many commands the caller's pipeline has.
+    commands: usize,
+    /// The split commands, in the pipeline's order.
+    splits: Vec<Split>,
     fresh: Fresh,
     /// The nodes units are routed to and not yet sent to, once each.
     addrs: Vec<Addr>,
@@ -212,7 +216,8 @@ impl<'p> Plan<'p> {
         }
         let mut plan = Plan {
             units: Vec::with_capacity(pipe.len()),
-            entries: Vec::with_capacity(pipe.len()),
+            commands: pipe.len(),
+            splits: Vec::new(),
             fresh: Fresh {
                 policy: *policy,
                 now,
@@ -221,7 +226,7 @@ impl<'p> Plan<'p> {
             addrs: Vec::new(),
         };
         let mut router = Router::new(idempotent_writes);
-        for cmd in pipe.cmds() {
+        for (at, cmd) in pipe.cmds().iter().enumerate() {
             let routed = router.route(cmd)?;
             // A split command's parts have its name, so its retry safety (which depends
             // only on the name for the split commands).
@@ -235,16 +240,13 @@ impl<'p> Plan<'p> {
             };
             match routed.route {
                 Route::Slot { slot, write } => {
-                    plan.entries.push(Entry::One(plan.units.len()));
                     plan.units
                         .push(unit(UnitCmd::Caller(cmd), Some(slot), write));
                 }
                 Route::AnyPrimary { write } => {
-                    plan.entries.push(Entry::One(plan.units.len()));
                     plan.units.push(unit(UnitCmd::Caller(cmd), None, write));
                 }
                 Route::Split(mut split) => {
-                    let first = plan.units.len();
                     for part in &mut split.parts {
                         // The part's command moves to its unit; the split keeps the rest.
                         let part_cmd = std::mem::take(&mut part.cmd);
@@ -254,14 +256,10 @@ impl<'p> Plan<'p> {
                             split.write,
                         ));
                     }
-                    plan.entries.push(Entry::Split {
-                        split: Box::new(split),
-                        first,
-                    });
+                    plan.splits.push(Split { at, split });
                 }
                 // PING in a pipeline checks the link to the cluster, not every node.
                 Route::AllPrimaries(_) | Route::AllNodes(_) if cmd.name() == "PING" => {
-                    plan.entries.push(Entry::One(plan.units.len()));
                     plan.units.push(unit(UnitCmd::Caller(cmd), None, false));
                 }
                 Route::AllPrimaries(_) | Route::AllNodes(_) => {
@@ -473,7 +471,7 @@ impl<'p> Plan<'p> {
                 // ASKING's own reply (OK, or an error the command's reply repeats).
                 let _ = replies.next();
             }
-            let reply = replies.next().unwrap_or(Value::Nil);
+            let reply = replies.next().unwrap_or_else(|| Value::Nil);
             if let Some(u) = self.units.get_mut(i) {
                 if u.req.is_none() && !matches!(reply, Value::ServerError(_)) {
                     // What a fresh request's `reply` does with an answer that is not an
@@ -515,21 +513,17 @@ impl<'p> Plan<'p> {
 
     /// Every unit is done: the caller's replies, in order.
     fn finish(&mut self) -> Result<Vec<Value>> {
-        let mut results: Vec<Option<Result<Value>>> = self
-            .units
-            .iter_mut()
-            .map(|u| match std::mem::replace(&mut u.state, State::Taken) {
-                State::Done(r) => Some(r),
-                _ => None,
-            })
-            .collect();
-        let mut take = |i: usize| -> Result<Value> {
-            results
-                .get_mut(i)
-                .and_then(Option::take)
-                .unwrap_or_else(|| Err(Error::protocol("cluster pipeline: a command got no reply")))
+        let mut units = self.units.iter_mut();
+        let mut take = || -> Result<Value> {
+            match units
+                .next()
+                .map(|u| std::mem::replace(&mut u.state, State::Taken))
+            {
+                Some(State::Done(r)) => r,
+                _ => Err(Error::protocol("cluster pipeline: a command got no reply")),
+            }
         };
-        let mut out = Vec::with_capacity(self.entries.len());
+        let mut out = Vec::with_capacity(self.commands);
         let mut failure: Option<Error> = None;
         let keep = |r: Result<Value>, failure: &mut Option<Error>| match r {
             Ok(v) => v,
@@ -539,31 +533,27 @@ impl<'p> Plan<'p> {
                 Value::Nil
             }
         };
-        for entry in &self.entries {
-            match entry {
-                Entry::One(i) => {
-                    let r = take(*i);
-                    out.push(keep(r, &mut failure));
-                }
-                Entry::Split { split, first } => {
-                    let parts: Vec<Result<Value>> = (*first..*first + split.parts.len())
-                        .map(&mut take)
-                        .collect();
-                    // A connection failure of a part fails the pipeline; a server error
-                    // is that command's reply.
-                    let mut merged = None;
-                    for p in &parts {
-                        if let Err(e) = p {
-                            if !matches!(e, Error::Server(_)) {
-                                merged = Some(Err(e.replicate()));
-                                break;
-                            }
-                        }
+        let mut splits = self.splits.iter().peekable();
+        for at in 0..self.commands {
+            let Some(Split { split, .. }) = splits.next_if(|s| s.at == at) else {
+                let r = take();
+                out.push(keep(r, &mut failure));
+                continue;
+            };
+            let parts: Vec<Result<Value>> = split.parts.iter().map(|_| take()).collect();
+            // A connection failure of a part fails the pipeline; a server error is that
+            // command's reply.
+            let mut merged = None;
+            for p in &parts {
+                if let Err(e) = p {
+                    if !matches!(e, Error::Server(_)) {
+                        merged = Some(Err(e.replicate()));
+                        break;
                     }
-                    let r = merged.unwrap_or_else(|| split.merge(parts));
-                    out.push(keep(r, &mut failure));
                 }
             }
+            let r = merged.unwrap_or_else(|| split.merge(parts));
+            out.push(keep(r, &mut failure));
         }
         match failure {
             Some(e) => Err(e),

@@ -161,6 +161,13 @@ impl<'a> Env<'a> {
 
     /// [`pick`](Self::pick), the address borrowed from the map.
     pub fn pick_ref(&self, slot: u16, write: bool) -> Result<&'a Addr, ClusterErrorKind> {
+        if write {
+            // A write goes to the primary whatever the read policy (one look-up).
+            return match self.map.primary_for(slot) {
+                Some(n) if n.healthy => Ok(&n.addr),
+                _ => Err(ClusterErrorKind::SlotNotCovered { slot }),
+            };
+        }
         if !self.map.is_covered(slot) {
             return Err(ClusterErrorKind::SlotNotCovered { slot });
         }

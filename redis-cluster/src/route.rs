@@ -22,7 +22,8 @@
 //! Fanned-out replies merge by the command's response policy tip ([`merge`]).
 
 use redis_core::command_table::{
-    self, flags, is_retry_safe_with, keys_of, lookup_entry, single_key, CommandInfo, Entry,
+    self, flags, is_retry_safe_with, keys_of, lookup_entry, retry_safe_by_name, single_key,
+    CommandInfo, Entry,
 };
 use redis_core::{Addr, Cmd, Error, Result, Value};
 
@@ -259,6 +260,9 @@ struct Known<'c> {
     entry: Option<Entry>,
     /// An argument count and [`command_table::single_key_at`] for it, once worked out.
     key_at: Option<(usize, Option<usize>)>,
+    /// Whether a command of this name may be re-sent after it may have run, when that
+    /// does not depend on its arguments.
+    retry_safe: Option<bool>,
 }
 
 impl<'c> Router<'c> {
@@ -284,6 +288,9 @@ impl<'c> Router<'c> {
                     name: name.unwrap_or_default(),
                     entry,
                     key_at: None,
+                    retry_safe: entry
+                        .map(|e| retry_safe_by_name(e.info, self.idempotent_writes))
+                        .unwrap_or(Some(false)),
                 };
                 self.last = match name {
                     Some(_) if entry.is_none_or(|e| e.is_by_name_alone()) => Some(known),
@@ -293,8 +300,9 @@ impl<'c> Router<'c> {
             }
         };
         let entry = known.entry;
-        let retry_safe =
-            entry.is_some_and(|e| is_retry_safe_with(cmd, e.info, self.idempotent_writes));
+        let retry_safe = known.retry_safe.unwrap_or_else(|| {
+            entry.is_some_and(|e| is_retry_safe_with(cmd, e.info, self.idempotent_writes))
+        });
         if let Some(e) = entry {
             // Most commands: one key at a fixed place, the same for every command of this
             // name and argument count.

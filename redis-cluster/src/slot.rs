@@ -17,6 +17,9 @@ pub fn slot(key: &[u8]) -> u16 {
 /// The part of `key` that is hashed: the bytes between the first `{` and the first `}`
 /// after it when there is at least one, else the whole key.
 pub fn hash_tag(key: &[u8]) -> &[u8] {
+    if !has_open_brace(key) {
+        return key;
+    }
     let Some(open) = key.iter().position(|&b| b == b'{') else {
         return key;
     };
@@ -25,6 +28,24 @@ pub fn hash_tag(key: &[u8]) -> &[u8] {
         Some(close) if close > 0 => &after[..close],
         _ => key,
     }
+}
+
+/// Whether `key` holds a `{`. Most keys have none, and a pipeline routes every key: eight
+/// bytes are checked at once (a byte of `word ^ "{{{{{{{{"` is zero where `word` has a
+/// `{`, and `(x - 0x01..01) & !x & 0x80..80` is non-zero exactly when `x` has a zero byte).
+fn has_open_brace(key: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const BRACES: u64 = ONES * b'{' as u64;
+    let mut words = key.chunks_exact(8);
+    for w in &mut words {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(w);
+        let x = u64::from_le_bytes(bytes) ^ BRACES;
+        if x.wrapping_sub(ONES) & !x & (ONES << 7) != 0 {
+            return true;
+        }
+    }
+    words.remainder().contains(&b'{')
 }
 
 #[cfg(test)]
@@ -65,6 +86,33 @@ mod tests {
         assert_eq!(hash_tag(b"}foo{bar"), b"}foo{bar");
         assert_eq!(hash_tag(b"{}"), b"{}");
         assert_eq!(hash_tag(b"a{b}"), b"b");
+    }
+
+    #[test]
+    fn an_open_brace_is_found_anywhere() {
+        // Every length up to three words, a `{` at every place, and bytes that differ
+        // from `{` by one bit or by the borrow of the word test around it.
+        for len in 0..=24 {
+            for fill in [
+                b'a',
+                b'z',
+                b'{' ^ 1,
+                b'{' - 1,
+                b'{' + 1,
+                0x80,
+                0xfb,
+                0xff,
+                0,
+            ] {
+                let mut key = vec![fill; len];
+                assert!(!has_open_brace(&key), "len {len} fill {fill}");
+                for at in 0..len {
+                    key[at] = b'{';
+                    assert!(has_open_brace(&key), "len {len} fill {fill} at {at}");
+                    key[at] = fill;
+                }
+            }
+        }
     }
 
     #[test]

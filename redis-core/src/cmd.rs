@@ -382,16 +382,25 @@ impl<'a> Iterator for ArgIter<'a> {
         // The length is a few decimal digits: read them in place (no memchr call, no UTF-8
         // check, no `str::parse`; this runs several times per routed command).
         let rest = self.rest.get(1..)?;
-        let mut len: usize = 0;
-        let mut cr = 0;
-        loop {
-            match *rest.get(cr)? {
-                d @ b'0'..=b'9' => len = len.checked_mul(10)?.checked_add(usize::from(d - b'0'))?,
-                b'\r' if cr > 0 => break,
-                _ => return None,
+        let digit = |d: u8| usize::from(d - b'0');
+        let (len, cr) = match *rest {
+            // Most arguments are shorter than 100 bytes.
+            [d @ b'0'..=b'9', b'\r', ..] => (digit(d), 1),
+            [t @ b'0'..=b'9', d @ b'0'..=b'9', b'\r', ..] => (digit(t) * 10 + digit(d), 2),
+            _ => {
+                let mut len: usize = 0;
+                let mut cr = 0;
+                loop {
+                    match *rest.get(cr)? {
+                        d @ b'0'..=b'9' => len = len.checked_mul(10)?.checked_add(digit(d))?,
+                        b'\r' if cr > 0 => break,
+                        _ => return None,
+                    }
+                    cr += 1;
+                }
+                (len, cr)
             }
-            cr += 1;
-        }
+        };
         let data = rest.get(cr + 2..cr.checked_add(2)?.checked_add(len)?)?;
         self.rest = rest.get(cr + 2 + len + 2..).unwrap_or_default();
         Some(data)

@@ -286,13 +286,24 @@ pub fn is_retry_safe(cmd: &Cmd, idempotent_writes: bool) -> bool {
 /// [`is_retry_safe`] for a command whose table entry the caller already has (`info` must
 /// be [`lookup`]'s answer for `cmd`).
 pub fn is_retry_safe_with(cmd: &Cmd, info: &CommandInfo, idempotent_writes: bool) -> bool {
+    retry_safe_by_name(info, idempotent_writes).unwrap_or_else(|| match info.name {
+        "set" => set_options_are_idempotent(cmd),
+        "zadd" => !zadd_has_incr(cmd),
+        _ => !has_store_option(cmd),
+    })
+}
+
+/// [`is_retry_safe_with`] when the answer is the same for every command with this entry,
+/// whatever its arguments (`None`: it depends on them). A caller checking many commands
+/// of one name (a pipeline of `SET`s) asks once.
+pub fn retry_safe_by_name(info: &CommandInfo, idempotent_writes: bool) -> Option<bool> {
     if info.is_readonly() {
-        return true;
+        return Some(true);
     }
-    match info.name {
-        "sort" | "georadius" | "georadiusbymember" => !has_store_option(cmd),
-        "set" => idempotent_writes && set_options_are_idempotent(cmd),
-        "zadd" => idempotent_writes && !zadd_has_incr(cmd),
+    Some(match info.name {
+        "sort" | "georadius" | "georadiusbymember" => return None,
+        "set" | "zadd" if idempotent_writes => return None,
+        "set" | "zadd" => false,
         "setex" | "psetex" | "mset" | "setrange" | "del" | "unlink" | "expireat" | "pexpireat"
         | "persist" | "hset" | "hmset" | "hdel" | "sadd" | "srem" | "zrem" | "geoadd" | "pfadd"
         | "lset" | "xack" | "xdel" | "script|load" => idempotent_writes,
@@ -337,7 +348,7 @@ pub fn is_retry_safe_with(cmd: &Cmd, info: &CommandInfo, idempotent_writes: bool
         | "acl|whoami"
         | "acl|cat" => true,
         name => name.starts_with("command|"),
-    }
+    })
 }
 
 /// `SET key value [options]`: safe only with options that do not make the reply depend on
@@ -515,6 +526,42 @@ mod tests {
             c.arg(*a);
         }
         c
+    }
+
+    #[test]
+    fn a_retry_safety_by_name_holds_for_any_arguments() {
+        // Every entry of the table, with argument lists that change the answer of the
+        // commands whose safety depends on them (`GET`/`NX` of SET, `INCR` of ZADD,
+        // `STORE` of SORT and GEORADIUS).
+        let tails: [&[&str]; 5] = [
+            &["k", "v"],
+            &["k", "v", "EX", "10"],
+            &["k", "v", "NX", "GET"],
+            &["k", "1", "m", "INCR"],
+            &["k", "0", "0", "1", "m", "STORE", "d"],
+        ];
+        let mut by_name = 0;
+        for info in generated::COMMANDS.iter() {
+            let parts: Vec<&str> = info.name.split('|').collect();
+            for writes in [false, true] {
+                let Some(safe) = retry_safe_by_name(info, writes) else {
+                    continue;
+                };
+                by_name += 1;
+                for tail in tails {
+                    let args: Vec<&str> = parts.iter().chain(tail.iter()).copied().collect();
+                    let cmd = c(&args);
+                    assert_eq!(
+                        is_retry_safe_with(&cmd, info, writes),
+                        safe,
+                        "{args:?} (idempotent writes: {writes})"
+                    );
+                }
+            }
+        }
+        assert!(by_name > 600, "only {by_name} answers by name");
+        let set = lookup(&c(&["SET", "k", "v"])).map(|i| retry_safe_by_name(i, true));
+        assert_eq!(set, Some(None), "SET's safety depends on its options");
     }
 
     /// What `find` and `is_container` rely on: every name fits the search buffer, and a

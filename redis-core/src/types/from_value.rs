@@ -38,6 +38,7 @@ fn mismatch<T>(expected: &str, v: &Value) -> Result<T> {
 }
 
 /// Strips attributes and turns nested error replies into errors.
+#[inline]
 fn plain(v: Value) -> Result<Value> {
     match v {
         Value::Attribute { data, .. } => plain(*data),
