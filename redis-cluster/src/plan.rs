@@ -300,6 +300,8 @@ impl<'p> Plan<'p> {
         // The map's addresses met in this pass and their node index: the map hands out
         // the same `Addr` for every slot of a node, so most look-ups are a pointer compare.
         let mut met: Vec<(&Addr, usize)> = Vec::new();
+        // Units routed in this pass per node: each batch's size, known before it is built.
+        let mut counts: Vec<usize> = Vec::new();
         for (i, u) in self.units.iter_mut().enumerate() {
             match u.state {
                 State::Resume => {}
@@ -326,6 +328,12 @@ impl<'p> Plan<'p> {
                         node
                     }
                 };
+                if counts.len() <= node {
+                    counts.resize(node + 1, 0);
+                }
+                if let Some(n) = counts.get_mut(node) {
+                    *n += 1;
+                }
                 u.state = State::Routed {
                     node,
                     asking: false,
@@ -349,9 +357,10 @@ impl<'p> Plan<'p> {
             let mut batches: Vec<Batch> = self
                 .addrs
                 .drain(..)
-                .map(|addr| Batch {
+                .enumerate()
+                .map(|(node, addr)| Batch {
                     addr,
-                    units: Vec::new(),
+                    units: Vec::with_capacity(counts.get(node).copied().unwrap_or(0)),
                     replies: 0,
                     write: false,
                 })

@@ -120,12 +120,29 @@ struct SlotRange {
 }
 
 /// Which shard serves each slot. Slots no shard serves are *uncovered*.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct SlotMap {
     shards: Vec<Shard>,
     /// Sorted by `start`, not overlapping.
     ranges: Vec<SlotRange>,
+    /// Each slot's shard, an index in `shards` (`UNCOVERED`: none), built from `ranges`
+    /// whenever they change: routing a command is then one look-up, not a search of the
+    /// ranges (a pipeline routes thousands at a time). Empty until built, and when there
+    /// are too many shards for a `u16`: `ranges` answer then.
+    by_slot: Vec<u16>,
 }
+
+/// In [`SlotMap::by_slot`]: no shard serves the slot.
+const UNCOVERED: u16 = u16::MAX;
+
+impl PartialEq for SlotMap {
+    /// The same shards serving the same ranges (the look-up table follows from them).
+    fn eq(&self, other: &SlotMap) -> bool {
+        self.shards == other.shards && self.ranges == other.ranges
+    }
+}
+
+impl Eq for SlotMap {}
 
 impl SlotMap {
     /// A map from shards and the slot ranges each serves. Shards with the same primary
@@ -172,7 +189,26 @@ impl SlotMap {
                 w[0].start, w[0].end, w[1].start, w[1].end
             )));
         }
+        map.index_slots();
         Ok(map)
+    }
+
+    /// Builds [`by_slot`](Self::by_slot) from the ranges.
+    fn index_slots(&mut self) {
+        self.by_slot.clear();
+        if self.shards.len() >= usize::from(UNCOVERED) {
+            return;
+        }
+        self.by_slot.resize(usize::from(SLOT_COUNT), UNCOVERED);
+        for r in &self.ranges {
+            let shard = u16::try_from(r.shard).unwrap_or(UNCOVERED);
+            if let Some(slots) = self
+                .by_slot
+                .get_mut(usize::from(r.start)..=usize::from(r.end))
+            {
+                slots.fill(shard);
+            }
+        }
     }
 
     /// Reads a `CLUSTER SHARDS` reply (Redis 7.0+). Per node: the address is the first of
@@ -264,8 +300,13 @@ impl SlotMap {
 
     /// The shard serving `slot`, if any.
     pub fn shard_for(&self, slot: u16) -> Option<&Shard> {
-        self.range_index(slot)
-            .map(|i| &self.shards[self.ranges[i].shard])
+        match self.by_slot.get(usize::from(slot)) {
+            Some(&UNCOVERED) => None,
+            Some(&i) => self.shards.get(usize::from(i)),
+            None => self
+                .range_index(slot)
+                .map(|i| &self.shards[self.ranges[i].shard]),
+        }
     }
 
     /// The primary serving `slot`; `None` when the slot is uncovered.
@@ -345,7 +386,7 @@ impl SlotMap {
 
     /// True when some shard serves `slot`.
     pub fn is_covered(&self, slot: u16) -> bool {
-        self.range_index(slot).is_some()
+        self.shard_for(slot).is_some()
     }
 
     /// The slot ranges no shard serves, in order (empty when the map covers every slot).
@@ -489,6 +530,7 @@ impl SlotMap {
                 shard,
             },
         );
+        self.index_slots();
     }
 
     fn range_index(&self, slot: u16) -> Option<usize> {

@@ -343,6 +343,53 @@ fn moved_updates_one_slot() {
     m.apply_moved(SLOT_COUNT, tcp("x", 1)); // ignored, no panic
 }
 
+/// The shard of `slot` found by searching the ranges, as the map did before it had a
+/// look-up table.
+fn by_ranges(m: &SlotMap, slot: u16) -> Option<&Shard> {
+    m.range_index(slot).map(|i| &m.shards[m.ranges[i].shard])
+}
+
+#[test]
+fn the_slot_table_agrees_with_the_ranges_after_every_change() {
+    let mut m = parse_shards(&shards_reply(true)).unwrap();
+    let check = |m: &SlotMap, when: &str| {
+        assert_eq!(m.by_slot.len(), usize::from(SLOT_COUNT), "{when}");
+        for s in 0..SLOT_COUNT {
+            assert_eq!(m.shard_for(s), by_ranges(m, s), "{when}: slot {s}");
+        }
+    };
+    check(&m, "parsed");
+    let moves = [
+        (100, tcp("127.0.0.1", 7001)),
+        (0, tcp("127.0.0.1", 7003)),
+        (16383, tcp("new", 1)),
+        (101, tcp("new", 1)),
+        (100, tcp("127.0.0.1", 7000)),
+        (8000, tcp("other", 2)),
+    ];
+    for (slot, addr) in moves {
+        m.apply_moved(slot, addr.clone());
+        check(&m, &format!("after MOVED {slot} {addr}"));
+        assert_eq!(m.primary_for(slot).map(|n| &n.addr), Some(&addr));
+    }
+    // Uncovered slots, in the table and out of it.
+    let mut partial = SlotMap::new(vec![(
+        vec![10..=20, 30..=30],
+        Shard {
+            primary: Node::new(tcp("a", 1), NodeRole::Primary),
+            replicas: vec![],
+        },
+    )])
+    .unwrap();
+    check(&partial, "partial");
+    assert!(partial.shard_for(9).is_none() && partial.shard_for(21).is_none());
+    partial.apply_moved(25, tcp("b", 2));
+    check(&partial, "partial, moved");
+    let empty = SlotMap::default();
+    assert!(empty.shard_for(0).is_none() && !empty.is_covered(16383));
+    assert_eq!(empty, SlotMap::new(vec![]).unwrap());
+}
+
 #[test]
 fn malformed_replies_are_errors() {
     let asked = seed();

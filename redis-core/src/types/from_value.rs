@@ -39,11 +39,14 @@ fn mismatch<T>(expected: &str, v: &Value) -> Result<T> {
 
 /// Strips attributes and turns nested error replies into errors.
 #[inline]
-fn plain(v: Value) -> Result<Value> {
-    match v {
-        Value::Attribute { data, .. } => plain(*data),
-        Value::ServerError(e) => Err(e.into()),
-        v => Ok(v),
+fn plain(mut v: Value) -> Result<Value> {
+    // A loop rather than a recursion, so that it inlines into every conversion.
+    loop {
+        match v {
+            Value::Attribute { data, .. } => v = *data,
+            Value::ServerError(e) => return Err(e.into()),
+            v => return Ok(v),
+        }
     }
 }
 
