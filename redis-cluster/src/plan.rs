@@ -66,6 +66,22 @@ pub struct Batch {
 }
 
 impl Batch {
+    fn new(addr: Addr, capacity: usize) -> Batch {
+        Batch {
+            addr,
+            units: Vec::with_capacity(capacity),
+            replies: 0,
+            write: false,
+        }
+    }
+
+    /// Adds unit `i` (after `ASKING` when `asking`).
+    fn push(&mut self, i: usize, asking: bool, write: bool) {
+        self.replies += 1 + usize::from(asking);
+        self.units.push((i, asking));
+        self.write |= write;
+    }
+
     /// Whether a command of the batch may write (it then needs a primary's connection,
     /// not a replica's).
     pub fn is_write(&self) -> bool {
@@ -87,10 +103,8 @@ enum State {
     Asked(Step),
     /// The plan carried out the unit's last step: resume it.
     Resume,
-    /// To be sent to the plan's node `node` (an index in [`Plan::addrs`]), after
-    /// `ASKING` when `asking`.
-    Routed { node: usize, asking: bool },
-    /// Sent in a batch; waiting for [`Plan::replies`].
+    /// In one of the plan's pending batches, or sent in one; waiting for
+    /// [`Plan::replies`].
     InFlight,
     /// Finished with this result.
     Done(Result<Value>),
@@ -180,17 +194,18 @@ pub struct Plan<'p> {
     /// The split commands, in the pipeline's order.
     splits: Vec<Split>,
     fresh: Fresh,
-    /// The nodes units are routed to and not yet sent to, once each.
-    addrs: Vec<Addr>,
+    /// The units routed and not yet handed out in a [`PlanStep::Send`], one batch per
+    /// node.
+    pending: Vec<Batch>,
 }
 
-/// The index of `addr` in `addrs`, added if absent.
-fn node_index(addrs: &mut Vec<Addr>, addr: &Addr) -> usize {
-    match addrs.iter().position(|a| a == addr) {
+/// The index of `addr`'s batch in `pending`, added (room for `capacity` units) if absent.
+fn node_index(pending: &mut Vec<Batch>, addr: &Addr, capacity: usize) -> usize {
+    match pending.iter().position(|b| b.addr == *addr) {
         Some(i) => i,
         None => {
-            addrs.push(addr.clone());
-            addrs.len() - 1
+            pending.push(Batch::new(addr.clone(), capacity));
+            pending.len() - 1
         }
     }
 }
@@ -223,7 +238,7 @@ impl<'p> Plan<'p> {
                 now,
                 seed: None,
             },
-            addrs: Vec::new(),
+            pending: Vec::new(),
         };
         let mut router = Router::new(idempotent_writes);
         for (at, cmd) in pipe.cmds().iter().enumerate() {
@@ -300,8 +315,11 @@ impl<'p> Plan<'p> {
         // The map's addresses met in this pass and their node index: the map hands out
         // the same `Addr` for every slot of a node, so most look-ups are a pointer compare.
         let mut met: Vec<(&Addr, usize)> = Vec::new();
-        // Units routed in this pass per node: each batch's size, known before it is built.
-        let mut counts: Vec<usize> = Vec::new();
+        // Room in each new batch for its share of the units and a quarter more (keys
+        // spread about evenly over the shards): a batch that grew one unit at a time would
+        // be copied again and again.
+        let shards = env.map.shards().len().max(1);
+        let room = self.units.len() / shards * 5 / 4 + 8;
         for (i, u) in self.units.iter_mut().enumerate() {
             match u.state {
                 State::Resume => {}
@@ -311,74 +329,44 @@ impl<'p> Plan<'p> {
                 }
                 _ => continue,
             }
-            // Most units: straight to their slot's node, its address not copied (what a
-            // fresh request's `resume` does, and `route_by_map` for one redirected or
-            // retried before).
+            // Most units: straight to their slot's node's batch, its address not copied
+            // (what a fresh request's `resume` does, and `route_by_map` for one redirected
+            // or retried before).
             let by_map = match (&mut u.req, u.slot) {
                 (None, Some(slot)) => env.pick_ref(slot, u.write).ok(),
                 (Some(req), _) => req.route_by_map(env),
                 (None, None) => None,
             };
-            if let Some(addr) = by_map {
-                let node = match met.iter().find(|(a, _)| std::ptr::eq(*a, addr)) {
-                    Some(&(_, node)) => node,
-                    None => {
-                        let node = node_index(&mut self.addrs, addr);
-                        met.push((addr, node));
-                        node
+            let Some(addr) = by_map else {
+                u.state = match u.req(&self.fresh, i).resume(env) {
+                    Step::Done(r) => State::Done(r),
+                    step => {
+                        asked = true;
+                        State::Asked(step)
                     }
                 };
-                if counts.len() <= node {
-                    counts.resize(node + 1, 0);
-                }
-                if let Some(n) = counts.get_mut(node) {
-                    *n += 1;
-                }
-                u.state = State::Routed {
-                    node,
-                    asking: false,
-                };
                 continue;
-            }
-            u.state = match u.req(&self.fresh, i).resume(env) {
-                Step::Done(r) => State::Done(r),
-                step => {
-                    asked = true;
-                    State::Asked(step)
+            };
+            let node = match met.iter().find(|(a, _)| std::ptr::eq(*a, addr)) {
+                Some(&(_, node)) => node,
+                None => {
+                    let node = node_index(&mut self.pending, addr, room);
+                    met.push((addr, node));
+                    node
                 }
             };
+            if let Some(b) = self.pending.get_mut(node) {
+                b.push(i, false, u.write);
+                u.state = State::InFlight;
+            }
         }
         if asked {
             if let Some(step) = self.asked_first() {
                 return step;
             }
         }
-        if !self.addrs.is_empty() {
-            let mut batches: Vec<Batch> = self
-                .addrs
-                .drain(..)
-                .enumerate()
-                .map(|(node, addr)| Batch {
-                    addr,
-                    units: Vec::with_capacity(counts.get(node).copied().unwrap_or(0)),
-                    replies: 0,
-                    write: false,
-                })
-                .collect();
-            for (i, u) in self.units.iter_mut().enumerate() {
-                let State::Routed { node, asking } = u.state else {
-                    continue;
-                };
-                let Some(b) = batches.get_mut(node) else {
-                    continue;
-                };
-                b.replies += 1 + usize::from(asking);
-                b.units.push((i, asking));
-                b.write |= u.write;
-                u.state = State::InFlight;
-            }
-            batches.retain(|b| !b.units.is_empty());
-            return PlanStep::Send(batches);
+        if !self.pending.is_empty() {
+            return PlanStep::Send(std::mem::take(&mut self.pending));
         }
         let mut sleep: Option<Duration> = None;
         for u in self.units.iter_mut().filter(|_| asked) {
@@ -422,10 +410,13 @@ impl<'p> Plan<'p> {
         if refresh {
             return Some(PlanStep::Refresh);
         }
-        for u in &mut self.units {
+        for (i, u) in self.units.iter_mut().enumerate() {
             if let State::Asked(Step::Send { addr, asking }) = &u.state {
-                let (node, asking) = (node_index(&mut self.addrs, addr), *asking);
-                u.state = State::Routed { node, asking };
+                let (node, asking) = (node_index(&mut self.pending, addr, 1), *asking);
+                if let Some(b) = self.pending.get_mut(node) {
+                    b.push(i, asking, u.write);
+                    u.state = State::InFlight;
+                }
             }
         }
         None

@@ -170,6 +170,7 @@ impl Cmd {
     }
 
     /// The command encoded in RESP, ready for the socket.
+    #[inline]
     pub fn packed(&self) -> &[u8] {
         &self.buf.get()[self.start..]
     }

@@ -607,8 +607,13 @@ impl Connection {
         let n = std::mem::take(&mut self.unread);
         self.check_usable()?;
         let mut replies = Vec::with_capacity(n);
-        for _ in 0..n {
-            replies.push(self.read_reply()?);
+        while replies.len() < n {
+            // A pipeline of writes is answered by runs of `+OK`: each run is taken at once.
+            let okays = self.decoder.take_okays(&mut self.rbuf, n - replies.len());
+            replies.extend(std::iter::repeat_n(Value::Okay, okays));
+            if replies.len() < n {
+                replies.push(self.read_reply()?);
+            }
         }
         Ok(replies)
     }

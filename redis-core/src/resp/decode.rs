@@ -187,6 +187,30 @@ impl Decoder {
         }
     }
 
+    /// Takes up to `max` whole `+OK` replies from the front of `buf` in one step and says
+    /// how many: what that many [`decode`](Self::decode) calls would have answered
+    /// (`Value::Okay` each) and consumed. A pipeline of writes is answered by a run of
+    /// them, and its bytes are then consumed once rather than once per reply. Takes none
+    /// inside an aggregate, or under a line limit that refuses `OK`.
+    pub fn take_okays(&mut self, buf: &mut BytesMut, max: usize) -> usize {
+        const OKAY: &[u8] = b"+OK\r\n";
+        if !self.stack.is_empty() || self.max_line(b'+') < 2 {
+            return 0;
+        }
+        let n = buf
+            .chunks_exact(OKAY.len())
+            .take(max)
+            .take_while(|c| *c == OKAY)
+            .count();
+        if n > 0 {
+            buf.advance(n * OKAY.len());
+            self.scanned = 0;
+            self.need = 0;
+            self.reply_bytes = 0;
+        }
+        n
+    }
+
     fn reset(&mut self) {
         self.stack.clear();
         self.reply_bytes = 0;
@@ -702,6 +726,58 @@ mod tests {
         assert_eq!(buf.len() + d.read_room(buf.len()), 12 + (1 << 20));
         // Nothing known: no advice.
         assert_eq!(Decoder::default().read_room(100), 0);
+    }
+
+    /// Decodes `input` fed in pieces of `step` bytes, taking runs of `+OK` with
+    /// `take_okays` (at most `max` at a time) before each `decode`.
+    fn decode_taking_okays(input: &[u8], step: usize, max: usize) -> Result<Vec<Value>> {
+        let mut d = Decoder::default();
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        for piece in input.chunks(step) {
+            buf.extend_from_slice(piece);
+            loop {
+                let n = d.take_okays(&mut buf, max);
+                out.extend(std::iter::repeat_n(Value::Okay, n));
+                match d.decode(&mut buf)? {
+                    Some(v) => out.push(v),
+                    None => break,
+                }
+            }
+        }
+        assert!(buf.is_empty(), "left over: {buf:?}");
+        Ok(out)
+    }
+
+    #[test]
+    fn runs_of_okays_taken_at_once_decode_as_one_by_one() {
+        let input: &[u8] = b"+OK\r\n+OK\r\n+OK\r\n-ERR x\r\n+OK\r\n*2\r\n+OK\r\n+OK\r\n+OKAY\r\n\
+              +OK\r\n$2\r\nOK\r\n+OK\r\n+OK\r\n:1\r\n$10\r\n+OK\r\n+OK\r\n\r\n+OK\r\n";
+        let want = decode_all(input).unwrap();
+        for step in 1..=input.len() {
+            for max in [0, 1, 2, 3, usize::MAX] {
+                let got = decode_taking_okays(input, step, max).unwrap();
+                assert_eq!(got, want, "pieces of {step}, at most {max} at once");
+            }
+        }
+        // Inside an aggregate, none are taken (they are its elements).
+        let mut d = Decoder::default();
+        let mut buf = BytesMut::from(&b"*3\r\n+OK\r\n"[..]);
+        assert_eq!(d.decode(&mut buf).unwrap(), None);
+        buf.extend_from_slice(b"+OK\r\n+OK\r\n");
+        assert_eq!(d.take_okays(&mut buf, 10), 0);
+        assert_eq!(
+            d.decode(&mut buf).unwrap(),
+            Some(Value::Array(vec![Value::Okay; 3]))
+        );
+        // A line limit that refuses `OK` refuses it here too.
+        let mut strict = Decoder::new(DecoderLimits {
+            max_bulk_len: 1,
+            ..DecoderLimits::default()
+        });
+        let mut buf = BytesMut::from(&b"+OK\r\n"[..]);
+        assert_eq!(strict.take_okays(&mut buf, 10), 0);
+        assert!(strict.decode(&mut buf).is_err());
     }
 
     #[test]
