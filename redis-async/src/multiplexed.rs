@@ -1214,7 +1214,19 @@ impl Driver {
     fn dispatch(&mut self) -> Result<bool> {
         let mut woken = 0;
         self.undispatched = false;
-        while let Some(v) = self.decoder.decode(&mut self.rbuf)? {
+        loop {
+            if let Some(front) = self.inflight.front_mut() {
+                // A pipeline of writes is answered by runs of `+OK`: each run is taken
+                // at once, all but the request's last reply (which ends it, below).
+                if front.left > 1 {
+                    let n = self.decoder.take_okays(&mut self.rbuf, front.left - 1);
+                    front.values.extend(std::iter::repeat_n(Value::Okay, n));
+                    front.left -= n;
+                }
+            }
+            let Some(v) = self.decoder.decode(&mut self.rbuf)? else {
+                break;
+            };
             if matches!(v, Value::Push(_)) {
                 // Out of band (client tracking, sharded pub/sub), whatever the protocol.
                 if self.shared.pushes.send(v).is_err() {
