@@ -249,6 +249,7 @@ impl Cmd {
         }
     }
 
+    #[inline]
     fn write_header(&mut self) {
         self.start = write_header(self.buf.get_mut(), self.argc);
     }
@@ -256,15 +257,21 @@ impl Cmd {
 
 /// Writes `*argc\r\n` right before `HEADER_ROOM` and returns where it starts.
 #[inline]
+#[inline]
 fn write_header(buf: &mut [u8], argc: usize) -> usize {
     if let Ok(d @ 0..=9) = u8::try_from(argc) {
-        // Most commands: one digit, no formatting (this runs once per argument).
+        // Most commands: one digit, no formatting (this runs for every new command).
         let start = HEADER_ROOM - 4;
         if let Some(h) = buf.get_mut(start..HEADER_ROOM) {
             h.copy_from_slice(&[b'*', b'0' + d, b'\r', b'\n']);
         }
         return start;
     }
+    write_long_header(buf, argc)
+}
+
+/// [`write_header`] for ten arguments and more.
+fn write_long_header(buf: &mut [u8], argc: usize) -> usize {
     let mut digits = itoa::Buffer::new();
     let d = digits.format(argc).as_bytes();
     let start = HEADER_ROOM - (d.len() + 3);
