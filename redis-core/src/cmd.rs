@@ -257,7 +257,6 @@ impl Cmd {
 
 /// Writes `*argc\r\n` right before `HEADER_ROOM` and returns where it starts.
 #[inline]
-#[inline]
 fn write_header(buf: &mut [u8], argc: usize) -> usize {
     if let Ok(d @ 0..=9) = u8::try_from(argc) {
         // Most commands: one digit, no formatting (this runs for every new command).
