@@ -1220,7 +1220,9 @@ impl Driver {
                 // at once, all but the request's last reply (which ends it, below).
                 if front.left > 1 {
                     let n = self.decoder.take_okays(&mut self.rbuf, front.left - 1);
-                    front.values.extend(std::iter::repeat_n(Value::Okay, n));
+                    front
+                        .values
+                        .resize_with(front.values.len() + n, || Value::Okay);
                     front.left -= n;
                 }
             }

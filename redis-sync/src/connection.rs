@@ -610,7 +610,7 @@ impl Connection {
         while replies.len() < n {
             // A pipeline of writes is answered by runs of `+OK`: each run is taken at once.
             let okays = self.decoder.take_okays(&mut self.rbuf, n - replies.len());
-            replies.extend(std::iter::repeat_n(Value::Okay, okays));
+            replies.resize_with(replies.len() + okays, || Value::Okay);
             if replies.len() < n {
                 replies.push(self.read_reply()?);
             }

@@ -39,8 +39,16 @@ fn mismatch<T>(expected: &str, v: &Value) -> Result<T> {
 
 /// Strips attributes and turns nested error replies into errors.
 #[inline]
-fn plain(mut v: Value) -> Result<Value> {
-    // A loop rather than a recursion, so that it inlines into every conversion.
+fn plain(v: Value) -> Result<Value> {
+    match v {
+        Value::Attribute { .. } | Value::ServerError(_) => unwrap_plain(v),
+        v => Ok(v),
+    }
+}
+
+/// [`plain`] for the rare values it changes, out of line so that `plain` inlines into
+/// every conversion.
+fn unwrap_plain(mut v: Value) -> Result<Value> {
     loop {
         match v {
             Value::Attribute { data, .. } => v = *data,
