@@ -76,15 +76,51 @@ pub fn peak_rss_kib() -> u64 {
         .expect("no VmHWM line in /proc/self/status")
 }
 
-/// Prints the line [`spawn_child`] reads: the run's figure, this process's peak RSS and
-/// the CPU time per op.
+/// `RssAnon` of this process: its resident anonymous memory (heap, stacks), in KiB.
+///
+/// Peak RSS also counts the pages of this binary's code that were read in, and the bench
+/// binary holds every client's code: how many of its pages a run touches moves with the
+/// code's layout (the kernel maps 64 KiB around each page fault). Two builds of the same
+/// client with the same heap peak (massif: 657 KB and 651 KB) showed peak RSS 550 KiB
+/// apart, all of it file-backed pages of the binary. The anonymous memory at the end of a
+/// run is the client's own: its buffers, maps and threads' stacks (freed heap memory is
+/// kept by the allocator, so this is close to the run's peak).
+pub fn anon_rss_kib() -> u64 {
+    let status = fs::read_to_string("/proc/self/status").expect("reading /proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("RssAnon:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("no RssAnon line in /proc/self/status")
+}
+
+/// Prints the line [`spawn_child`] reads: the run's figure, this process's peak RSS, the
+/// CPU time per op and its anonymous memory.
 pub fn print_result(figure: f64, cpu_ns_per_op: f64) {
-    println!("RESULT {figure} {} {cpu_ns_per_op}", peak_rss_kib());
+    println!(
+        "RESULT {figure} {} {cpu_ns_per_op} {}",
+        peak_rss_kib(),
+        anon_rss_kib()
+    );
+}
+
+/// One timed run of a child: its figure (ops/s or what the workload measures), peak RSS
+/// and anonymous memory in KiB ([`anon_rss_kib`]), CPU ns per op.
+#[derive(Debug, Clone, Copy)]
+pub struct ChildRun {
+    /// The run's figure.
+    pub figure: f64,
+    /// `VmHWM`, KiB.
+    pub hwm: u64,
+    /// CPU ns per op.
+    pub cpu: f64,
+    /// `RssAnon` at the end of the run, KiB.
+    pub anon: u64,
 }
 
 /// Re-executes this binary with `args` for one timed run (the child ends with
-/// [`print_result`]); returns (figure, VmHWM KiB, CPU ns per op).
-pub fn spawn_child(args: &[String]) -> (f64, u64, f64) {
+/// [`print_result`]).
+pub fn spawn_child(args: &[String]) -> ChildRun {
     let exe = std::env::current_exe().expect("finding this binary's path");
     let out = Command::new(exe)
         .args(args)
@@ -102,8 +138,14 @@ pub fn spawn_child(args: &[String]) -> (f64, u64, f64) {
     let figure = parts.next().and_then(|s| s.parse().ok());
     let hwm = parts.next().and_then(|s| s.parse().ok());
     let cpu = parts.next().and_then(|s| s.parse().ok());
-    match (figure, hwm, cpu) {
-        (Some(f), Some(h), Some(c)) => (f, h, c),
+    let anon = parts.next().and_then(|s| s.parse().ok());
+    match (figure, hwm, cpu, anon) {
+        (Some(figure), Some(hwm), Some(cpu), Some(anon)) => ChildRun {
+            figure,
+            hwm,
+            cpu,
+            anon,
+        },
         _ => panic!("child run {args:?} printed a bad RESULT line: {line}"),
     }
 }
@@ -281,8 +323,8 @@ pub fn quiet_run<T>(pids: &[u32], mut run: impl FnMut() -> T) -> (T, Quietness) 
     }
 }
 
-/// [`spawn_child`] under [`quiet_run`]: (figure, VmHWM KiB, CPU ns per op) and the check.
-pub fn spawn_child_quiet(args: &[String], pids: &[u32]) -> ((f64, u64, f64), Quietness) {
+/// [`spawn_child`] under [`quiet_run`]: the run and the check.
+pub fn spawn_child_quiet(args: &[String], pids: &[u32]) -> (ChildRun, Quietness) {
     quiet_run(pids, || spawn_child(args))
 }
 

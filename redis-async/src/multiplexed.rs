@@ -198,10 +198,31 @@ impl Slot {
     }
 }
 
+/// Where a connection's push frames go, its buffer made at the first subscription: a
+/// broadcast channel allocates every slot at once (64 KiB for [`PUSH_CAPACITY`] pushes),
+/// and most connections never have a subscriber (a cluster client holds one per node).
+/// Shared by a reconnecting connection's successive links.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PushSink(Arc<std::sync::OnceLock<broadcast::Sender<Value>>>);
+
+impl PushSink {
+    /// A receiver of the pushes that arrive from now on.
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Value> {
+        self.0
+            .get_or_init(|| broadcast::channel(PUSH_CAPACITY).0)
+            .subscribe()
+    }
+
+    /// Hands `v` to the subscribers; false when there are none.
+    fn send(&self, v: Value) -> bool {
+        self.0.get().is_some_and(|tx| tx.send(v).is_ok())
+    }
+}
+
 /// Where a connection reports what is not a reply: push frames and its own life events.
 #[derive(Clone, Debug)]
 pub(crate) struct Sinks {
-    pub(crate) pushes: broadcast::Sender<Value>,
+    pub(crate) pushes: PushSink,
     pub(crate) hooks: Hooks,
     /// Told of requests that wait past each probe interval, and of `READONLY` replies.
     pub(crate) probe: Probe,
@@ -225,7 +246,7 @@ impl Sinks {
         source: Arc<dyn ConnectionSource>,
     ) -> Sinks {
         Sinks {
-            pushes: broadcast::channel(PUSH_CAPACITY).0,
+            pushes: PushSink::default(),
             hooks,
             probe: Probe {
                 interval: probe_interval,
@@ -243,7 +264,7 @@ struct Shared {
     room: Semaphore,
     /// Where blocking commands' dedicated connections go: the same node, same checks.
     target: Target,
-    pushes: broadcast::Sender<Value>,
+    pushes: PushSink,
     /// Push frames that arrived while nobody subscribed to them.
     unclaimed_pushes: AtomicU64,
     /// Idle dedicated connections for blocking commands.
@@ -1231,7 +1252,7 @@ impl Driver {
             };
             if matches!(v, Value::Push(_)) {
                 // Out of band (client tracking, sharded pub/sub), whatever the protocol.
-                if self.shared.pushes.send(v).is_err() {
+                if !self.shared.pushes.send(v) {
                     self.shared.unclaimed_pushes.fetch_add(1, Ordering::Relaxed);
                 }
                 continue;

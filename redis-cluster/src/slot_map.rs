@@ -125,10 +125,12 @@ pub struct SlotMap {
     shards: Vec<Shard>,
     /// Sorted by `start`, not overlapping.
     ranges: Vec<SlotRange>,
-    /// Each slot's shard, an index in `shards` (`UNCOVERED`: none), built from `ranges`
-    /// whenever they change: routing a command is then one look-up, not a search of the
-    /// ranges (a pipeline routes thousands at a time). Empty until built, and when there
-    /// are too many shards for a `u16`: `ranges` answer then.
+    /// Each slot's shard, an index in `shards` (`UNCOVERED`: none), for the map that
+    /// routes requests ([`index_slots`](Self::index_slots)), kept in step with `ranges`:
+    /// routing a command is then one look-up, not a search of the ranges (a pipeline
+    /// routes thousands at a time). Empty otherwise (the views a refresh compares need
+    /// none: 32 KiB each), and when there are too many shards for a `u16`; `ranges`
+    /// answer then.
     by_slot: Vec<u16>,
 }
 
@@ -189,12 +191,12 @@ impl SlotMap {
                 w[0].start, w[0].end, w[1].start, w[1].end
             )));
         }
-        map.index_slots();
         Ok(map)
     }
 
-    /// Builds [`by_slot`](Self::by_slot) from the ranges.
-    fn index_slots(&mut self) {
+    /// Builds the per-slot look-up table of the map that routes requests (see
+    /// [`by_slot`](Self::by_slot)); answers are the same without it, only slower.
+    pub(crate) fn index_slots(&mut self) {
         self.by_slot.clear();
         if self.shards.len() >= usize::from(UNCOVERED) {
             return;
@@ -530,7 +532,9 @@ impl SlotMap {
                 shard,
             },
         );
-        self.index_slots();
+        if !self.by_slot.is_empty() {
+            self.index_slots();
+        }
     }
 
     fn range_index(&self, slot: u16) -> Option<usize> {

@@ -42,24 +42,34 @@ pub struct Applied {
 }
 
 /// How many slots have a different primary in `after` than in `before` (served in one
-/// and not in the other counts too).
+/// and not in the other counts too). Compared run by run between the ranges' ends, not
+/// slot by slot: no per-slot table is built for it.
 pub fn moved_slots(before: &[(RangeInclusive<u16>, Addr)], after: &SlotMap) -> usize {
-    fn owners<'a>(
-        ranges: impl Iterator<Item = (RangeInclusive<u16>, &'a Addr)>,
-    ) -> Vec<Option<&'a Addr>> {
-        let mut out = vec![None; usize::from(SLOT_COUNT)];
-        for (r, a) in ranges {
-            for slot in r {
-                if let Some(o) = out.get_mut(usize::from(slot)) {
-                    *o = Some(a);
-                }
-            }
-        }
-        out
+    let mut old: Vec<(RangeInclusive<u16>, &Addr)> =
+        before.iter().map(|(r, a)| (r.clone(), a)).collect();
+    let mut new = after.assignment();
+    old.sort_by_key(|(r, _)| *r.start());
+    new.sort_by_key(|(r, _)| *r.start());
+    // The owner of `slot` in sorted, disjoint `ranges`.
+    fn owner<'a>(ranges: &[(RangeInclusive<u16>, &'a Addr)], slot: u32) -> Option<&'a Addr> {
+        let i = ranges
+            .partition_point(|(r, _)| u32::from(*r.start()) <= slot)
+            .checked_sub(1)?;
+        let (r, a) = ranges.get(i)?;
+        (u32::from(*r.end()) >= slot).then_some(*a)
     }
-    let old = owners(before.iter().map(|(r, a)| (r.clone(), a)));
-    let new = owners(after.assignment().into_iter());
-    old.iter().zip(&new).filter(|(o, n)| o != n).count()
+    // Every slot where an owner may change: both lists' range starts and ends.
+    let mut cuts: Vec<u32> = vec![0, u32::from(SLOT_COUNT)];
+    for (r, _) in old.iter().chain(&new) {
+        cuts.push(u32::from(*r.start()));
+        cuts.push(u32::from(*r.end()) + 1);
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts.windows(2)
+        .filter(|w| w[0] < u32::from(SLOT_COUNT) && owner(&old, w[0]) != owner(&new, w[0]))
+        .map(|w| (w[1].min(u32::from(SLOT_COUNT)) - w[0]) as usize)
+        .sum()
 }
 
 /// The topology manager's pure state (see the module docs).
@@ -195,6 +205,7 @@ impl Topology {
             .map(|n| n.addr.clone())
             .collect();
         self.map = fresh;
+        self.map.index_slots();
         self.version += 1;
         Applied {
             changed: true,
@@ -230,6 +241,81 @@ impl Topology {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `moved_slots` slot by slot, as it was first written (a table per side).
+    fn moved_slots_by_slot(before: &[(RangeInclusive<u16>, Addr)], after: &SlotMap) -> usize {
+        let owners = |ranges: Vec<(RangeInclusive<u16>, Addr)>| {
+            let mut out = vec![None; usize::from(SLOT_COUNT)];
+            for (r, a) in ranges {
+                for slot in r {
+                    out[usize::from(slot)] = Some(a.clone());
+                }
+            }
+            out
+        };
+        let old = owners(before.to_vec());
+        let new = owners(
+            after
+                .assignment()
+                .into_iter()
+                .map(|(r, a)| (r, a.clone()))
+                .collect(),
+        );
+        old.iter().zip(&new).filter(|(o, n)| o != n).count()
+    }
+
+    #[test]
+    fn moved_slots_counts_as_slot_by_slot_does() {
+        let mut seed = 7u64;
+        let mut next = move |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        // Random cuts of the slot space into runs, each run owned by one of 4 nodes or by
+        // none, on both sides; and MOVEDs applied on top of the after side.
+        let random_ranges = |next: &mut dyn FnMut(u64) -> u64| {
+            let mut at = 0u16;
+            let mut out = Vec::new();
+            while at < SLOT_COUNT {
+                let len = 1 + next(3000) as u16;
+                let end = at.saturating_add(len - 1).min(SLOT_COUNT - 1);
+                let owner = next(5);
+                if owner < 4 {
+                    out.push((at..=end, a(owner as u16 + 1)));
+                }
+                at = end + 1;
+            }
+            out
+        };
+        for round in 0..200 {
+            let before = random_ranges(&mut next);
+            let after_ranges = random_ranges(&mut next);
+            let shards: Vec<(Vec<RangeInclusive<u16>>, Shard)> = after_ranges
+                .into_iter()
+                .map(|(r, addr)| {
+                    (
+                        vec![r],
+                        Shard {
+                            primary: Node::new(addr, NodeRole::Primary),
+                            replicas: vec![],
+                        },
+                    )
+                })
+                .collect();
+            let mut after = SlotMap::new(shards).unwrap();
+            for _ in 0..next(4) {
+                after.apply_moved(next(16384) as u16, a(next(4) as u16 + 1));
+            }
+            assert_eq!(
+                moved_slots(&before, &after),
+                moved_slots_by_slot(&before, &after),
+                "round {round}"
+            );
+        }
+        assert_eq!(moved_slots(&[], &SlotMap::default()), 0);
+    }
     use crate::slot_map::{Node, Shard};
     use std::time::Duration;
 

@@ -76,6 +76,11 @@ impl<C: ConnectionLike + ?Sized> ConnectionLike for &mut C {
 
 const READ_CHUNK: usize = 16 * 1024;
 
+/// The scratch buffer's first size: a connection that only ever sees short replies keeps
+/// 4 KiB of it in memory rather than 16 (a cluster client holds one per node); one whose
+/// read fills it doubles it, up to [`READ_CHUNK`].
+const FIRST_READ: usize = 4 * 1024;
+
 /// A blocking connection to one server.
 pub struct Connection {
     /// First field, so it drops before the stream: the abort registry lets go of its
@@ -156,8 +161,8 @@ impl Connection {
             source: None,
             probe_at: None,
             stream,
-            rbuf: BytesMut::with_capacity(READ_CHUNK),
-            scratch: vec![0; READ_CHUNK].into_boxed_slice(),
+            rbuf: BytesMut::with_capacity(FIRST_READ),
+            scratch: vec![0; FIRST_READ].into_boxed_slice(),
             decoder: Decoder::new(config.decoder_limits),
             wbuf: Vec::new(),
             unread: 0,
@@ -481,6 +486,10 @@ impl Connection {
                 Ok(0) => return Err(closed()),
                 Ok(n) => {
                     self.rbuf.extend_from_slice(&self.scratch[..n]);
+                    if n == self.scratch.len() && n < READ_CHUNK {
+                        // More was probably waiting: read more at a time from now on.
+                        self.scratch = vec![0; n * 2].into_boxed_slice();
+                    }
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -632,12 +632,12 @@ fn measure(
     };
     for _ in 0..runs {
         for (i, (_, child)) in clients.iter().enumerate() {
-            let ((figure, hwm, cpu_per_op), q) =
+            let (run, q) =
                 measure::spawn_child_quiet(&child_args(child, target.port, n), &[target.pid]);
             let r = &mut m.clients[i];
-            r.figures.push(figure);
-            r.rss.push(hwm as f64);
-            r.cpu.push(cpu_per_op);
+            r.figures.push(run.figure);
+            r.rss.push(run.hwm as f64);
+            r.cpu.push(run.cpu);
             r.noisy += usize::from(q.noisy());
             progress(&q);
         }

@@ -352,6 +352,10 @@ fn by_ranges(m: &SlotMap, slot: u16) -> Option<&Shard> {
 #[test]
 fn the_slot_table_agrees_with_the_ranges_after_every_change() {
     let mut m = parse_shards(&shards_reply(true)).unwrap();
+    assert!(m.by_slot.is_empty(), "a parsed view has no table");
+    let unindexed = m.clone();
+    m.index_slots();
+    assert_eq!(m, unindexed);
     let check = |m: &SlotMap, when: &str| {
         assert_eq!(m.by_slot.len(), usize::from(SLOT_COUNT), "{when}");
         for s in 0..SLOT_COUNT {
@@ -381,6 +385,7 @@ fn the_slot_table_agrees_with_the_ranges_after_every_change() {
         },
     )])
     .unwrap();
+    partial.index_slots();
     check(&partial, "partial");
     assert!(partial.shard_for(9).is_none() && partial.shard_for(21).is_none());
     partial.apply_moved(25, tcp("b", 2));
