@@ -73,7 +73,7 @@ impl Client {
     /// a log; 256 events are buffered, and a subscriber that falls behind gets
     /// `RecvError::Lagged(n)` with the number it lost.
     pub fn events(&self) -> broadcast::Receiver<ConnectionEvent> {
-        self.hooks.events.subscribe()
+        self.hooks.subscribe()
     }
 
     /// This client, its connections reporting to the event stream of `other` (what

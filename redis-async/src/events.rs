@@ -13,7 +13,9 @@ const EVENT_CAPACITY: usize = 256;
 /// A client's event channel, cloned into each connection.
 #[derive(Clone, Debug)]
 pub(crate) struct Hooks {
-    pub(crate) events: broadcast::Sender<ConnectionEvent>,
+    /// Made at the first subscription: a broadcast channel allocates (and touches) all of
+    /// its slots at once, 24 KiB here, and many clients never subscribe.
+    events: Arc<std::sync::OnceLock<broadcast::Sender<ConnectionEvent>>>,
     /// Provider failures already reported, so each is reported once per client, not once
     /// per connection that notices it.
     failures_seen: Arc<AtomicU64>,
@@ -22,7 +24,7 @@ pub(crate) struct Hooks {
 impl Hooks {
     pub(crate) fn new() -> Hooks {
         Hooks {
-            events: broadcast::channel(EVENT_CAPACITY).0,
+            events: Arc::default(),
             failures_seen: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -31,7 +33,16 @@ impl Hooks {
     pub(crate) fn emit(&self, event: ConnectionEvent) {
         #[cfg(feature = "tracing")]
         trace(&event);
-        let _ = self.events.send(event);
+        if let Some(events) = self.events.get() {
+            let _ = events.send(event);
+        }
+    }
+
+    /// A receiver of the events from now on.
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<ConnectionEvent> {
+        self.events
+            .get_or_init(|| broadcast::channel(EVENT_CAPACITY).0)
+            .subscribe()
     }
 
     /// Reports a provider failure once per client.

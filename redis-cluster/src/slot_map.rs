@@ -125,17 +125,16 @@ pub struct SlotMap {
     shards: Vec<Shard>,
     /// Sorted by `start`, not overlapping.
     ranges: Vec<SlotRange>,
-    /// Each slot's shard, an index in `shards` (`UNCOVERED`: none), for the map that
-    /// routes requests ([`index_slots`](Self::index_slots)), kept in step with `ranges`:
+    /// Each slot's shard, an index in `shards` (`UNCOVERED`: none), for the maps that
+    /// route requests ([`routing_copy`](Self::routing_copy)), kept in step with `ranges`:
     /// routing a command is then one look-up, not a search of the ranges (a pipeline
-    /// routes thousands at a time). Empty otherwise (the views a refresh compares need
-    /// none: 32 KiB each), and when there are too many shards for a `u16`; `ranges`
-    /// answer then.
-    by_slot: Vec<u16>,
+    /// routes thousands at a time). 16 KiB: empty otherwise (the views a refresh
+    /// compares need none), and beyond 254 shards; `ranges` answer then.
+    by_slot: Vec<u8>,
 }
 
 /// In [`SlotMap::by_slot`]: no shard serves the slot.
-const UNCOVERED: u16 = u16::MAX;
+const UNCOVERED: u8 = u8::MAX;
 
 impl PartialEq for SlotMap {
     /// The same shards serving the same ranges (the look-up table follows from them).
@@ -194,8 +193,15 @@ impl SlotMap {
         Ok(map)
     }
 
-    /// Builds the per-slot look-up table of the map that routes requests (see
-    /// [`by_slot`](Self::by_slot)); answers are the same without it, only slower.
+    /// A copy to route requests by: with the per-slot look-up table (see
+    /// [`by_slot`](Self::by_slot)). The shells publish one per change of the map.
+    pub(crate) fn routing_copy(&self) -> SlotMap {
+        let mut m = self.clone();
+        m.index_slots();
+        m
+    }
+
+    /// Builds the per-slot look-up table; answers are the same without it, only slower.
     pub(crate) fn index_slots(&mut self) {
         self.by_slot.clear();
         if self.shards.len() >= usize::from(UNCOVERED) {
@@ -203,7 +209,7 @@ impl SlotMap {
         }
         self.by_slot.resize(usize::from(SLOT_COUNT), UNCOVERED);
         for r in &self.ranges {
-            let shard = u16::try_from(r.shard).unwrap_or(UNCOVERED);
+            let shard = u8::try_from(r.shard).unwrap_or(UNCOVERED);
             if let Some(slots) = self
                 .by_slot
                 .get_mut(usize::from(r.start)..=usize::from(r.end))

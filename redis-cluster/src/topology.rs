@@ -205,7 +205,6 @@ impl Topology {
             .map(|n| n.addr.clone())
             .collect();
         self.map = fresh;
-        self.map.index_slots();
         self.version += 1;
         Applied {
             changed: true,

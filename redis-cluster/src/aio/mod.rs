@@ -358,7 +358,8 @@ impl Shared {
 
     /// Publishes the topology's map to requests.
     fn publish(&self, topology: &Topology) {
-        *self.map.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(topology.map().clone());
+        *self.map.write().unwrap_or_else(|p| p.into_inner()) =
+            Arc::new(topology.map().routing_copy());
     }
 
     /// Applies `MOVED` to the map until the next refresh (which it makes due).

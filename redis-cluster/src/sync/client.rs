@@ -272,7 +272,7 @@ impl Shared {
         let mut st = self.state();
         let version = st.topology.version();
         if st.snapshot_version != version {
-            st.snapshot = Arc::new(st.topology.map().clone());
+            st.snapshot = Arc::new(st.topology.map().routing_copy());
             st.snapshot_version = version;
         }
         st.snapshot.clone()
