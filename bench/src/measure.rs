@@ -68,12 +68,17 @@ impl Timer {
 
 /// `VmHWM` of this process: the peak resident set size, in KiB.
 pub fn peak_rss_kib() -> u64 {
+    status_kib("VmHWM:")
+}
+
+/// A `kB` line of `/proc/self/status`, such as `VmHWM:`.
+fn status_kib(field: &str) -> u64 {
     let status = fs::read_to_string("/proc/self/status").expect("reading /proc/self/status");
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("no VmHWM line in /proc/self/status")
+        .unwrap_or_else(|| panic!("no {field} line in /proc/self/status"))
 }
 
 /// `RssAnon` of this process: its resident anonymous memory (heap, stacks), in KiB.
@@ -86,12 +91,7 @@ pub fn peak_rss_kib() -> u64 {
 /// run is the client's own: its buffers, maps and threads' stacks (freed heap memory is
 /// kept by the allocator, so this is close to the run's peak).
 pub fn anon_rss_kib() -> u64 {
-    let status = fs::read_to_string("/proc/self/status").expect("reading /proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("RssAnon:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("no RssAnon line in /proc/self/status")
+    status_kib("RssAnon:")
 }
 
 /// Prints the line [`spawn_child`] reads: the run's figure, this process's peak RSS, the
