@@ -88,20 +88,37 @@ fn status_kib(field: &str) -> u64 {
 /// code's layout (the kernel maps 64 KiB around each page fault). Two builds of the same
 /// client with the same heap peak (massif: 657 KB and 651 KB) showed peak RSS 550 KiB
 /// apart, all of it file-backed pages of the binary. The anonymous memory at the end of a
-/// run is the client's own: its buffers, maps and threads' stacks (freed heap memory is
-/// kept by the allocator, so this is close to the run's peak).
+/// run is the client's own: its buffers, maps and threads' stacks ([`sample_anon_peak`]
+/// keeps its peak).
 pub fn anon_rss_kib() -> u64 {
     status_kib("RssAnon:")
 }
 
+/// The highest [`anon_rss_kib`] the sampler saw (0: not started).
+static ANON_PEAK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Samples [`anon_rss_kib`] every 10 ms from a thread of its own until the process ends:
+/// the kernel keeps a peak of the whole RSS only (`VmHWM`), and the anonymous memory at
+/// the end of a run says little (a client dropped before it may have handed its memory
+/// back already, another not). Costs both clients alike: a read of `/proc` per 10 ms.
+pub fn sample_anon_peak() {
+    let _ = std::thread::Builder::new()
+        .name("anon-peak".into())
+        .spawn(|| loop {
+            ANON_PEAK.fetch_max(anon_rss_kib(), std::sync::atomic::Ordering::Relaxed);
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        });
+}
+
 /// Prints the line [`spawn_child`] reads: the run's figure, this process's peak RSS, the
-/// CPU time per op and its anonymous memory.
+/// CPU time per op and its anonymous memory (the sampled peak when
+/// [`sample_anon_peak`] runs, else now).
 pub fn print_result(figure: f64, cpu_ns_per_op: f64) {
-    println!(
-        "RESULT {figure} {} {cpu_ns_per_op} {}",
-        peak_rss_kib(),
-        anon_rss_kib()
-    );
+    let now = anon_rss_kib();
+    let anon = ANON_PEAK
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .max(now);
+    println!("RESULT {figure} {} {cpu_ns_per_op} {anon}", peak_rss_kib());
 }
 
 /// One timed run of a child: its figure (ops/s or what the workload measures), peak RSS

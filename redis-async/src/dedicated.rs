@@ -22,7 +22,11 @@ use crate::events::Hooks;
 use crate::source::{report_if_replaced, ConnectionSource};
 use crate::stream::Stream;
 
-const READ_CHUNK: usize = 16 * 1024;
+/// Room made before a read when a reply needs no more (a large one gets what it needs):
+/// reading walks forward through the buffer until a reserve moves what is left to its
+/// front, and every page walked stays in memory, so short replies keep to a page or two.
+/// The multiplexed driver takes the buffer over with the connection.
+const READ_CHUNK: usize = 4 * 1024;
 
 /// A non-shared async connection.
 pub struct DedicatedConnection {
@@ -194,7 +198,9 @@ impl DedicatedConnection {
                 return Ok(v);
             }
             let want = self.decoder.read_room(self.rbuf.len()).max(READ_CHUNK);
-            self.rbuf.reserve(want);
+            if self.rbuf.capacity() - self.rbuf.len() < want {
+                self.rbuf.reserve(want);
+            }
             if self.io.read_buf(&mut self.rbuf).await? == 0 {
                 return Err(Error::Io(std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,

@@ -780,9 +780,12 @@ impl Driver {
             }
             // Reserve only when short of room: right after a large reply was handed out,
             // its caller still shares this buffer, and an eager reserve would allocate.
+            // Small steps: reading walks forward through the buffer until a reserve moves
+            // what is left to its front, and every page it walked stays in memory; 4 KiB
+            // at a time keeps a connection of short replies at a page or two.
             let want = self.decoder.read_room(self.rbuf.len());
-            if self.rbuf.capacity() - self.rbuf.len() < want.max(4096) {
-                self.rbuf.reserve(want.max(16 * 1024));
+            if self.rbuf.capacity() - self.rbuf.len() < want.max(1024) {
+                self.rbuf.reserve(want.max(4096));
             }
             match poll_fn(|cx| self.poll_event(cx, &mut rx, handles_gone)).await {
                 Event::Read(Ok(0)) => {

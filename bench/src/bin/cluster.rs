@@ -201,8 +201,9 @@ fn main() {
     println!("{}", measure::quiet_summary());
     println!("ours / redis-rs ClusterClient (same-run medians)");
     println!(
-        "  (memory: the goal is on the client's own memory, `anon` (heap, stacks); peak RSS\n   \
-         also counts the shared bench binary's code pages, which move with code layout)"
+        "  (memory: the goal is on the client's own memory, `anon` (peak of heap and stacks,\n   \
+         sampled); peak RSS also counts the shared bench binary's code pages, which move\n   \
+         with code layout)"
     );
     for (w, speed, cpu, rss, anon) in ratios {
         let verdict = |met: bool| if met { "MET" } else { "MISSED" };
@@ -231,6 +232,7 @@ struct Medians {
 // The child: one timed run of one client on one workload.
 
 fn run_child(name: &str, ports: &str, n: usize) {
+    measure::sample_anon_peak();
     let ports: Vec<u16> = ports.split(',').filter_map(|p| p.parse().ok()).collect();
     let urls: Vec<String> = ports
         .iter()
