@@ -78,7 +78,9 @@ const READ_CHUNK: usize = 16 * 1024;
 
 /// The scratch buffer's first size: a connection that only ever sees short replies keeps
 /// 4 KiB of it in memory rather than 16 (a cluster client holds one per node); one whose
-/// read fills it doubles it, up to [`READ_CHUNK`].
+/// read fills it doubles it, up to [`READ_CHUNK`]. (The read buffer itself is made with
+/// `READ_CHUNK`: `BytesMut` sizes the buffers it makes after a large reply was handed out
+/// by its first capacity, and starting at 4 KiB made 1 MiB GETs 40% slower.)
 const FIRST_READ: usize = 4 * 1024;
 
 /// A blocking connection to one server.
@@ -161,7 +163,7 @@ impl Connection {
             source: None,
             probe_at: None,
             stream,
-            rbuf: BytesMut::with_capacity(FIRST_READ),
+            rbuf: BytesMut::with_capacity(READ_CHUNK),
             scratch: vec![0; FIRST_READ].into_boxed_slice(),
             decoder: Decoder::new(config.decoder_limits),
             wbuf: Vec::new(),
@@ -481,6 +483,11 @@ impl Connection {
         }
         // Small reads go through a scratch buffer zeroed once, so no read pays for zeroing
         // room it does not fill (safe Rust cannot read into uninitialized memory).
+        if self.rbuf.is_empty() {
+            // Everything read was handed out: go on from the buffer's front (no copy), so
+            // short replies keep to its first pages instead of walking all of it.
+            self.rbuf.reserve(READ_CHUNK);
+        }
         loop {
             match self.stream.read(&mut self.scratch[..]) {
                 Ok(0) => return Err(closed()),
