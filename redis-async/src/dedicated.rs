@@ -198,9 +198,7 @@ impl DedicatedConnection {
                 return Ok(v);
             }
             let want = self.decoder.read_room(self.rbuf.len()).max(READ_CHUNK);
-            if self.rbuf.capacity() - self.rbuf.len() < want {
-                self.rbuf.reserve(want);
-            }
+            self.rbuf.reserve(want);
             if self.io.read_buf(&mut self.rbuf).await? == 0 {
                 return Err(Error::Io(std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,
