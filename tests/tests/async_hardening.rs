@@ -31,6 +31,22 @@ fn via(server: &RedisServer, proxy: &Proxy) -> Config {
     config
 }
 
+/// A scripted peer's config, without the `CLIENT SETINFO` a script does not expect.
+fn peer_config(peer: &FakePeer) -> Config {
+    let mut config = peer.config();
+    config.set_lib_info = false;
+    config
+}
+
+/// A shared connection opened with `config`.
+async fn open_shared(config: Config) -> Connection {
+    Client::open(config)
+        .unwrap()
+        .get_connection()
+        .await
+        .unwrap()
+}
+
 /// A field of `INFO <section>`.
 async fn info_field(con: &mut impl ConnectionLike, section: &str, field: &str) -> String {
     let info: String = cmd("INFO").with(section).query(con).await.unwrap();
@@ -70,13 +86,7 @@ async fn a_push_frame_before_a_reply_goes_to_the_push_sink_whatever_the_protocol
         FakeStep::expect_command(&["PING"]),
         FakeStep::send("+PONG\r\n"),
     ]);
-    let mut config = peer.config();
-    config.set_lib_info = false;
-    let mut con = Client::open(config)
-        .unwrap()
-        .get_connection()
-        .await
-        .unwrap();
+    let mut con = open_shared(peer_config(&peer)).await;
     assert_eq!(con.protocol(), Protocol::Resp2);
     let mut pushes = con.pushes();
     let v: String = con.get("k").await.unwrap();
@@ -419,14 +429,9 @@ async fn a_pipeline_larger_than_the_socket_buffers_cannot_deadlock_the_driver() 
         FakeStep::expect_command(&["PING"]),
         FakeStep::send("+PONG\r\n"),
     ]);
-    let mut config = peer.config();
-    config.set_lib_info = false;
+    let mut config = peer_config(&peer);
     config.response_timeout = Duration::from_secs(60);
-    let mut con = Client::open(config)
-        .unwrap()
-        .get_connection()
-        .await
-        .unwrap();
+    let mut con = open_shared(config).await;
     let mut p = pipe();
     for _ in 0..N {
         p.add(request.clone());
@@ -526,13 +531,7 @@ async fn may_have_executed_keeps_a_protocol_cause() {
         FakeStep::send("?garbage\r\n"),
         FakeStep::ReadUntilClosed,
     ]);
-    let mut config = peer.config();
-    config.set_lib_info = false;
-    let mut con = Client::open(config)
-        .unwrap()
-        .get_connection()
-        .await
-        .unwrap();
+    let mut con = open_shared(peer_config(&peer)).await;
     let r: redis_async::Result<Option<String>> = con.get("k").await;
     match r {
         Err(Error::MayHaveExecuted(cause)) => {
@@ -685,9 +684,7 @@ async fn a_managed_push_subscriber_keeps_receiving_after_a_reconnect() {
         FakeStep::expect_command(&["PING"]),
         FakeStep::send(push("b") + "+PONG\r\n"),
     ]);
-    let mut config = peer.config();
-    config.set_lib_info = false;
-    let managed = Client::open(config)
+    let managed = Client::open(peer_config(&peer))
         .unwrap()
         .get_managed_connection()
         .await
@@ -874,13 +871,7 @@ async fn replies_that_arrived_before_the_server_closed_reach_their_callers() {
     script.push(FakeStep::send(&replies));
     script.push(FakeStep::Close);
     let peer = FakePeer::start(script);
-    let mut config = peer.config();
-    config.set_lib_info = false;
-    let con = Client::open(config)
-        .unwrap()
-        .get_connection()
-        .await
-        .unwrap();
+    let con = open_shared(peer_config(&peer)).await;
     let tasks: Vec<_> = (0..CALLERS)
         .map(|i| {
             let mut con = con.clone();
